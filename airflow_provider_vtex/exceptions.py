@@ -1,0 +1,147 @@
+"""Errors raised by the VTEX provider.
+
+Errors are part of the interface: each one says what went wrong, where, and what to do, and never
+carries the AppToken. ``retryable`` tells the operators whether an Airflow task retry could help: a bad
+payload, a rejected credential or an unknown order fail the task at once instead of burning retries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_vtex.compat import AirflowException
+
+#: How much of an unexpected response body an error message quotes.
+BODY_EXCERPT_CHARS = 300
+
+
+class VtexError(AirflowException):
+    """Base class of every error this provider raises."""
+
+    #: Whether running the same call again later could succeed.
+    retryable: bool = False
+
+
+class VtexConnectionConfigError(VtexError):
+    """The Airflow connection lacks a field or holds a value the hook cannot use."""
+
+
+class VtexPayloadError(VtexError, ValueError):
+    """A payload broke VTEX's contract; raised before any request is sent.
+
+    ``errors`` lists ``(field, message)`` pairs, ``field`` being the dotted path such as
+    ``items.0.price``.
+    """
+
+    def __init__(self, what: str, errors: list[tuple[str, str]]) -> None:
+        self.what = what
+        self.errors = errors
+        lines = "\n".join(f"  - {field}: {message}" for field, message in errors)
+        plural = "s" if len(errors) > 1 else ""
+        super().__init__(f"Invalid {what} ({len(errors)} problem{plural}):\n{lines}")
+
+
+class VtexTransportError(VtexError):
+    """No usable HTTP response: the host was unreachable, the connection dropped or a timeout hit."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, request_sent: bool) -> None:
+        self.request_sent = request_sent
+        super().__init__(message)
+
+
+class VtexOutcomeUnknownError(VtexError):
+    """An invoice POST may have reached VTEX, but no answer says whether VTEX applied it.
+
+    Sending it again could double-invoice the order, so the hook does not resend blindly.
+    """
+
+    retryable = True
+
+    def __init__(self, message: str, *, order_id: str, invoice_number: str) -> None:
+        self.order_id = order_id
+        self.invoice_number = invoice_number
+        super().__init__(message)
+
+
+class VtexApiError(VtexError):
+    """VTEX answered with an error status (or with a body that is not the JSON the route promises)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int,
+        method: str,
+        path: str,
+        error_code: str | None = None,
+        error_message: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.http_status = http_status
+        self.method = method
+        self.path = path
+        self.error_code = error_code
+        self.error_message = error_message
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class VtexBadRequestError(VtexApiError):
+    """400/409/422: VTEX refused the request as it stands; resending it cannot help."""
+
+
+class VtexAuthError(VtexApiError):
+    """401/403: the AppKey/AppToken were rejected, or the key's role lacks a License Manager resource."""
+
+
+class VtexNotFoundError(VtexApiError):
+    """404: the order (or the invoice on it) does not exist in this VTEX account."""
+
+
+class VtexRateLimitedError(VtexApiError):
+    """429: VTEX throttled the account."""
+
+    retryable = True
+
+
+class VtexServerError(VtexApiError):
+    """5xx: VTEX failed or its circuit breaker is open (503)."""
+
+    retryable = True
+
+
+class VtexUnexpectedResponseError(VtexApiError):
+    """VTEX answered a JSON route with something else, such as an HTML error or login page."""
+
+    retryable = True
+
+
+class VtexRetriesExhaustedError(VtexError):
+    """Every attempt the hook was allowed failed with a retryable error; ``last_error`` is the final one."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, attempts: int, last_error: VtexError) -> None:
+        self.attempts = attempts
+        self.last_error = last_error
+        super().__init__(message)
+
+
+def excerpt(text: str, limit: int = BODY_EXCERPT_CHARS) -> str:
+    """A one-line, bounded quote of a response body for an error message."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def error_fields(body: Any) -> tuple[str | None, str | None]:
+    """Pull ``code`` and ``message`` out of VTEX's ``{"error": {"code", "message"}}`` error body."""
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            code, message = error.get("code"), error.get("message")
+            return (None if code is None else str(code), None if message is None else str(message))
+        if isinstance(body.get("message"), str):
+            return None, str(body["message"])
+    return None, None

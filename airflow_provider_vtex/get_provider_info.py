@@ -1,0 +1,102 @@
+"""What Airflow learns about this provider without importing it: name, hook, operators, connection form.
+
+Airflow reads this through the ``apache_airflow_provider`` entry point. The connection form is declared
+here as data (``conn-fields`` / ``ui-field-behaviour``, read by Airflow 3.2+ without importing the hook);
+:class:`~airflow_provider_vtex.hooks.vtex.VtexHook` derives its fallback form methods for older Airflow
+from the same constants, so the two forms cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+CONN_TYPE = "vtex"
+HOOK_NAME = "VTEX"
+DEFAULT_CONN_ID = "vtex_default"
+DEFAULT_ENVIRONMENT = "vtexcommercestable"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 5
+
+#: Relabelled, hidden and placeholder-filled standard fields of the connection form.
+UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden_fields": ["schema", "port"],
+    "relabeling": {"login": "App Key", "password": "App Token", "host": "Account name"},
+    "placeholders": {
+        "login": "vtexappkey-mystore-ABCDEF",
+        "password": "the App Token shown once when the key was created",
+        "host": "mystore (from https://mystore.vtexcommercestable.com.br)",
+        "environment": DEFAULT_ENVIRONMENT,
+        "base_url": "optional, e.g. http://127.0.0.1:8089 for the local sandbox",
+        "timeout": str(int(DEFAULT_TIMEOUT)),
+        "max_retries": str(DEFAULT_MAX_RETRIES),
+    },
+}
+
+#: The connection's extra fields as JSON-schema, in Airflow's ``conn-fields`` format.
+CONN_FIELDS: dict[str, dict[str, Any]] = {
+    "environment": {
+        "label": "Environment",
+        "description": "VTEX environment in the API host name; almost always vtexcommercestable.",
+        "schema": {"type": ["string", "null"], "default": DEFAULT_ENVIRONMENT},
+    },
+    "base_url": {
+        "label": "Base URL",
+        "description": (
+            "Full API base URL overriding https://{account}.{environment}.com.br: for a proxy, a VTEX IO "
+            "workspace or the local sandbox."
+        ),
+        "schema": {"type": ["string", "null"]},
+    },
+    "timeout": {
+        "label": "Timeout",
+        "description": "Seconds to wait for VTEX on each request before giving up.",
+        "schema": {"type": ["number", "null"], "minimum": 0, "default": DEFAULT_TIMEOUT},
+    },
+    "max_retries": {
+        "label": "Max retries",
+        "description": "Retries of a request after a rate limit (429), an outage (502/503/504) or a network error.",
+        "schema": {"type": ["integer", "null"], "minimum": 0, "default": DEFAULT_MAX_RETRIES},
+    },
+}
+
+
+def _kebab(behaviour: dict[str, Any]) -> dict[str, Any]:
+    return {key.replace("_", "-"): value for key, value in behaviour.items()}
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Provider metadata, in the shape Airflow's ProvidersManager expects."""
+    connection_type: dict[str, Any] = {
+        "connection-type": CONN_TYPE,
+        "hook-class-name": "airflow_provider_vtex.hooks.vtex.VtexHook",
+        "hook-name": HOOK_NAME,
+        # Read by Airflow 3.2+; older versions ignore these keys and ask the hook's form methods.
+        "ui-field-behaviour": _kebab(UI_FIELD_BEHAVIOUR),
+        "conn-fields": CONN_FIELDS,
+    }
+    return {
+        "package-name": "airflow-provider-vtex",
+        "name": "VTEX",
+        "description": "Notify VTEX OMS of invoices, tracking numbers and deliveries from Airflow.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "VTEX",
+                "external-doc-url": "https://developers.vtex.com/docs/api-reference/orders-api",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [{"integration-name": "VTEX", "python-modules": ["airflow_provider_vtex.hooks.vtex"]}],
+        "operators": [
+            {
+                "integration-name": "VTEX",
+                "python-modules": [
+                    "airflow_provider_vtex.operators.invoice",
+                    "airflow_provider_vtex.operators.tracking",
+                ],
+            }
+        ],
+        "connection-types": [connection_type],
+    }
