@@ -1,0 +1,1 @@
+"""Hooks: the ``vtex`` connection and the HTTP client for VTEX's OMS API."""

@@ -1,0 +1,1 @@
+"""Operators: Airflow tasks that notify VTEX of invoices and tracking."""
