@@ -31,6 +31,8 @@ else:  # pragma: no cover - exercised by the Airflow 2 CI run
     from airflow.models import BaseOperator
     from airflow.sensors.base import BaseSensorOperator
 
+if TYPE_CHECKING:
+    from airflow.sdk import Context as Context  # operators' execute() signature; types only
 
 
 def mask_secret(secret: str) -> None:
