@@ -1,0 +1,52 @@
+"""vtex-sandbox: a local, stateful fake of VTEX's OMS (Orders API) over real HTTP.
+
+Why it exists: VTEX has no public sandbox for invoice and tracking notifications, and a mocked HTTP
+layer cannot show what matters -- retries after a 429, a write that succeeded while its response was
+lost, eventual consistency of GET order, authentication and License Manager permissions. The sandbox
+plays VTEX independently of the provider's own models, so it catches the client's mistakes.
+
+Quick tour::
+
+    from airflow_provider_vtex.sandbox import Fault, VtexSandbox
+
+    with VtexSandbox() as sb:                     # free port, seeded orders, background thread
+        sb.add_fault("invoice", "rate_limit", count=1, retry_after=0)
+        ...                                       # point a client at sb.url with sb.app_key/app_token
+        assert sb.order("70caf3941s6df1")["status"] == "invoiced"
+        print(sb.summary())
+
+Standard library only. Importing this package is cheap: the server module is loaded on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_vtex.sandbox.faults import Fault, FaultError
+    from airflow_provider_vtex.sandbox.server import VtexSandbox
+    from airflow_provider_vtex.sandbox.state import SandboxError
+
+__all__ = ["Fault", "FaultError", "SandboxError", "VtexSandbox"]
+
+_LAZY = {
+    "Fault": "airflow_provider_vtex.sandbox.faults",
+    "FaultError": "airflow_provider_vtex.sandbox.faults",
+    "SandboxError": "airflow_provider_vtex.sandbox.state",
+    "VtexSandbox": "airflow_provider_vtex.sandbox.server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
