@@ -20,7 +20,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from airflow_provider_vtex.exceptions import VtexPayloadError
@@ -128,9 +137,34 @@ class VtexPayload(BaseModel):
         except ValidationError as exc:
             raise VtexPayloadError(cls.payload_name, _describe(exc, cls)) from None
 
+    _key_order: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_key_order(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        """Keep the author's key order, so the body goes out in the order it was written."""
+        model = handler(data)
+        if isinstance(model, VtexPayload) and isinstance(data, Mapping):
+            model._key_order = [str(key) for key in data]
+        return model
+
     def to_wire(self) -> dict[str, Any]:
-        """The JSON body VTEX receives: camelCase keys, only the fields that were set."""
-        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        """The JSON body VTEX receives: camelCase keys, only the fields that were set, in the author's order."""
+        return self._in_author_order(self.model_dump(mode="json", by_alias=True, exclude_unset=True))
+
+    def _in_author_order(self, body: dict[str, Any]) -> dict[str, Any]:
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if isinstance(value, list) and field.alias in body:
+                body[field.alias] = [
+                    item._in_author_order(wire) if isinstance(item, VtexPayload) else wire
+                    for item, wire in zip(value, body[field.alias], strict=True)
+                ]
+        rank = {}
+        for position, key in enumerate(self._key_order):
+            field = type(self).model_fields.get(key)
+            rank[field.alias if field and field.alias else key] = position
+        return dict(sorted(body.items(), key=lambda item: rank.get(item[0], len(rank))))
 
 
 def _as_mapping(value: Any, what: str, model_name: str) -> Mapping[str, Any]:
@@ -172,10 +206,11 @@ def _describe(exc: ValidationError, model: type[VtexPayload]) -> list[tuple[str,
         loc = [str(part) for part in error["loc"]]
         field = ".".join(loc) or "(payload)"
         kind = error["type"]
+        holder = _model_at(model, loc)
         if kind == "missing":
-            message = "is required; " + model.required_hints.get(loc[-1], "add it to the payload")
+            message = "is required; " + holder.required_hints.get(loc[-1], "add it to the payload")
         elif kind == "extra_forbidden":
-            known = _known_keys(model, loc)
+            known = [field.alias or name for name, field in holder.model_fields.items()]
             guess = difflib.get_close_matches(loc[-1], known, n=1)
             hint = f"did you mean '{guess[0]}'?" if guess else "allowed: " + ", ".join(sorted(known))
             message = f"is not a field VTEX accepts here; {hint}"
@@ -187,9 +222,9 @@ def _describe(exc: ValidationError, model: type[VtexPayload]) -> list[tuple[str,
     return problems
 
 
-def _known_keys(model: type[BaseModel], loc: list[str]) -> list[str]:
-    """The camelCase keys allowed at ``loc`` (descending into nested models such as items)."""
-    current: type[BaseModel] = model
+def _model_at(model: type[VtexPayload], loc: list[str]) -> type[VtexPayload]:
+    """The (possibly nested) model that holds the field at ``loc``, e.g. InvoiceItem for items.0.price."""
+    current = model
     for part in loc[:-1]:
         if part.isdigit():
             continue
@@ -198,16 +233,17 @@ def _known_keys(model: type[BaseModel], loc: list[str]) -> list[str]:
         if nested is None:
             break
         current = nested
-    return [field.alias or name for name, field in current.model_fields.items()]
+    return current
 
 
-def _nested_model(annotation: Any) -> type[BaseModel] | None:
-    for arg in (annotation, *getattr(annotation, "__args__", ())):
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            return arg
-        inner = _nested_model(arg) if getattr(arg, "__args__", None) else None
-        if inner is not None:
-            return inner
+def _nested_model(annotation: Any) -> type[VtexPayload] | None:
+    """The payload model inside an annotation such as ``list[InvoiceItem]`` or ``InvoiceItem | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, VtexPayload):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        nested = _nested_model(arg)
+        if nested is not None:
+            return nested
     return None
 
 
@@ -419,7 +455,7 @@ class Tracking(VtexPayload):
         return _iso_datetime_text(value, field_hint="e.g. 2024-02-08T13:16:13-03:00")
 
     def to_wire(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
+        return self._in_author_order(self.model_dump(mode="json", by_alias=True))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -503,7 +539,7 @@ class TrackingStatus(VtexPayload):
         return self
 
     def to_wire(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
+        return self._in_author_order(self.model_dump(mode="json", by_alias=True))
 
 
 #: Keys of a combined tracking payload that belong to the tracking status (PUT) rather than the number.

@@ -1,0 +1,331 @@
+"""The sandbox's VTEX routes over real HTTP: auth, permissions, media type, reads, routing."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from airflow_provider_vtex.sandbox import VtexSandbox
+
+ORDER = "70caf3941s6df1"
+ORDERS = "/api/oms/pvt/orders"
+
+
+@pytest.fixture
+def api(vtex_sandbox: VtexSandbox) -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        session.headers.update(
+            {
+                "X-VTEX-API-AppKey": vtex_sandbox.app_key,
+                "X-VTEX-API-AppToken": vtex_sandbox.app_token,
+                "Accept": "application/json",
+            }
+        )
+        yield session
+
+
+def invoice_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "Output",
+        "invoiceNumber": "NF-1001",
+        "invoiceValue": "7497",
+        "issuanceDate": "2026-11-05T10:00:00-03:00",
+        "items": [{"id": "2001", "price": 2499, "quantity": 3}],
+    }
+    body.update(changes)
+    return body
+
+
+def assert_error(response: requests.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "exception"}
+    assert error["exception"] is None
+    if code is not None:
+        assert error["code"] == code
+    return dict(error)
+
+
+# -- lifecycle --------------------------------------------------------------------------------------
+
+
+def test_start_stop_context_manager_and_free_port() -> None:
+    sandbox = VtexSandbox(seed_default=False)
+    with pytest.raises(RuntimeError):
+        _ = sandbox.url
+    with sandbox as sb:
+        assert sb.running
+        assert sb.port > 0
+        assert sb.url == f"http://127.0.0.1:{sb.port}"
+        assert requests.get(sb.url + "/_sandbox/health", timeout=5).json() == {"status": "ok", "orders": 0}
+        port = sb.port
+    assert not sandbox.running
+    # The port is released: binding it again works.
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+
+
+def test_stop_cuts_idle_keep_alive_connections(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    assert api.get(vtex_sandbox.url + ORDERS + "/" + ORDER, timeout=5).status_code == 200
+    url = vtex_sandbox.url + ORDERS + "/" + ORDER
+    vtex_sandbox.stop()  # must not hang on the idle pooled connection
+    with pytest.raises(requests.ConnectionError):
+        api.get(url, timeout=5)
+
+
+def test_airflow_connection_json(vtex_sandbox: VtexSandbox) -> None:
+    conn = json.loads(vtex_sandbox.airflow_connection())
+    assert conn == {
+        "conn_type": "vtex",
+        "login": "sandbox-key",
+        "password": "sandbox-token",
+        "host": "sandbox",
+        "extra": {"base_url": vtex_sandbox.url},
+    }
+    assert json.loads(vtex_sandbox.airflow_connection("http"))["conn_type"] == "http"
+
+
+def test_keep_alive_and_headers(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    first = api.get(vtex_sandbox.url + ORDERS + "/" + ORDER, timeout=5)
+    second = api.get(vtex_sandbox.url + ORDERS + "/" + ORDER, timeout=5)
+    assert first.status_code == second.status_code == 200
+    assert first.headers["Content-Length"] == str(len(first.content))
+    assert first.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert "close" not in first.headers.get("Connection", "")
+
+
+# -- authentication and permissions -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-VTEX-API-AppKey": "sandbox-key"},
+        {"X-VTEX-API-AppToken": "sandbox-token"},
+        {"X-VTEX-API-AppKey": "sandbox-key", "X-VTEX-API-AppToken": "wrong"},
+        {"X-VTEX-API-AppKey": "other", "X-VTEX-API-AppToken": "sandbox-token"},
+    ],
+)
+def test_missing_or_wrong_credentials_are_401(vtex_sandbox: VtexSandbox, headers: dict[str, str]) -> None:
+    response = requests.get(vtex_sandbox.url + ORDERS + "/" + ORDER, headers=headers, timeout=5)
+    error = assert_error(response, 401, "1")
+    assert error["message"] == "Unauthorized access"
+
+
+def test_header_names_are_case_insensitive(vtex_sandbox: VtexSandbox) -> None:
+    headers = {"x-vtex-api-appkey": "sandbox-key", "X-VTEX-API-APPTOKEN": "sandbox-token"}
+    assert requests.get(vtex_sandbox.url + ORDERS + "/" + ORDER, headers=headers, timeout=5).ok
+
+
+def test_custom_credentials() -> None:
+    with VtexSandbox(app_key="k1", app_token="t1") as sb:
+        url = sb.url + ORDERS + "/" + ORDER
+        assert requests.get(url, headers={"X-VTEX-API-AppKey": "k1", "X-VTEX-API-AppToken": "t1"}, timeout=5).ok
+        default = {"X-VTEX-API-AppKey": "sandbox-key", "X-VTEX-API-AppToken": "sandbox-token"}
+        assert requests.get(url, headers=default, timeout=5).status_code == 401
+
+
+@pytest.mark.vtex_sandbox(permissions={"View order"})
+def test_missing_license_manager_resource_is_403(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    assert api.get(vtex_sandbox.url + ORDERS + "/" + ORDER, timeout=5).ok
+    assert api.get(vtex_sandbox.url + ORDERS, params={"per_page": 1}, timeout=5).ok
+    response = api.post(vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice", json=invoice_body(), timeout=5)
+    error = assert_error(response, 403, "403")
+    assert error["message"] == "Forbidden: the credentials lack the License Manager resource 'Notify invoice'"
+    assert "sandbox-token" not in response.text
+    response = api.patch(
+        vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice/NF-1", json={"trackingNumber": "T"}, timeout=5
+    )
+    assert_error(response, 403)
+    assert vtex_sandbox.invoices(ORDER) == []
+
+
+@pytest.mark.vtex_sandbox(permissions={"Notify invoice"})
+def test_view_order_resource_required_for_reads(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    error = assert_error(api.get(vtex_sandbox.url + ORDERS + "/" + ORDER, timeout=5), 403)
+    assert "'View order'" in error["message"]
+    assert_error(api.get(vtex_sandbox.url + ORDERS, timeout=5), 403)
+    assert api.post(vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice", json=invoice_body(), timeout=5).ok
+
+
+def test_refund_invoice_accepts_notify_refund(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    vtex_sandbox.permissions = {"Notify refund"}
+    body = invoice_body(type="Input", invoiceNumber="RET-1", invoiceValue="2499")
+    body["items"] = [{"id": "2001", "price": 2499, "quantity": 1}]
+    assert api.post(vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice", json=body, timeout=5).ok
+    response = api.post(vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice", json=invoice_body(), timeout=5)
+    assert_error(response, 403)
+
+
+# -- media type and body parsing ------------------------------------------------------------------------
+
+
+def test_body_without_json_content_type_is_415(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    response = api.post(
+        vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice",
+        data=json.dumps(invoice_body()),
+        headers={"Content-Type": "text/plain"},
+        timeout=5,
+    )
+    assert_error(response, 415)
+    response = api.post(vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice", data=json.dumps(invoice_body()), timeout=5)
+    assert_error(response, 415)
+    assert vtex_sandbox.invoices(ORDER) == []
+
+
+def test_content_type_with_charset_is_accepted(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    response = api.post(
+        vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice",
+        data=json.dumps(invoice_body()).encode(),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        timeout=5,
+    )
+    assert response.ok, response.text
+
+
+def test_invalid_json_is_400(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    response = api.post(
+        vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice",
+        data=b"{not json",
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
+    assert_error(response, 400)
+    assert vtex_sandbox.requests[-1]["body"] == "{not json"
+
+
+def test_chunked_body_is_read(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    payload = json.dumps(invoice_body()).encode()
+    chunks = iter([payload[:10], payload[10:]])
+    response = api.post(
+        vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice",
+        data=chunks,
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
+    assert response.ok, response.text
+    # The connection stays usable after a chunked request.
+    assert api.get(vtex_sandbox.url + ORDERS + "/" + ORDER, timeout=5).ok
+
+
+# -- reads ----------------------------------------------------------------------------------------------
+
+
+def test_get_order_shape(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    order = api.get(vtex_sandbox.url + ORDERS + "/" + ORDER, timeout=5).json()
+    assert order["orderId"] == ORDER
+    assert order["status"] == "ready-for-handling"
+    assert order["value"] == 7497
+    assert order["invoicedDate"] is None
+    assert order["packageAttachment"] == {"packages": []}
+    assert order["workflowIsInError"] is False
+    assert {t["id"] for t in order["totals"]} == {"Items", "Discounts", "Shipping", "Tax"}
+    (item,) = order["items"]
+    assert item["id"] == "2001"
+    assert item["quantity"] == 3
+    assert item["price"] == item["sellingPrice"] == 2499
+    assert len(item["uniqueId"]) == 32
+    assert order == vtex_sandbox.order(ORDER)
+
+
+def test_unknown_order_is_404(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    error = assert_error(api.get(vtex_sandbox.url + ORDERS + "/nope-01", timeout=5), 404, "OMS007")
+    assert error["message"] == "Order Not Found"
+    response = api.post(vtex_sandbox.url + f"{ORDERS}/nope-01/invoice", json=invoice_body(), timeout=5)
+    assert_error(response, 404, "OMS007")
+    with pytest.raises(KeyError):
+        vtex_sandbox.order("nope-01")
+
+
+def test_list_orders_paging_and_filter(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    listing = api.get(vtex_sandbox.url + ORDERS, params={"per_page": 1}, timeout=5).json()
+    assert listing["paging"] == {"total": 6, "pages": 6, "currentPage": 1, "perPage": 1}
+    assert len(listing["list"]) == 1
+    assert listing["list"][0]["items"] is None
+    assert "totalValue" in listing["list"][0]
+    assert listing["stats"]["stats"]["totalValue"]["Count"] == 6
+    page2 = api.get(vtex_sandbox.url + ORDERS, params={"per_page": 4, "page": 2}, timeout=5).json()
+    assert len(page2["list"]) == 2
+    canceled = api.get(vtex_sandbox.url + ORDERS, params={"f_status": "canceled"}, timeout=5).json()
+    assert [o["status"] for o in canceled["list"]] == ["canceled"]
+    assert_error(api.get(vtex_sandbox.url + ORDERS, params={"per_page": "x"}, timeout=5), 400)
+
+
+# -- routing --------------------------------------------------------------------------------------------
+
+
+def test_unknown_route_is_404_with_error_body(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    assert_error(api.get(vtex_sandbox.url + "/api/catalog/pvt/product/1", timeout=5), 404)
+    assert_error(api.get(vtex_sandbox.url + "/", timeout=5), 404)
+
+
+def test_wrong_method_is_405(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    # POST instead of PATCH for the tracking number: a classic client mistake.
+    response = api.post(vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice/NF-1", json={"trackingNumber": "T"}, timeout=5)
+    assert_error(response, 405)
+
+
+def test_path_segments_are_url_decoded(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    vtex_sandbox.add_order("A B-01", [{"id": "1", "name": "x", "quantity": 1, "price": 100}])
+    assert api.get(vtex_sandbox.url + ORDERS + "/A%20B-01", timeout=5).json()["orderId"] == "A B-01"
+    body = invoice_body(invoiceNumber="NF/1", invoiceValue="100", items=[{"id": "1", "price": 100, "quantity": 1}])
+    assert api.post(vtex_sandbox.url + f"{ORDERS}/A%20B-01/invoice", json=body, timeout=5).ok
+    # Like OMS (known issue 1302085), %2F is decoded too: the invoice "NF/1" cannot be reached.
+    response = api.patch(
+        vtex_sandbox.url + f"{ORDERS}/A%20B-01/invoice/NF%2F1", json={"trackingNumber": "T"}, timeout=5
+    )
+    assert response.status_code == 404
+
+
+# -- request log ----------------------------------------------------------------------------------------
+
+
+def test_request_log_redacts_the_token(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    api.post(vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice", json=invoice_body(), timeout=5)
+    # A careless client leaks the token in the query string and in the body: still never logged.
+    api.get(vtex_sandbox.url + ORDERS, params={"token": "sandbox-token"}, timeout=5)
+    api.post(
+        vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice",
+        json=invoice_body(invoiceNumber="NF-2", note="token=sandbox-token"),
+        timeout=5,
+    )
+    # A wrong token is a secret too.
+    requests.get(
+        vtex_sandbox.url + ORDERS,
+        headers={"X-VTEX-API-AppKey": "sandbox-key", "X-VTEX-API-AppToken": "almost-the-token"},
+        timeout=5,
+    )
+    log = vtex_sandbox.requests
+    assert len(log) == 4
+    first = log[0]
+    assert first["method"] == "POST"
+    assert first["route"] == "invoice"
+    assert first["orderId"] == ORDER
+    assert first["invoiceNumber"] == "NF-1001"
+    assert first["status"] == 200
+    assert first["body"]["invoiceValue"] == "7497"
+    assert first["headers"]["X-VTEX-API-AppToken"] == "***REDACTED***"
+    assert log[1]["query"] == {"token": "***REDACTED***"}
+    assert log[3]["status"] == 401
+    dumped = json.dumps(log) + json.dumps(requests.get(vtex_sandbox.url + "/_sandbox/requests", timeout=5).json())
+    assert "sandbox-token" not in dumped
+    assert "almost-the-token" not in dumped
+
+
+def test_counts(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    for _ in range(3):
+        api.post(vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice", json=invoice_body(), timeout=5)
+    api.get(vtex_sandbox.url + ORDERS + "/" + ORDER, timeout=5)
+    assert vtex_sandbox.post_count(ORDER) == 3
+    assert vtex_sandbox.post_count() == 3
+    assert vtex_sandbox.count("GET", route="get_order", order_id=ORDER) == 1
+    assert vtex_sandbox.count(status=200) == 4
+    assert vtex_sandbox.count(invoice_number="NF-1001") == 3
