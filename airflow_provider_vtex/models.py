@@ -162,8 +162,8 @@ class VtexPayload(BaseModel):
                 ]
         rank = {}
         for position, key in enumerate(self._key_order):
-            field = type(self).model_fields.get(key)
-            rank[field.alias if field and field.alias else key] = position
+            declared = type(self).model_fields.get(key)
+            rank[declared.alias if declared and declared.alias else key] = position
         return dict(sorted(body.items(), key=lambda item: rank.get(item[0], len(rank))))
 
 
