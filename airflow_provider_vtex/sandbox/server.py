@@ -13,6 +13,7 @@ import json
 import logging
 import socket
 import socketserver
+import sys
 import threading
 import time
 from http import HTTPStatus
@@ -136,6 +137,13 @@ class _Server(ThreadingHTTPServer):
             conn = self._ssl_context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
         return conn, addr
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet about clients that hang up (timeouts, dropped connections); loud about bugs."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        logger.error("vtex-sandbox: error while serving %s", client_address, exc_info=True)
+
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
             self._connections.add(request)
@@ -251,6 +259,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             self._vtex(raw_path, segments, raw_query, raw_body, started)
+        except ConnectionError:
+            raise  # the client went away (e.g. its timeout fired); nothing to answer
         except Exception:
             logger.exception("vtex-sandbox failed on %s %s", self.command, raw_path)
             self.close_connection = True
@@ -321,6 +331,12 @@ class _Handler(BaseHTTPRequestHandler):
             return 401, error_body(CODE_UNAUTHORIZED, "Unauthorized access"), None
         body: Any = None
         if self.command in _WRITE_METHODS:
+            if not raw_body.strip():
+                return (
+                    400,
+                    error_body(CODE_INVALID_REQUEST, "The request body is empty: send a JSON object"),
+                    None,
+                )
             if self.headers.get_content_type() != "application/json":
                 return (
                     415,

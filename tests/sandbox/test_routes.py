@@ -128,7 +128,9 @@ def test_header_names_are_case_insensitive(vtex_sandbox: VtexSandbox) -> None:
 def test_custom_credentials() -> None:
     with VtexSandbox(app_key="k1", app_token="t1") as sb:
         url = sb.url + ORDERS + "/" + ORDER
-        assert requests.get(url, headers={"X-VTEX-API-AppKey": "k1", "X-VTEX-API-AppToken": "t1"}, timeout=5).ok
+        assert requests.get(
+            url, headers={"X-VTEX-API-AppKey": "k1", "X-VTEX-API-AppToken": "t1"}, timeout=5
+        ).ok
         default = {"X-VTEX-API-AppKey": "sandbox-key", "X-VTEX-API-AppToken": "sandbox-token"}
         assert requests.get(url, headers=default, timeout=5).status_code == 401
 
@@ -176,7 +178,9 @@ def test_body_without_json_content_type_is_415(api: requests.Session, vtex_sandb
         timeout=5,
     )
     assert_error(response, 415)
-    response = api.post(vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice", data=json.dumps(invoice_body()), timeout=5)
+    response = api.post(
+        vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice", data=json.dumps(invoice_body()), timeout=5
+    )
     assert_error(response, 415)
     assert vtex_sandbox.invoices(ORDER) == []
 
@@ -269,14 +273,18 @@ def test_unknown_route_is_404_with_error_body(api: requests.Session, vtex_sandbo
 
 def test_wrong_method_is_405(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
     # POST instead of PATCH for the tracking number: a classic client mistake.
-    response = api.post(vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice/NF-1", json={"trackingNumber": "T"}, timeout=5)
+    response = api.post(
+        vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice/NF-1", json={"trackingNumber": "T"}, timeout=5
+    )
     assert_error(response, 405)
 
 
 def test_path_segments_are_url_decoded(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
     vtex_sandbox.add_order("A B-01", [{"id": "1", "name": "x", "quantity": 1, "price": 100}])
     assert api.get(vtex_sandbox.url + ORDERS + "/A%20B-01", timeout=5).json()["orderId"] == "A B-01"
-    body = invoice_body(invoiceNumber="NF/1", invoiceValue="100", items=[{"id": "1", "price": 100, "quantity": 1}])
+    body = invoice_body(
+        invoiceNumber="NF/1", invoiceValue="100", items=[{"id": "1", "price": 100, "quantity": 1}]
+    )
     assert api.post(vtex_sandbox.url + f"{ORDERS}/A%20B-01/invoice", json=body, timeout=5).ok
     # Like OMS (known issue 1302085), %2F is decoded too: the invoice "NF/1" cannot be reached.
     response = api.patch(
@@ -315,7 +323,9 @@ def test_request_log_redacts_the_token(api: requests.Session, vtex_sandbox: Vtex
     assert first["headers"]["X-VTEX-API-AppToken"] == "***REDACTED***"
     assert log[1]["query"] == {"token": "***REDACTED***"}
     assert log[3]["status"] == 401
-    dumped = json.dumps(log) + json.dumps(requests.get(vtex_sandbox.url + "/_sandbox/requests", timeout=5).json())
+    dumped = json.dumps(log) + json.dumps(
+        requests.get(vtex_sandbox.url + "/_sandbox/requests", timeout=5).json()
+    )
     assert "sandbox-token" not in dumped
     assert "almost-the-token" not in dumped
 
