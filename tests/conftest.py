@@ -99,3 +99,65 @@ def valid_invoice() -> dict[str, Any]:
 def no_sleep(mocker: Any) -> Iterator[Any]:
     """Record the hook's retry waits instead of sleeping through them."""
     return mocker.patch("airflow_provider_vtex.hooks.vtex.time.sleep")
+
+
+@pytest.fixture
+def run_dag(airflow_db: Path) -> Callable[..., Any]:
+    """Run a DAG from the DAGs folder with ``dag.test()`` (in-process, SQLite) and return its DagRun."""
+    from airflow_provider_vtex.compat import AIRFLOW_V_3_0_PLUS
+
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.dag_processing.dagbag import DagBag
+    else:
+        from airflow.models.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(_DAGS_FOLDER))  # example DAGs are off via AIRFLOW__CORE__LOAD_EXAMPLES
+    assert not bag.import_errors, bag.import_errors
+
+    def run(dag_id: str, **kwargs: Any) -> Any:
+        dag = bag.get_dag(dag_id)
+        assert dag is not None, f"{dag_id} not found in {_DAGS_FOLDER}"
+        return dag.test(**kwargs)
+
+    return run
+
+
+def task_states(dag_run: Any) -> dict[str, list[str]]:
+    """``{task_id: [state per map index]}`` of a finished DagRun."""
+    states: dict[str, list[str]] = {}
+    for ti in sorted(dag_run.get_task_instances(), key=lambda ti: (ti.task_id, ti.map_index)):
+        states.setdefault(ti.task_id, []).append(
+            str(ti.state.value if hasattr(ti.state, "value") else ti.state)
+        )
+    return states
+
+
+def xcom_values(dag_run: Any, task_id: str) -> list[Any]:
+    """The return values (XCom ``return_value``) of a task's instances, in map-index order."""
+    from sqlalchemy import select
+
+    from airflow_provider_vtex.compat import AIRFLOW_V_3_0_PLUS
+
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.models.xcom import XComModel as XCom
+    else:
+        from airflow.models.xcom import XCom
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.execute(
+            select(XCom.map_index, XCom.value)
+            .where(XCom.dag_id == dag_run.dag_id, XCom.run_id == dag_run.run_id, XCom.task_id == task_id)
+            .where(XCom.key == "return_value")
+            .order_by(XCom.map_index)
+        ).all()
+    return [_xcom_value(value) for _, value in rows]
+
+
+def _xcom_value(value: Any) -> Any:
+    if isinstance(value, bytes | str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value

@@ -1,0 +1,100 @@
+"""The operators in real Airflow: templating, XCom payloads, mapping and failures, via ``dag.test()``.
+
+Each DAG runs in-process against the VTEX sandbox over real HTTP; the assertions read what the sandbox
+now holds and what the tasks pushed to XCom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.conftest import task_states, xcom_values
+
+pytestmark = pytest.mark.airflow_dag
+
+
+def test_jinja_and_xcom_templating_end_to_end(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
+    sandbox = vtex_sandbox_connection
+    dag_run = run_dag("vtex_test_templating")
+    assert task_states(dag_run) == {
+        "delivered": ["success"],
+        "erp": ["success"],
+        "invoice": ["success"],
+        "tracking": ["success"],
+    }
+    order = sandbox.order("70caf3941s6df1")
+    assert order["status"] == "invoiced"
+    (package,) = order["packageAttachment"]["packages"]
+    assert package["invoiceNumber"] == "NF-2001"
+    assert package["invoiceValue"] == 7497
+    assert package["trackingNumber"] == "BR-NF-2001"
+    assert package["courierStatus"]["finished"] is True
+    (receipt,) = xcom_values(dag_run, "invoice")
+    assert receipt["order_id"] == "70caf3941s6df1"
+    assert receipt["invoice_number"] == "NF-2001"
+    assert receipt["receipt"] == sandbox.invoices("70caf3941s6df1")[0]["receipts"][-1]["receipt"]
+    (tracking,) = xcom_values(dag_run, "tracking")
+    assert tracking["tracking_receipt"]["receipt"]
+    assert tracking["status_receipt"] is None
+    (delivered,) = xcom_values(dag_run, "delivered")
+    assert delivered["tracking_receipt"] is None
+    assert delivered["status_receipt"]["receipt"]
+
+
+def test_payload_from_an_upstream_json_string_xcom(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
+    dag_run = run_dag("vtex_test_xcom_payload")
+    assert task_states(dag_run)["invoice"] == ["success"]
+    (package,) = vtex_sandbox_connection.order("v502559llux-01")["packageAttachment"]["packages"]
+    assert package["invoiceNumber"] == "NF-3001"
+    assert package["invoiceValue"] == 12980
+
+
+def test_payload_given_as_a_model(vtex_sandbox_connection: Any, run_dag: Callable[..., Any]) -> None:
+    dag_run = run_dag("vtex_test_model_payload")
+    assert task_states(dag_run)["invoice"] == ["success"]
+    order = vtex_sandbox_connection.order("1172452900791-01")
+    assert order["packageAttachment"]["packages"][0]["invoiceNumber"] == "NF-4001"
+    assert order["status"] == "invoiced", order
+
+
+def test_one_mapped_task_instance_per_order(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
+    sandbox = vtex_sandbox_connection
+    dag_run = run_dag("vtex_test_mapping")
+    assert task_states(dag_run)["invoice"] == ["success"] * 3
+    results = xcom_values(dag_run, "invoice")
+    assert [r["invoice_number"] for r in results] == ["NF-5001", "NF-5002", "NF-5003"]
+    for order_id in ("70caf3941s6df1", "v502559llux-01"):
+        assert sandbox.order(order_id)["status"] == "invoiced"
+    partly = sandbox.order("1172452900791-01")  # one of its two SKUs invoiced: partial, not yet invoiced
+    assert partly["status"] == "ready-for-handling"
+    assert partly["packageAttachment"]["packages"][0]["invoiceValue"] == 8900
+    for order_id in ("70caf3941s6df1", "v502559llux-01", "1172452900791-01"):
+        assert sandbox.post_count(order_id) == 1
+
+
+def test_invalid_payload_fails_at_once_and_sends_nothing(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
+    dag_run = run_dag("vtex_test_invalid_payload")
+    assert task_states(dag_run)["invoice"] == ["failed"]
+    ti = dag_run.get_task_instance("invoice")
+    assert ti.try_number == 1  # AirflowFailException: the three retries were not spent
+    assert vtex_sandbox_connection.requests == []
+
+
+def test_unknown_order_fails_without_retries(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
+    dag_run = run_dag("vtex_test_unknown_order")
+    assert task_states(dag_run)["invoice"] == ["failed"]
+    assert dag_run.get_task_instance("invoice").try_number == 1
+    assert vtex_sandbox_connection.post_count() == 1
