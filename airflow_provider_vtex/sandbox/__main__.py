@@ -11,6 +11,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import sys
 import threading
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         for fault in faults:
             print(f"fault: {fault.to_dict()}", flush=True)
         print("export the Airflow connection with:", flush=True)
-        print(f"AIRFLOW_CONN_VTEX_DEFAULT='{sandbox.airflow_connection()}'", flush=True)
+        print(f"AIRFLOW_CONN_VTEX_DEFAULT={shlex.quote(sandbox.airflow_connection())}", flush=True)
         print(f"admin: {sandbox.url}/_sandbox/orders  {sandbox.url}/_sandbox/requests", flush=True)
         while not stop.wait(0.5):
             pass

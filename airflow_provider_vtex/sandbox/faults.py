@@ -104,6 +104,8 @@ class Fault:
         """Build a rule from JSON (``POST /_sandbox/faults``); unknown keys are refused, not ignored."""
         if not isinstance(data, dict):
             raise FaultError("a fault must be a JSON object")
+        # "remaining" is what GET /_sandbox/faults shows; accept it back so a listing can be re-posted.
+        data = {k: v for k, v in data.items() if k != "remaining"}
         unknown = set(data) - set(_FIELDS)
         if unknown:
             raise FaultError(f"unknown fault field(s): {sorted(unknown)}")

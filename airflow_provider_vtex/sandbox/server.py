@@ -473,8 +473,21 @@ class _Handler(BaseHTTPRequestHandler):
 class VtexSandbox:
     """A local, stateful VTEX OMS over real HTTP; see the package docstring for the full tour.
 
-    ``permissions=None`` grants every License Manager resource; a set such as ``{"View order"}``
-    makes the other routes answer 403, which is how a test proves the client reports a missing role.
+    Arguments:
+
+    * ``host``/``port``: where to listen; port 0 picks a free port at ``start()``.
+    * ``app_key``/``app_token``: the credentials VTEX routes demand (``X-VTEX-API-AppKey``/``-AppToken``).
+    * ``orders``: extra order definitions ``{orderId, items: [{id, name, quantity, price}], status?,
+      value?, shippingValue?}``, added after the seed. ``seed_file`` replaces the bundled seed;
+      ``seed_default=False`` starts without it.
+    * ``permissions``: ``None`` grants every License Manager resource; a set such as
+      ``{"View order"}`` makes the other routes answer 403 -- how a test proves the client reports a
+      missing role.
+    * ``invoice_visibility_delay``: seconds before a new invoice (and the ``invoiced`` status it
+      causes) shows in GET order -- OMS is eventually consistent.
+    * ``retry_after_seconds``: ``Retry-After`` of 429 faults that do not set their own.
+    * ``max_log``: request-log capacity (oldest entries go first).
+    * ``ssl_context``: serve HTTPS with this server-side context.
     """
 
     def __init__(

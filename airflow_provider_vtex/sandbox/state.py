@@ -138,6 +138,8 @@ _OPTIONAL_TEXT_FIELDS = (
 )
 
 DEFAULT_SEED_FILE = Path(__file__).with_name("seed_orders.json")
+#: Receipt history kept per invoice: enough for any test, bounded for a load test re-sending one invoice.
+MAX_RECEIPT_HISTORY = 10_000
 
 
 def load_seed(path: str | Path | None = None) -> list[dict[str, Any]]:
@@ -382,9 +384,14 @@ class SandboxState:
     # -- reads -------------------------------------------------------------------------------------
 
     def get_order(self, order_id: str, *, consistent: bool = False) -> dict[str, Any]:
-        """The order as GET order answers; ``consistent=True`` ignores the visibility delay."""
+        """The order as GET order answers; ``consistent=True`` ignores the visibility delay.
+
+        Like VTEX, ``seq{sequence}`` (e.g. ``seq502557``) also finds an order.
+        """
         with self._lock:
             order = self._orders.get(order_id)
+            if order is None and order_id.startswith("seq"):
+                order = next((o for o in self._orders.values() if o.sequence == order_id[3:]), None)
             if order is None:
                 raise order_not_found()
             return self._render(order, time.monotonic(), hide_recent=not consistent)
@@ -460,6 +467,7 @@ class SandboxState:
                 # cannot change other information, only the receipt code."
                 existing.receipt = receipt
                 existing.receipts.append({"receipt": receipt, "date": now_iso})
+                del existing.receipts[:-MAX_RECEIPT_HISTORY]
             else:
                 if payload["type"] == "Output":
                     already = sum(
@@ -544,6 +552,7 @@ class SandboxState:
     def _tracking_receipt(self, order_id: str, package: _Package, operation: str) -> dict[str, str]:
         now_iso, receipt = vtex_now(), new_receipt()
         package.tracking_receipts.append({"operation": operation, "receipt": receipt, "date": now_iso})
+        del package.tracking_receipts[:-MAX_RECEIPT_HISTORY]
         self._orders[order_id].last_change = now_iso
         return {"date": now_iso, "orderId": order_id, "receipt": receipt}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -48,7 +49,7 @@ def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
         url = first.rsplit(" ", 1)[1].strip()
         lines = [process.stdout.readline() for _ in range(4)]
         conn_line = next(line for line in lines if line.startswith("AIRFLOW_CONN_VTEX_DEFAULT="))
-        conn = json.loads(conn_line.split("=", 1)[1].strip().strip("'"))
+        conn = json.loads(shlex.split(conn_line.split("=", 1)[1])[0])
         assert conn["extra"]["base_url"] == url
         assert conn["password"] == "cli-token"
         headers = {"X-VTEX-API-AppKey": "sandbox-key", "X-VTEX-API-AppToken": "cli-token"}

@@ -75,6 +75,10 @@ def test_from_dict_refuses_unknown_fields() -> None:
         Fault.from_dict({"route": "invoice", "kind": "html", "colour": "red"})
     with pytest.raises(FaultError):
         Fault.from_dict(["invoice"])
+    # A GET /_sandbox/faults listing can be posted back.
+    listed = Fault("invoice", "status", count=2, status=503).to_dict()
+    assert listed["remaining"] == 2
+    assert Fault.from_dict(listed) == Fault("invoice", "status", count=2, status=503)
 
 
 # -- kinds ----------------------------------------------------------------------------------------------

@@ -240,6 +240,12 @@ def test_get_order_shape(api: requests.Session, vtex_sandbox: VtexSandbox) -> No
     assert order == vtex_sandbox.order(ORDER)
 
 
+def test_get_order_by_sequence(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    sequence = vtex_sandbox.order(ORDER)["sequence"]
+    response = api.get(f"{vtex_sandbox.url}{ORDERS}/seq{sequence}", timeout=5)
+    assert response.json()["orderId"] == ORDER
+
+
 def test_unknown_order_is_404(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
     error = assert_error(api.get(vtex_sandbox.url + ORDERS + "/nope-01", timeout=5), 404, "OMS007")
     assert error["message"] == "Order Not Found"
