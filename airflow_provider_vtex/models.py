@@ -101,6 +101,19 @@ def _iso_datetime_text(value: Any, *, field_hint: str) -> str:
     return value
 
 
+def _json_list(value: Any, *, example: str) -> Any:
+    """A list given as JSON text (what ``{{ ... | tojson }}`` renders to) becomes a list; others pass through."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = None
+    if not isinstance(parsed, list):
+        raise ValueError(f"must be a list, or a JSON array as text such as {example}; got {value[:80]!r}")
+    return parsed
+
+
 def _optional_text(value: Any) -> Any:
     """Numbers are fine where VTEX wants text (an ERP may hand us an integer key); others are left to pydantic."""
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
@@ -360,6 +373,7 @@ class Invoice(VtexPayload):
     @field_validator("items", mode="before")
     @classmethod
     def _items(cls, value: Any) -> Any:
+        value = _json_list(value, example='[{"id": "123", "price": 2499, "quantity": 1}]')
         if isinstance(value, list | tuple) and not value:
             raise ValueError(
                 "must list at least one invoiced item, e.g. [{'id': '123', 'price': 2499, 'quantity': 1}]"
@@ -511,6 +525,13 @@ class TrackingStatus(VtexPayload):
     is_delivered: bool = False
     delivered_date: str | None = None
     events: list[TrackingEvent] = Field(default_factory=list)
+
+    @field_validator("events", mode="before")
+    @classmethod
+    def _events(cls, value: Any) -> Any:
+        return _json_list(
+            value, example='[{"city": "Rio", "state": "RJ", "description": "...", "date": "2024-02-08"}]'
+        )
 
     @field_validator("delivered_date", mode="before")
     @classmethod

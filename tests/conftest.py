@@ -161,3 +161,59 @@ def _xcom_value(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+# ------------------------------------------------------------------ contract check of every hook request
+#: Requests of the current test that broke VTEX's OpenAPI contract.
+_CONTRACT_VIOLATIONS: list[Any] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _record_hook_requests() -> Iterator[None]:
+    """Check every request the hook sends (recognised by its User-Agent) against VTEX's OpenAPI spec.
+
+    Wraps ``requests.Session.send``, above the transport, so requests answered by the sandbox and by
+    the requests-level fakes are both checked.
+    """
+    from tests import contract
+
+    if not contract.spec_available():
+        yield
+        return
+    import requests
+
+    original = requests.Session.send
+
+    def send(self: requests.Session, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if str(request.headers.get("User-Agent", "")).startswith("airflow-provider-vtex/"):
+            _CONTRACT_VIOLATIONS.extend(
+                contract.check_request(
+                    request.method or "", request.url or "", dict(request.headers), request.body
+                )
+            )
+        return original(self, request, **kwargs)
+
+    requests.Session.send = send  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        requests.Session.send = original  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _hook_requests_follow_vtex_contract(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test whose hook requests broke the spec, unless it is marked as a documented deviation."""
+    _CONTRACT_VIOLATIONS.clear()
+    yield
+    found = sorted({str(v) for v in _CONTRACT_VIOLATIONS})
+    _CONTRACT_VIOLATIONS.clear()
+    marker = request.node.get_closest_marker("spec_deviation")
+    if marker is not None:
+        allowed = marker.args
+        unexpected = [v for v in found if not any(fragment in v for fragment in allowed)]
+        assert not unexpected, (
+            "requests broke VTEX's OpenAPI contract beyond the documented deviation:\n"
+            + "\n".join(unexpected)
+        )
+        return
+    assert not found, "requests the hook sent broke VTEX's OpenAPI contract:\n" + "\n".join(found)

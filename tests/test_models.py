@@ -82,7 +82,8 @@ def test_parse_accepts_dict_json_string_and_model(source: str, valid_invoice: di
         ({"issuanceDate": "2024-02-30T10:00:00"}, "issuanceDate", "ISO 8601"),
         ({"issuanceDate": 20240131}, "issuanceDate", "ISO 8601"),
         ({"items": []}, "items", "at least one"),
-        ({"items": "nope"}, "items", "valid list"),
+        ({"items": "nope"}, "items", "or a JSON array as text"),
+        ({"items": {"id": "1"}}, "items", "valid list"),
         ({"items": [{"price": 1, "quantity": 1}]}, "items.0", "'id' (the SKU id) or 'itemIndex'"),
         ({"items": [{"id": "1", "price": 24.99, "quantity": 1}]}, "items.0.price", "in cents"),
         ({"items": [{"id": "1", "price": -1, "quantity": 1}]}, "items.0.price", "0 or more"),
@@ -241,3 +242,13 @@ def test_combined_tracking_payload_reports_problems_of_both_parts() -> None:
     fields = dict(caught.value.errors)
     assert "trackingNumber" in fields
     assert "deliveredDate" in fields
+
+
+def test_lists_rendered_by_jinja_as_json_text_are_accepted(valid_invoice: dict[str, Any]) -> None:
+    items = [{"id": "1", "price": 2499, "quantity": 3}]
+    invoice = Invoice.parse({**valid_invoice, "items": json.dumps(items)})
+    assert invoice.to_wire()["items"] == items
+    status = TrackingStatus.parse(
+        {"events": '[{"city": "Rio", "state": "RJ", "description": "x", "date": "2024-01-01"}]'}
+    )
+    assert status.events[0].city == "Rio"

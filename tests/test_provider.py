@@ -31,7 +31,9 @@ def test_connection_form_fields_labels_and_hidden_fields() -> None:
     assert behaviour["relabeling"] == {"login": "App Key", "password": "App Token", "host": "Account name"}
     assert behaviour["placeholders"]["host"].startswith("mystore")
     widgets = {key for key in manager.connection_form_widgets if key.startswith("extra__vtex__")}
-    assert widgets == {f"extra__vtex__{name}" for name in ("environment", "base_url", "timeout", "max_retries")}
+    assert widgets == {
+        f"extra__vtex__{name}" for name in ("environment", "base_url", "timeout", "max_retries")
+    }
 
 
 def test_fallback_form_methods_match_the_declared_form() -> None:
