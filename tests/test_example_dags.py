@@ -1,0 +1,91 @@
+"""The example DAGs: they parse without touching the network, and each runs end to end in real Airflow
+against the sandbox, leaving VTEX's state as a merchant would expect."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from tests.conftest import REPO_ROOT, task_states, xcom_values
+
+EXAMPLES = sorted(p.stem for p in (REPO_ROOT / "example_dags").glob("example_*.py"))
+
+
+def test_example_dags_import_without_errors_or_network(monkeypatch: pytest.MonkeyPatch, airflow_db: Path) -> None:
+    from airflow_provider_vtex.compat import AIRFLOW_V_3_0_PLUS
+
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.dag_processing.dagbag import DagBag
+    else:
+        from airflow.models.dagbag import DagBag
+
+    def no_network(self: socket.socket, address: Any) -> None:
+        raise AssertionError(f"a DAG file opened a network connection to {address} while being parsed")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    bag = DagBag(dag_folder=str(REPO_ROOT / "example_dags"))
+    assert bag.import_errors == {}
+    assert sorted(bag.dag_ids) == EXAMPLES
+    for dag_id in bag.dag_ids:
+        assert "vtex" in bag.get_dag(dag_id).tags
+        assert bag.get_dag(dag_id).doc_md
+
+
+@pytest.mark.airflow_dag
+def test_invoice_after_erp_invoices_ships_and_delivers(vtex_sandbox_connection: Any, run_dag: Callable[..., Any]) -> None:
+    sandbox = vtex_sandbox_connection
+    dag_run = run_dag("example_vtex_invoice_after_erp")
+    assert set(sum(task_states(dag_run).values(), [])) == {"success"}
+    order = sandbox.order("1172452900788-01")
+    assert order["status"] == "invoiced"
+    (package,) = order["packageAttachment"]["packages"]
+    assert package["invoiceNumber"] == "NF-100234"
+    assert package["invoiceValue"] == 10470
+    assert package["invoiceUrl"] == "https://erp.example.com/invoices/NF-100234.pdf"
+    assert package["trackingNumber"] == "BR123456789XX"
+    assert package["courier"] == "Correios"
+    assert package["courierStatus"]["finished"] is True
+    assert len(package["courierStatus"]["data"]) == 3
+    (receipt,) = xcom_values(dag_run, "notify_invoice")
+    assert receipt["receipt"] == sandbox.invoices("1172452900788-01")[0]["receipt"]
+    assert xcom_values(dag_run, "notify_delivery")[0]["status_receipt"]["receipt"]
+
+
+@pytest.mark.airflow_dag
+def test_invoice_many_orders_maps_one_task_per_order(vtex_sandbox_connection: Any, run_dag: Callable[..., Any]) -> None:
+    sandbox = vtex_sandbox_connection
+    dag_run = run_dag("example_vtex_invoice_many_orders")
+    assert task_states(dag_run)["notify_invoice"] == ["success"] * 3
+    orders = [r["order_id"] for r in xcom_values(dag_run, "notify_invoice")]
+    assert orders == ["70caf3941s6df1", "v502559llux-01", "1172452900791-01"]
+    for order_id in orders:
+        assert sandbox.order(order_id)["status"] == "invoiced"
+        assert sandbox.post_count(order_id) == 1
+
+
+@pytest.mark.airflow_dag
+def test_invoice_from_ui_with_default_params(vtex_sandbox_connection: Any, run_dag: Callable[..., Any]) -> None:
+    sandbox = vtex_sandbox_connection
+    dag_run = run_dag("example_vtex_invoice_from_ui")
+    assert task_states(dag_run)["notify_invoice"] == ["success"]
+    order = sandbox.order("1172452900789-01")
+    assert order["status"] == "invoiced"
+    assert [p["invoiceNumber"] for p in order["packageAttachment"]["packages"]] == ["NF-300001"]
+
+
+@pytest.mark.airflow_dag
+def test_invoice_from_ui_with_form_values(vtex_sandbox_connection: Any, run_dag: Callable[..., Any]) -> None:
+    sandbox = vtex_sandbox_connection
+    conf = {
+        "order_id": "70caf3941s6df1",
+        "invoice_number": "NF-UI-1",
+        "invoice_value": 2499,
+        "items": [{"id": "2001", "price": 2499, "quantity": 1}],
+    }
+    dag_run = run_dag("example_vtex_invoice_from_ui", run_conf=conf)
+    assert task_states(dag_run)["notify_invoice"] == ["success"]
+    (package,) = sandbox.order("70caf3941s6df1")["packageAttachment"]["packages"]
+    assert (package["invoiceNumber"], package["invoiceValue"]) == ("NF-UI-1", 2499)
