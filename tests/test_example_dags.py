@@ -4,8 +4,9 @@ against the sandbox, leaving VTEX's state as a merchant would expect."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,9 @@ from tests.conftest import REPO_ROOT, task_states, xcom_values
 EXAMPLES = sorted(p.stem for p in (REPO_ROOT / "example_dags").glob("example_*.py"))
 
 
-def test_example_dags_import_without_errors_or_network(monkeypatch: pytest.MonkeyPatch, airflow_db: Path) -> None:
+def test_example_dags_import_without_errors_or_network(
+    monkeypatch: pytest.MonkeyPatch, airflow_db: Path
+) -> None:
     from airflow_provider_vtex.compat import AIRFLOW_V_3_0_PLUS
 
     if AIRFLOW_V_3_0_PLUS:
@@ -35,10 +38,12 @@ def test_example_dags_import_without_errors_or_network(monkeypatch: pytest.Monke
 
 
 @pytest.mark.airflow_dag
-def test_invoice_after_erp_invoices_ships_and_delivers(vtex_sandbox_connection: Any, run_dag: Callable[..., Any]) -> None:
+def test_invoice_after_erp_invoices_ships_and_delivers(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
     sandbox = vtex_sandbox_connection
     dag_run = run_dag("example_vtex_invoice_after_erp")
-    assert set(sum(task_states(dag_run).values(), [])) == {"success"}
+    assert {state for states in task_states(dag_run).values() for state in states} == {"success"}
     order = sandbox.order("1172452900788-01")
     assert order["status"] == "invoiced"
     (package,) = order["packageAttachment"]["packages"]
@@ -55,7 +60,9 @@ def test_invoice_after_erp_invoices_ships_and_delivers(vtex_sandbox_connection: 
 
 
 @pytest.mark.airflow_dag
-def test_invoice_many_orders_maps_one_task_per_order(vtex_sandbox_connection: Any, run_dag: Callable[..., Any]) -> None:
+def test_invoice_many_orders_maps_one_task_per_order(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
     sandbox = vtex_sandbox_connection
     dag_run = run_dag("example_vtex_invoice_many_orders")
     assert task_states(dag_run)["notify_invoice"] == ["success"] * 3
@@ -67,7 +74,9 @@ def test_invoice_many_orders_maps_one_task_per_order(vtex_sandbox_connection: An
 
 
 @pytest.mark.airflow_dag
-def test_invoice_from_ui_with_default_params(vtex_sandbox_connection: Any, run_dag: Callable[..., Any]) -> None:
+def test_invoice_from_ui_with_default_params(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
     sandbox = vtex_sandbox_connection
     dag_run = run_dag("example_vtex_invoice_from_ui")
     assert task_states(dag_run)["notify_invoice"] == ["success"]

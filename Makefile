@@ -1,0 +1,46 @@
+# One place for the commands the README and CI use. Everything installs itself into local
+# virtual environments: .venv (Airflow 3.3, the default) and .venv-airflow2 (Airflow 2.11).
+PYTHON ?= python3
+AIRFLOW_VERSION ?= 3.3.2
+AIRFLOW2_VERSION ?= 2.11.2
+VENV := .venv
+VENV2 := .venv-airflow2
+
+.PHONY: demo test test-airflow2 lint sandbox bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" -e ".[dev]"
+	touch $@
+
+$(VENV2)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV2)
+	$(VENV2)/bin/pip install --quiet --upgrade pip
+	$(VENV2)/bin/pip install --quiet "apache-airflow==$(AIRFLOW2_VERSION)" -e ".[test]"
+	touch $@
+
+## demo: example DAGs through a real Airflow against the local VTEX sandbox
+demo: $(VENV)/.installed
+	$(VENV)/bin/python scripts/demo.py
+
+## test: the whole test suite on Airflow 3.3
+test: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest
+
+## test-airflow2: the whole test suite on Airflow 2.11
+test-airflow2: $(VENV2)/.installed
+	$(VENV2)/bin/python -m pytest
+
+## lint: ruff and mypy, as configured in pyproject.toml
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+## sandbox: serve the VTEX OMS sandbox on http://127.0.0.1:8089 until Ctrl-C
+sandbox: $(VENV)/.installed
+	$(VENV)/bin/vtex-sandbox --port 8089
+
+clean:
+	rm -rf $(VENV) $(VENV2) .airflow .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,121 @@
+"""The demo: every example DAG through a real Airflow, against the local VTEX sandbox.
+
+Run by ``make demo`` inside the project's virtual environment. It:
+
+1. prepares an Airflow home with SQLite in ``.airflow/`` (git-ignored) whose DAGs folder is ``example_dags/``;
+2. starts the VTEX OMS sandbox (seeded orders) on a free local port;
+3. (re)creates the ``vtex_default`` connection pointing at it, with ``airflow connections add``;
+4. runs every example DAG with ``airflow dags test`` (logs in ``.airflow/demo-logs/``);
+5. stops the sandbox and prints what VTEX now holds for each order.
+
+It exits non-zero, naming the DAG and its log, if any DAG run does not succeed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from airflow_provider_vtex.sandbox import VtexSandbox
+
+REPO = Path(__file__).resolve().parent.parent
+AIRFLOW_HOME = REPO / ".airflow"
+LOGS = AIRFLOW_HOME / "demo-logs"
+DAGS = sorted(p.stem for p in (REPO / "example_dags").glob("example_*.py"))
+
+
+def airflow_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
+    env.update(
+        {
+            "AIRFLOW_HOME": str(AIRFLOW_HOME),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "example_dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
+        }
+    )
+    return env
+
+
+def airflow(*args: str, log: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "airflow", *args]
+    done = subprocess.run(command, env=airflow_env(), capture_output=True, text=True, check=False)
+    if log is not None:
+        log.write_text(done.stdout + done.stderr, encoding="utf-8")
+    if check and done.returncode != 0:
+        sys.stderr.write(done.stdout[-3000:] + done.stderr[-3000:])
+        raise SystemExit(f"demo: `airflow {' '.join(args)}` failed with exit code {done.returncode}")
+    return done
+
+
+def run_state(output: str) -> str:
+    """The final state ``airflow dags test`` reports for the run it made."""
+    found = re.findall(r"DagRun Finished: .*?state=(\w+)", output)
+    return found[-1] if found else "unknown"
+
+
+def money(cents: int) -> str:
+    return f"{cents / 100:,.2f}"
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    print("\nWhat VTEX (the sandbox) now holds:\n")
+    for order_id, order in summary.items():
+        print(f"  order {order_id:<18} {order['status']:<19} value {money(order['value']):>9}")
+        for invoice in order["invoices"]:
+            receipt = invoice["receipt"] or "-"
+            print(
+                f"      invoice {invoice['invoiceNumber']:<11} {invoice['type']:<6} {money(invoice['invoiceValue']):>9}"
+                f"  receipt {receipt}  ({len(invoice['receipts'])} receipt(s) issued)"
+            )
+            tracking = invoice["tracking"]
+            if tracking["trackingNumber"]:
+                print(f"      tracking {tracking['trackingNumber']} via {tracking['courier'] or '?'}")
+            delivery = invoice["delivery"]
+            if delivery:
+                state = f"delivered {delivery['deliveredDate']}" if delivery["isDelivered"] else "in transit"
+                print(f"      delivery {state}, {len(delivery['events'])} tracking event(s)")
+    print()
+
+
+def main() -> int:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    print(f"demo: Airflow home {AIRFLOW_HOME} (SQLite), DAGs from example_dags/")
+    airflow("db", "migrate", log=LOGS / "db-migrate.log")
+    failures: list[str] = []
+    with VtexSandbox() as sandbox:
+        print(f"demo: VTEX sandbox serving {sandbox.url} with {len(sandbox.summary())} seeded orders")
+        airflow("connections", "delete", "vtex_default", check=False)
+        airflow("connections", "add", "vtex_default", "--conn-json", sandbox.airflow_connection())
+        for dag_id in DAGS:
+            started = time.monotonic()
+            log = LOGS / f"{dag_id}.log"
+            done = airflow("dags", "test", dag_id, log=log, check=False)
+            state = (
+                run_state(done.stdout + done.stderr)
+                if done.returncode == 0
+                else f"exit code {done.returncode}"
+            )
+            print(
+                f"demo: {dag_id:<36} {state:<8} {time.monotonic() - started:5.1f} s   log: {log.relative_to(REPO)}"
+            )
+            if state != "success":
+                failures.append(f"{dag_id} ({state}; see {log})")
+        summary = sandbox.summary()
+        requests_served = len(sandbox.requests)
+    print(f"demo: sandbox stopped after serving {requests_served} VTEX API requests")
+    print_summary(summary)
+    if failures:
+        print("demo FAILED: " + "; ".join(failures), file=sys.stderr)
+        return 1
+    print(f"demo: all {len(DAGS)} example DAGs succeeded")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
