@@ -230,7 +230,7 @@ def test_429_and_503_are_retried_even_for_the_invoice_post(
     assert [r.method for r in fake.sent] == ["POST"] * 3
 
 
-@pytest.mark.parametrize(
+AMBIGUOUS = pytest.mark.parametrize(
     "outcome",
     [
         response(500),
@@ -241,15 +241,70 @@ def test_429_and_503_are_retried_even_for_the_invoice_post(
     ],
     ids=["500", "502", "504", "read-timeout", "dropped-after-send"],
 )
-def test_invoice_post_is_never_resent_after_an_outcome_that_may_have_reached_vtex(
+
+
+def order_with(*invoice_numbers: str) -> requests.Response:
+    packages = [{"invoiceNumber": n, "invoiceValue": 7497} for n in invoice_numbers]
+    return response(200, {"orderId": ORDER, "packageAttachment": {"packages": packages}})
+
+
+@AMBIGUOUS
+def test_unknown_invoice_outcome_is_read_back_and_not_resent_when_vtex_holds_it(
     hook: VtexHook, fake: FakeVtex, no_sleep: Any, valid_invoice: dict[str, Any], outcome: Any
 ) -> None:
-    fake.script = [outcome, response(200, receipt(ORDER))]
-    with pytest.raises(VtexOutcomeUnknownError) as caught:
+    fake.script = [outcome, order_with("NF-0001")]
+    answer = hook.notify_invoice(ORDER, valid_invoice)
+    assert [r.method for r in fake.sent] == ["POST", "GET"]
+    assert answer == {
+        "orderId": ORDER,
+        "invoiceNumber": "NF-0001",
+        "receipt": None,
+        "date": None,
+        "readBack": True,
+    }
+
+
+def test_read_back_waits_for_eventual_consistency(
+    hook: VtexHook, fake: FakeVtex, no_sleep: Any, valid_invoice: dict[str, Any]
+) -> None:
+    fake.script = [dropped(), order_with(), order_with("NF-OTHER"), order_with("NF-OTHER", "NF-0001")]
+    assert hook.notify_invoice(ORDER, valid_invoice)["readBack"] is True
+    assert [r.method for r in fake.sent] == ["POST", "GET", "GET", "GET"]
+    assert [call.args[0] for call in no_sleep.call_args_list] == [hook.readback_interval] * 2
+
+
+@AMBIGUOUS
+def test_invoice_is_resent_only_once_the_read_back_shows_vtex_lacks_it(
+    hook: VtexHook, fake: FakeVtex, no_sleep: Any, valid_invoice: dict[str, Any], outcome: Any
+) -> None:
+    hook.readback_timeout = 0
+    fake.script = [outcome, order_with("NF-OTHER"), response(200, receipt(ORDER))]
+    assert hook.notify_invoice(ORDER, valid_invoice) == receipt(ORDER)
+    assert [r.method for r in fake.sent] == ["POST", "GET", "POST"]
+
+
+def test_resends_are_bounded_by_max_retries(
+    vtex_connection: Callable[..., str], fake: FakeVtex, no_sleep: Any, valid_invoice: dict[str, Any]
+) -> None:
+    vtex_connection(max_retries=1)
+    hook = VtexHook(readback_timeout=0, backoff_initial=0.001)
+    fake.script = [response(504), order_with(), response(504), order_with()]
+    with pytest.raises(VtexRetriesExhaustedError) as caught:
         hook.notify_invoice(ORDER, valid_invoice)
-    assert len(fake.sent) == 1
-    assert "NF-0001" in str(caught.value)
+    assert [r.method for r in fake.sent] == ["POST", "GET", "POST", "GET"]
+    assert "did not reach VTEX" in str(caught.value)
+
+
+def test_nothing_is_resent_when_the_order_cannot_be_read_back(
+    vtex_connection: Callable[..., str], fake: FakeVtex, no_sleep: Any, valid_invoice: dict[str, Any]
+) -> None:
+    vtex_connection(max_retries=2)
+    fake.script = [dropped(), response(403, vtex_error("403", "Forbidden"))]
+    with pytest.raises(VtexOutcomeUnknownError) as caught:
+        VtexHook().notify_invoice(ORDER, valid_invoice)
+    assert [r.method for r in fake.sent] == ["POST", "GET"]
     assert "not sent again" in str(caught.value)
+    assert caught.value.retryable
 
 
 def test_invoice_post_is_retried_when_it_was_never_sent(

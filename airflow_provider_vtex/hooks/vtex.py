@@ -181,6 +181,9 @@ class VtexHook(BaseHook):
     :param backoff_max: cap on any single wait, including a ``Retry-After`` VTEX asks for.
     :param max_total_wait: no retry is started once this many seconds have passed since the first attempt.
     :param pool_maxsize: connections kept open to VTEX (raise it for concurrent use of one hook).
+    :param readback_timeout: after an invoice POST with an unknown outcome, how long to keep reading the
+        order back (OMS shows a new invoice seconds after its 200) before concluding VTEX does not hold it.
+    :param readback_interval: seconds between two read-backs.
     """
 
     conn_name_attr = "vtex_conn_id"
@@ -198,6 +201,8 @@ class VtexHook(BaseHook):
         backoff_max: float = 60.0,
         max_total_wait: float = 300.0,
         pool_maxsize: int = 10,
+        readback_timeout: float = 30.0,
+        readback_interval: float = 2.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -208,6 +213,8 @@ class VtexHook(BaseHook):
         self.backoff_max = backoff_max
         self.max_total_wait = max_total_wait
         self.pool_maxsize = pool_maxsize
+        self.readback_timeout = readback_timeout
+        self.readback_interval = readback_interval
 
     # ------------------------------------------------------------------ connection form (Airflow < 3.2)
     @classmethod
@@ -293,28 +300,100 @@ class VtexHook(BaseHook):
     def notify_invoice(self, order_id: str, invoice: Invoice | Mapping[str, Any] | str) -> dict[str, Any]:
         """POST the invoice notification; returns VTEX's ``{date, orderId, receipt}``.
 
-        The payload is validated first (:class:`VtexPayloadError`, nothing sent). A POST is never
-        re-sent after an outcome that may have reached VTEX: such an outcome raises
-        :class:`VtexOutcomeUnknownError` instead of risking a second invoice.
+        The payload is validated first (:class:`VtexPayloadError`, nothing sent). When the outcome of
+        the POST is unknown (read timeout, connection dropped after sending, 500/502/504), the POST is
+        not repeated blindly: the order is read back, for up to ``readback_timeout`` seconds since OMS
+        is eventually consistent, and if VTEX holds the invoice the call succeeds with
+        ``{"orderId", "invoiceNumber", "receipt": None, "date": None, "readBack": True}``. Only an
+        invoice VTEX does not hold is sent again (at most ``max_retries`` more times). If the order
+        cannot be read back, :class:`VtexOutcomeUnknownError` is raised and nothing is re-sent.
         """
         model = Invoice.parse(invoice)
-        try:
-            return self._call(
-                "POST",
-                [order_id, "invoice"],
-                body=model.to_wire(),
-                resource=RESOURCE_NOTIFY_INVOICE,
-                idempotent=False,
+        body = model.to_wire()
+        number = model.invoice_number
+        sends_left = self.max_retries + 1
+        while True:
+            sends_left -= 1
+            try:
+                return self._call(
+                    "POST",
+                    [order_id, "invoice"],
+                    body=body,
+                    resource=RESOURCE_NOTIFY_INVOICE,
+                    idempotent=False,
+                )
+            except (VtexTransportError, VtexServerError, VtexRetriesExhaustedError) as exc:
+                if not _maybe_applied(exc):
+                    raise
+                self.log.warning(
+                    "The outcome of invoice %s for order %s is unknown (%s); reading the order back before "
+                    "deciding whether to send it again.",
+                    number,
+                    order_id,
+                    _short(exc),
+                )
+                package = self._read_back(order_id, number, cause=exc)
+                if package is not None:
+                    self.log.info(
+                        "VTEX holds invoice %s on order %s: not sending it again.", number, order_id
+                    )
+                    return {
+                        "orderId": str(order_id),
+                        "invoiceNumber": number,
+                        "receipt": None,
+                        "date": None,
+                        "readBack": True,
+                    }
+                if sends_left <= 0:
+                    raise VtexRetriesExhaustedError(
+                        f"Invoice {number!r} for order {order_id!r} did not reach VTEX: every send failed and "
+                        f"the order does not show it after {self.readback_timeout:g} s of read-backs. VTEX last "
+                        f"answered: {exc}",
+                        attempts=self.max_retries + 1,
+                        last_error=exc,
+                    ) from exc
+                self.log.info(
+                    "VTEX does not hold invoice %s on order %s after %.0f s of read-backs; sending it again.",
+                    number,
+                    order_id,
+                    self.readback_timeout,
+                )
+
+    def find_invoice(self, order_id: str, invoice_number: str) -> dict[str, Any] | None:
+        """The package of ``invoice_number`` on the order, as VTEX holds it now, or None."""
+        return invoice_package(self.get_order(order_id), invoice_number)
+
+    def wait_for_invoice(
+        self, order_id: str, invoice_number: str, *, timeout: float, interval: float | None = None
+    ) -> dict[str, Any] | None:
+        """Poll the order until it shows the invoice or ``timeout`` seconds pass; the package or None."""
+        interval = self.readback_interval if interval is None else interval
+        deadline = time.monotonic() + timeout
+        while True:
+            package = self.find_invoice(order_id, invoice_number)
+            remaining = deadline - time.monotonic()
+            if package is not None or remaining <= 0:
+                return package
+            wait = min(interval, remaining)
+            self.log.info(
+                "Invoice %s is not visible on order %s yet; checking again in %.1f s (%.0f s left).",
+                invoice_number,
+                order_id,
+                wait,
+                remaining,
             )
-        except (VtexTransportError, VtexServerError, VtexRetriesExhaustedError) as exc:
-            if not _maybe_applied(exc):
-                raise
+            time.sleep(wait)
+
+    def _read_back(self, order_id: str, invoice_number: str, *, cause: VtexError) -> dict[str, Any] | None:
+        try:
+            return self.wait_for_invoice(order_id, invoice_number, timeout=self.readback_timeout)
+        except VtexError as exc:
             raise VtexOutcomeUnknownError(
-                f"Invoice {model.invoice_number!r} for order {order_id!r} may or may not have reached VTEX "
-                f"({exc}). It was not sent again, to avoid a duplicate invoice: look for it in the order's "
-                "packageAttachment.packages (VtexHook.get_order) before sending it again.",
+                f"Invoice {invoice_number!r} for order {order_id!r} may or may not have reached VTEX ({cause}), "
+                f"and reading the order back failed too ({exc}). It was not sent again, to avoid a duplicate "
+                "invoice; a retry of the task reads the order back first.",
                 order_id=str(order_id),
-                invoice_number=model.invoice_number,
+                invoice_number=invoice_number,
             ) from exc
 
     def notify_tracking(
@@ -593,6 +672,15 @@ class VtexHook(BaseHook):
             attempts=state.attempt_number,
             last_error=exc,
         ) from exc
+
+
+def invoice_package(order: Mapping[str, Any], invoice_number: str) -> dict[str, Any] | None:
+    """The package holding ``invoice_number`` in a GET-order answer (``packageAttachment.packages``)."""
+    attachment = order.get("packageAttachment") or {}
+    for package in attachment.get("packages") or []:
+        if isinstance(package, dict) and package.get("invoiceNumber") == invoice_number:
+            return package
+    return None
 
 
 def _should_retry(exc: BaseException, *, idempotent: bool) -> bool:
