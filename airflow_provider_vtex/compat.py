@@ -15,7 +15,7 @@ from airflow import __version__ as AIRFLOW_VERSION
 AIRFLOW_V_3_0_PLUS = int(AIRFLOW_VERSION.split(".")[0]) >= 3
 
 if TYPE_CHECKING or AIRFLOW_V_3_0_PLUS:
-    from airflow.sdk import BaseHook, BaseOperator, BaseSensorOperator
+    from airflow.sdk import BaseHook, BaseOperator, BaseSensorOperator, PokeReturnValue
     from airflow.sdk.exceptions import (
         AirflowException,
         AirflowFailException,
@@ -29,7 +29,7 @@ else:  # pragma: no cover - exercised by the Airflow 2 CI run
     )
     from airflow.hooks.base import BaseHook
     from airflow.models import BaseOperator
-    from airflow.sensors.base import BaseSensorOperator
+    from airflow.sensors.base import BaseSensorOperator, PokeReturnValue
 
 if TYPE_CHECKING:
     from airflow.sdk import Context as Context  # operators' execute() signature; types only
@@ -50,5 +50,6 @@ __all__ = [
     "BaseHook",
     "BaseOperator",
     "BaseSensorOperator",
+    "PokeReturnValue",
     "mask_secret",
 ]

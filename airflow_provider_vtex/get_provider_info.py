@@ -98,5 +98,8 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "sensors": [
+            {"integration-name": "VTEX", "python-modules": ["airflow_provider_vtex.sensors.order_status"]}
+        ],
         "connection-types": [connection_type],
     }

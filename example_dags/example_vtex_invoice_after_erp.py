@@ -2,6 +2,8 @@
 
 The flow VTEX expects from an ERP integration:
 
+0. ``wait_until_ready_for_handling`` waits (in reschedule mode, freeing the worker) until VTEX says the
+   order can be invoiced, and fails at once if it was canceled.
 1. ``fetch_invoice_from_erp`` stands for your ERP: replace its body with the query or API call that
    returns the invoice the ERP issued for the order.
 2. ``notify_invoice`` sends it to VTEX (``POST .../invoice``); the payload is templated from the ERP
@@ -20,6 +22,7 @@ import datetime as dt
 
 from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
 from airflow_provider_vtex.operators.tracking import TrackingNotificationOperator
+from airflow_provider_vtex.sensors.order_status import VtexOrderStatusSensor
 
 try:  # Airflow 3
     from airflow.sdk import dag, task
@@ -40,6 +43,15 @@ ERP_TASK = "fetch_invoice_from_erp"
     doc_md=__doc__,
 )
 def example_vtex_invoice_after_erp() -> None:
+    ready = VtexOrderStatusSensor(
+        task_id="wait_until_ready_for_handling",
+        order_id="{{ params.order_id }}",
+        statuses=["ready-for-handling", "handling"],
+        mode="reschedule",
+        poke_interval=60,  # CHANGE: how often to ask VTEX
+        timeout=6 * 60 * 60,  # CHANGE: give up after 6 hours
+    )
+
     @task(task_id=ERP_TASK, multiple_outputs=True)
     def fetch_invoice_from_erp(params: dict[str, str] | None = None) -> dict[str, object]:
         """CHANGE: read the invoice your ERP issued for ``params["order_id"]``."""
@@ -120,7 +132,7 @@ def example_vtex_invoice_after_erp() -> None:
         tracking=fetch_carrier_events(),
     )
 
-    notify_invoice >> notify_tracking >> notify_delivery
+    ready >> notify_invoice >> notify_tracking >> notify_delivery
 
 
 example_vtex_invoice_after_erp()

@@ -50,6 +50,8 @@ except ImportError:  # Airflow 2.10 / 2.11
                 {"id": "2001", "price": 2499, "quantity": 1},
             ],
             type="array",
+            # items of type object: the trigger form shows a JSON editor (without it, one string per line).
+            items={"type": "object"},
             title="Items",
             description='JSON list of {"id": SKU id, "price": unit price in cents, "quantity": units}',
         ),

@@ -19,6 +19,7 @@ from airflow_provider_vtex.get_provider_info import DEFAULT_CONN_ID
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from airflow_provider_vtex.compat import Context
     from airflow_provider_vtex.hooks.vtex import VtexHook
 
 
@@ -28,16 +29,19 @@ class VtexBaseOperator(BaseOperator):
     ui_color = "#f71963"  # VTEX pink
     ui_fgcolor = "#ffffff"
 
-    def __init__(self, *, vtex_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
+    def __init__(
+        self, *, vtex_conn_id: str = DEFAULT_CONN_ID, hook_params: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.vtex_conn_id = vtex_conn_id
+        self.hook_params = hook_params
 
     @cached_property
     def hook(self) -> VtexHook:
         """The hook, built on first use in ``execute`` (imported lazily to keep DAG parsing cheap)."""
         from airflow_provider_vtex.hooks.vtex import VtexHook
 
-        return VtexHook(vtex_conn_id=self.vtex_conn_id)
+        return VtexHook(vtex_conn_id=self.vtex_conn_id, **(self.hook_params or {}))
 
     @contextmanager
     def vtex_errors(self) -> Iterator[None]:
@@ -50,6 +54,12 @@ class VtexBaseOperator(BaseOperator):
             if exc.retryable:
                 raise
             raise AirflowFailException(str(exc)) from exc
+
+
+def try_number(context: Context | dict[str, Any]) -> int:
+    """This attempt's number (1 on the first run; more after a retry or a cleared and re-run task)."""
+    ti = context.get("ti") if hasattr(context, "get") else None
+    return int(getattr(ti, "try_number", None) or 1)
 
 
 def order_id_text(value: Any) -> str:

@@ -25,7 +25,9 @@ ROUTES: frozenset[str] = frozenset(
 )
 
 #: Supported fault kinds (see :class:`Fault`).
-KINDS: frozenset[str] = frozenset({"rate_limit", "status", "latency", "drop_after_commit", "html"})
+KINDS: frozenset[str] = frozenset(
+    {"rate_limit", "status", "latency", "drop_after_commit", "error_after_commit", "html"}
+)
 
 _FIELDS = ("route", "kind", "count", "status", "retry_after", "rps", "latency")
 
@@ -49,6 +51,8 @@ class Fault:
       - ``latency``: sleep ``latency`` seconds, then handle the request normally;
       - ``drop_after_commit``: handle the request (state changes, a receipt is made), then close the
         connection without writing any response -- the "did my invoice go through?" case;
+      - ``error_after_commit``: handle the request (the write is applied), then answer ``status``
+        (default 500) with a JSON error body -- VTEX failing after it saved the invoice;
       - ``html``: answer an HTML error page (status default 502), as VTEX's edge sometimes does.
 
     * ``count``: how many requests the rule affects; ``None`` means every request (for ``rps`` rules:
@@ -153,7 +157,7 @@ class FaultAction:
     """What the server must do to one request: the outcome of matching the rules."""
 
     latency: float = 0.0
-    kind: str | None = None  # rate_limit | status | drop_after_commit | html | None (handle normally)
+    kind: str | None = None  # rate_limit | status | *_after_commit | html | None (handle normally)
     status: int | None = None
     retry_after: int | None = None
 
@@ -221,7 +225,7 @@ class FaultSet:
         status = chosen.status
         if chosen.kind == "rate_limit":
             status = 429
-        elif chosen.kind == "status" and status is None:
+        elif chosen.kind in ("status", "error_after_commit") and status is None:
             status = 500
         elif chosen.kind == "html" and status is None:
             status = 502

@@ -296,6 +296,10 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload, content_type, headers = self._fault_response(action)
         else:
             status, payload, body = self._answer(route, matched, raw_query, raw_body)
+            if action.kind == "error_after_commit" and action.status is not None:
+                entry["fault"] = action.kind
+                status = action.status
+                payload = error_body(str(status), "Internal Server Error (after the change was applied)")
         self._log(entry, raw_query, raw_body, body, started)
         if route is not None and route.name == "invoice" and isinstance(entry["body"], dict):
             number = entry["body"].get("invoiceNumber")
@@ -612,6 +616,10 @@ class VtexSandbox:
         if value is not None:
             definition["value"] = value
         return self.state.add_order(definition)
+
+    def set_status(self, order_id: str, status: str) -> None:
+        """Move an order along VTEX's workflow, e.g. ``payment-pending`` to ``ready-for-handling``."""
+        self.state.set_status(order_id, status)
 
     def order(self, order_id: str) -> dict[str, Any]:
         """The order as GET answers it, ignoring the visibility delay. KeyError if unknown."""

@@ -377,6 +377,16 @@ class SandboxState:
         self._orders[order.order_id] = order
         return order
 
+    def set_status(self, order_id: str, status: str) -> None:
+        """Move an order along VTEX's workflow (e.g. payment approved -> ``ready-for-handling``)."""
+        if status not in STATUS_DESCRIPTIONS:
+            raise ValueError(f"unknown order status {status!r}; known: {sorted(STATUS_DESCRIPTIONS)}")
+        with self._lock:
+            order = self._orders.get(order_id)
+            if order is None:
+                raise KeyError(order_id)
+            order.status = status
+
     def order_ids(self) -> list[str]:
         with self._lock:
             return list(self._orders)

@@ -345,3 +345,29 @@ def test_counts(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
     assert vtex_sandbox.count("GET", route="get_order", order_id=ORDER) == 1
     assert vtex_sandbox.count(status=200) == 4
     assert vtex_sandbox.count(invoice_number="NF-1001") == 3
+
+
+def test_error_after_commit_applies_the_write_then_answers_500(vtex_sandbox: Any) -> None:
+    vtex_sandbox.add_fault("invoice", "error_after_commit", count=1)
+    session = requests.Session()
+    session.headers.update(
+        {"X-VTEX-API-AppKey": vtex_sandbox.app_key, "X-VTEX-API-AppToken": vtex_sandbox.app_token}
+    )
+    body = {
+        "type": "Output",
+        "invoiceNumber": "NF-EAC",
+        "invoiceValue": "7497",
+        "issuanceDate": "2024-01-01",
+        "items": [{"id": "2001", "price": 2499, "quantity": 3}],
+    }
+    answer = session.post(f"{vtex_sandbox.url}/api/oms/pvt/orders/70caf3941s6df1/invoice", json=body)
+    assert answer.status_code == 500
+    assert answer.json()["error"]["code"] == "500"
+    assert [p["invoiceNumber"] for p in vtex_sandbox.invoices("70caf3941s6df1")] == ["NF-EAC"]
+
+
+def test_set_status_moves_the_order_along_the_workflow(vtex_sandbox: Any) -> None:
+    vtex_sandbox.set_status("70caf3941s6df1", "payment-pending")
+    assert vtex_sandbox.order("70caf3941s6df1")["status"] == "payment-pending"
+    with pytest.raises(ValueError, match="unknown order status"):
+        vtex_sandbox.set_status("70caf3941s6df1", "shipped")

@@ -1,0 +1,1 @@
+"""Sensors: wait for VTEX order states before acting on an order."""
