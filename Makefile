@@ -6,7 +6,7 @@ AIRFLOW2_VERSION ?= 2.11.2
 VENV := .venv
 VENV2 := .venv-airflow2
 
-.PHONY: demo test test-airflow2 lint sandbox bench clean
+.PHONY: demo test test-airflow2 lint sandbox fault-matrix bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+## fault-matrix: run the fault matrix in real Airflow and write docs/fault-matrix.md
+fault-matrix: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest tests/test_reliability.py -k fault_matrix -q --fault-report=docs/fault-matrix.md
 
 ## sandbox: serve the VTEX OMS sandbox on http://127.0.0.1:8089 until Ctrl-C
 sandbox: $(VENV)/.installed
