@@ -35,13 +35,15 @@ from pydantic.alias_generators import to_camel
 from airflow_provider_vtex.exceptions import VtexPayloadError
 
 INVOICE_NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
-_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+# re.ASCII: \d must not match other scripts' digits, which VTEX would not read as numbers.
+_DIGITS = re.compile(r"^[0-9]+$")
 _ISO_DATETIME = re.compile(
-    rf"^(?P<date>{_ISO_DATE})"
+    r"^(?P<date>\d{4}-\d{2}-\d{2})"
     r"(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d{1,9})?)?"
-    r"(?P<offset>Z|[+-]\d{2}:?\d{2})?)?$"
+    r"(?P<offset>Z|[+-]\d{2}:?\d{2})?)?$",
+    re.ASCII,
 )
-_DELIVERED_DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
+_DELIVERED_DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", re.ASCII)
 EVENT_DESCRIPTION_MAX = 5000
 
 PayloadT = TypeVar("PayloadT", bound="VtexPayload")
@@ -58,7 +60,7 @@ def _cents(value: Any, *, allow_zero: bool) -> int:
         raise ValueError(f"must be an amount {example}; got the boolean {value}")
     if isinstance(value, int):
         cents = value
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and _DIGITS.match(value.strip()):
         cents = int(value.strip())
     elif isinstance(value, str | float | Decimal):
         raise ValueError(f"must be an integer amount {example}, without a decimal separator; got {value!r}")
@@ -73,7 +75,7 @@ def _count(value: Any, *, minimum: int, what: str) -> int:
     """A whole number such as a quantity; accepts digit strings because Jinja renders strings."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError(f"must be a whole number ({what}); got {value!r}")
-    if isinstance(value, str) and not value.strip().isdigit():
+    if isinstance(value, str) and not _DIGITS.match(value.strip()):
         raise ValueError(f"must be a whole number ({what}); got {value!r}")
     number = int(value)
     if number < minimum:

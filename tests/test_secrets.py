@@ -1,0 +1,85 @@
+"""The AppToken never leaks: DAG runs with a distinctive token, including failures and retries, and a
+search of everything they left behind (task logs, process output, XCom, rendered template fields,
+exception messages, the sandbox's request log)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_vtex.sandbox import Fault, VtexSandbox
+from tests.conftest import task_states
+
+TOKEN = "vtexAppToken-Zq81-DISTINCTIVE-4c2e"
+pytestmark = pytest.mark.airflow_dag
+
+
+def rendered_fields(dag_run: Any) -> str:
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields as RTIF
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.scalars(
+            select(RTIF.rendered_fields).where(RTIF.dag_id == dag_run.dag_id, RTIF.run_id == dag_run.run_id)
+        ).all()
+    return json.dumps(rows, default=str)
+
+
+def xcom_dump(dag_run: Any) -> str:
+    from sqlalchemy import select
+
+    from airflow_provider_vtex.compat import AIRFLOW_V_3_0_PLUS
+
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.models.xcom import XComModel as XCom
+    else:
+        from airflow.models.xcom import XCom
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.scalars(
+            select(XCom.value).where(XCom.dag_id == dag_run.dag_id, XCom.run_id == dag_run.run_id)
+        ).all()
+    return json.dumps(rows, default=str)
+
+
+def test_app_token_appears_nowhere(
+    run_dag: Callable[..., Any], airflow_db: Path, monkeypatch: pytest.MonkeyPatch, capfd: Any, caplog: Any
+) -> None:
+    with VtexSandbox(app_token=TOKEN) as sandbox:
+        spec = json.loads(sandbox.airflow_connection())
+        spec["extra"].update({"timeout": 1, "max_retries": 2})
+        monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", json.dumps(spec))
+        # A lost answer (read-back, warnings), a 503 (waits logged) and a 401 (an error with VTEX's body).
+        sandbox.add_fault(Fault("invoice", "drop_after_commit", count=1))
+        sandbox.add_fault(Fault("get_order", "status", status=503, count=1))
+        sandbox.add_fault(Fault("tracking_number", "status", status=401))
+        dag_run = run_dag("vtex_fault_matrix", run_conf={"invoice_number": "NF-SECRET"})
+        sandbox_log = json.dumps(sandbox.requests)
+        authenticated = sandbox.count(method="GET", route="get_order", status=200)
+    assert task_states(dag_run) == {"invoice": ["success"], "tracking": ["failed"]}
+    assert authenticated >= 1  # the token was really used, and accepted
+    output = capfd.readouterr()
+    task_logs = "\n".join(
+        p.read_text(errors="replace") for p in (airflow_db / "logs").rglob("*") if p.is_file()
+    )
+    places = {
+        "stdout": output.out,
+        "stderr": output.err,
+        "python logging": caplog.text,
+        "task log files": task_logs,
+        "XCom": xcom_dump(dag_run),
+        "rendered template fields": rendered_fields(dag_run),
+        "sandbox request log": sandbox_log,
+    }
+    assert "401" in output.out + output.err + caplog.text + task_logs  # the failure was logged...
+    for place, text in places.items():
+        assert TOKEN not in text, f"the AppToken leaked into {place}"
+        assert TOKEN[:16] not in text, f"part of the AppToken leaked into {place}"
+    for place in ("stdout", "stderr", "python logging", "task log files"):
+        assert "X-VTEX-API-AppToken" not in places[place], f"request headers were logged in {place}"
