@@ -47,6 +47,7 @@ from airflow_provider_vtex.get_provider_info import (
     UI_FIELD_BEHAVIOUR,
     __version__,
 )
+from airflow_provider_vtex.hooks.rate_limit import RequestRateLimiter
 from airflow_provider_vtex.models import Invoice, Tracking, TrackingStatus
 
 if TYPE_CHECKING:
@@ -184,6 +185,8 @@ class VtexHook(BaseHook):
     :param readback_timeout: after an invoice POST with an unknown outcome, how long to keep reading the
         order back (OMS shows a new invoice seconds after its 200) before concluding VTEX does not hold it.
     :param readback_interval: seconds between two read-backs.
+    :param max_requests_per_second: cap on request starts per second across all threads using this hook
+        (``None``: no cap). Whatever the cap, a 429 pauses every thread for the wait VTEX asked for.
     """
 
     conn_name_attr = "vtex_conn_id"
@@ -203,6 +206,7 @@ class VtexHook(BaseHook):
         pool_maxsize: int = 10,
         readback_timeout: float = 30.0,
         readback_interval: float = 2.0,
+        max_requests_per_second: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -215,6 +219,7 @@ class VtexHook(BaseHook):
         self.pool_maxsize = pool_maxsize
         self.readback_timeout = readback_timeout
         self.readback_interval = readback_interval
+        self.rate_limiter = RequestRateLimiter(max_requests_per_second)
 
     # ------------------------------------------------------------------ connection form (Airflow < 3.2)
     @classmethod
@@ -521,6 +526,7 @@ class VtexHook(BaseHook):
         resource: str,
     ) -> dict[str, Any]:
         """One attempt: send, then turn the outcome into a dict or a typed error."""
+        self.rate_limiter.acquire()
         started = time.monotonic()
         try:
             response = self.session.request(method, url, json=body, params=params, timeout=self.timeout)
@@ -642,9 +648,13 @@ class VtexHook(BaseHook):
         exc = state.outcome.exception() if state.outcome else None
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
-            return float(min(retry_after, self.backoff_max))
-        backoff = tenacity.wait_random_exponential(multiplier=self.backoff_initial, max=self.backoff_max)
-        return float(backoff(state))
+            wait = float(min(retry_after, self.backoff_max))
+        else:
+            backoff = tenacity.wait_random_exponential(multiplier=self.backoff_initial, max=self.backoff_max)
+            wait = float(backoff(state))
+        if isinstance(exc, VtexRateLimitedError):
+            self.rate_limiter.hold(wait)  # the account is throttled: every thread of this hook waits
+        return wait
 
     def _log_wait(self, state: tenacity.RetryCallState, method: str, path: str, max_attempts: int) -> None:
         exc = state.outcome.exception() if state.outcome else None
