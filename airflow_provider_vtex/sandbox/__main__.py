@@ -6,6 +6,7 @@ line to export, then serves until SIGINT or SIGTERM (exit status 0).
 Example::
 
     vtex-sandbox --port 8089 --fault invoice:rate_limit:count=3,retry_after=1
+    vtex-sandbox --port 8443 --tls   # HTTPS with a throwaway self-signed certificate
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
         help='grant only these License Manager resources (repeatable), e.g. --permission "View order"',
     )
     parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a self-signed certificate for 127.0.0.1/localhost (made at start, deleted "
+        "at exit; the printed connection trusts it through its 'verify' extra)",
+    )
+    parser.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -83,9 +90,10 @@ def main(argv: list[str] | None = None) -> int:
             permissions=args.permission,
             invoice_visibility_delay=args.invoice_visibility_delay,
             retry_after_seconds=args.retry_after,
+            tls=args.tls,
         )
         sandbox.start()
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RuntimeError) as exc:
         print(f"vtex-sandbox: cannot start: {exc}", file=sys.stderr)
         return 1
     for fault in faults:
@@ -102,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"vtex-sandbox listening on {sandbox.url}", flush=True)
         print(f"orders: {', '.join(sandbox.state.order_ids()) or '(none)'}", flush=True)
+        if sandbox.ca_file is not None:
+            print(f"certificate to trust (CA file): {sandbox.ca_file}", flush=True)
         for fault in faults:
             print(f"fault: {fault.to_dict()}", flush=True)
         print("export the Airflow connection with:", flush=True)

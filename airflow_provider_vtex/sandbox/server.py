@@ -13,6 +13,7 @@ import json
 import logging
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -39,10 +40,11 @@ from airflow_provider_vtex.sandbox.state import (
 )
 
 if TYPE_CHECKING:
-    import ssl
     from collections.abc import Iterable
     from pathlib import Path
     from types import TracebackType
+
+    from airflow_provider_vtex.sandbox.tls import SelfSignedCertificate
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +143,10 @@ class _Server(ThreadingHTTPServer):
         """Quiet about clients that hang up (timeouts, dropped connections); loud about bugs."""
         exc = sys.exc_info()[1]
         if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        if isinstance(exc, ssl.SSLError):
+            # A failed handshake is the client's business (e.g. it does not trust the certificate).
+            logger.debug("vtex-sandbox: TLS handshake with %s failed: %s", client_address, exc)
             return
         logger.error("vtex-sandbox: error while serving %s", client_address, exc_info=True)
 
@@ -491,7 +497,10 @@ class VtexSandbox:
       causes) shows in GET order -- OMS is eventually consistent.
     * ``retry_after_seconds``: ``Retry-After`` of 429 faults that do not set their own.
     * ``max_log``: request-log capacity (oldest entries go first).
-    * ``ssl_context``: serve HTTPS with this server-side context.
+    * ``tls``: serve HTTPS with a self-signed certificate for ``127.0.0.1``/``localhost``, made at
+      ``start()`` (needs the ``cryptography`` package) and deleted at ``stop()``; trust
+      :attr:`ca_file`. :meth:`airflow_connection` then sets the ``verify`` extra to it.
+    * ``ssl_context``: serve HTTPS with this server-side context instead (your own certificate).
     """
 
     def __init__(
@@ -509,9 +518,12 @@ class VtexSandbox:
         *,
         max_log: int = 100_000,
         ssl_context: ssl.SSLContext | None = None,
+        tls: bool = False,
     ) -> None:
         if not app_key or not app_token:
             raise ValueError("app_key and app_token must be non-empty")
+        if tls and ssl_context is not None:
+            raise ValueError("pass either tls=True (a self-signed certificate) or ssl_context, not both")
         definitions: list[dict[str, Any]] = []
         if seed_file is not None:
             definitions.extend(load_seed(seed_file))
@@ -528,6 +540,9 @@ class VtexSandbox:
         self.faults = FaultSet()
         self.log = RequestLog(max_log)
         self._ssl_context = ssl_context
+        self.tls = tls or ssl_context is not None
+        self._self_signed = tls
+        self._certificate: SelfSignedCertificate | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -537,7 +552,17 @@ class VtexSandbox:
         """Bind (port 0 = a free port) and serve from a daemon thread; returns ``self``."""
         if self._server is not None:
             return self
-        server = _Server((self.host, self._requested_port), self, self._ssl_context)
+        context = self._ssl_context
+        if self._self_signed:
+            from airflow_provider_vtex.sandbox.tls import make_self_signed_certificate
+
+            self._certificate = make_self_signed_certificate()
+            context = self._certificate.server_context()
+        try:
+            server = _Server((self.host, self._requested_port), self, context)
+        except BaseException:
+            self._remove_certificate()
+            raise
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -559,6 +584,12 @@ class VtexSandbox:
         if thread is not None:
             thread.join(timeout=5)
         self._server = self._thread = None
+        self._remove_certificate()
+
+    def _remove_certificate(self) -> None:
+        if self._certificate is not None:
+            self._certificate.remove()
+            self._certificate = None
 
     def __enter__(self) -> VtexSandbox:
         return self.start()
@@ -584,19 +615,38 @@ class VtexSandbox:
     @property
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:54321`` (no trailing slash)."""
-        scheme = "https" if self._ssl_context is not None else "http"
+        scheme = "https" if self.tls else "http"
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{scheme}://{host}:{self.port}"
 
+    @property
+    def ca_file(self) -> str | None:
+        """With ``tls=True``: the path of the PEM certificate to trust (valid until ``stop()``).
+
+        ``None`` when the sandbox serves plain HTTP or uses a caller's ``ssl_context``.
+        """
+        if not self._self_signed:
+            return None
+        if self._certificate is None:
+            raise RuntimeError("the sandbox is not started; its certificate is made by start()")
+        return str(self._certificate.ca_file)
+
     def airflow_connection(self, conn_type: str = "vtex") -> str:
-        """The JSON for ``AIRFLOW_CONN_VTEX_DEFAULT`` pointing an Airflow connection here."""
+        """The JSON for ``AIRFLOW_CONN_VTEX_DEFAULT`` pointing an Airflow connection here.
+
+        With ``tls=True`` the ``verify`` extra names :attr:`ca_file`, so the hook trusts the sandbox.
+        """
+        extra: dict[str, Any] = {"base_url": self.url}
+        ca_file = self.ca_file
+        if ca_file is not None:
+            extra["verify"] = ca_file
         return json.dumps(
             {
                 "conn_type": conn_type,
                 "login": self.app_key,
                 "password": self.app_token,
                 "host": "sandbox",
-                "extra": {"base_url": self.url},
+                "extra": extra,
             }
         )
 
