@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a new invoice shows in GET order only after this delay (OMS is eventually consistent)",
     )
     parser.add_argument(
+        "--auto-create-orders",
+        action="store_true",
+        help="an invoice for an unknown order creates the order from the invoice (bulk demos, benchmarks)",
+    )
+    parser.add_argument(
         "--retry-after", type=int, default=1, metavar="SECONDS", help="default Retry-After of 429 faults"
     )
     parser.add_argument(
@@ -90,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             permissions=args.permission,
             invoice_visibility_delay=args.invoice_visibility_delay,
             retry_after_seconds=args.retry_after,
+            auto_create_orders=args.auto_create_orders,
             tls=args.tls,
         )
         sandbox.start()

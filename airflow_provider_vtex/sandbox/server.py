@@ -501,6 +501,8 @@ class VtexSandbox:
       ``start()`` (needs the ``cryptography`` package) and deleted at ``stop()``; trust
       :attr:`ca_file`. :meth:`airflow_connection` then sets the ``verify`` extra to it.
     * ``ssl_context``: serve HTTPS with this server-side context instead (your own certificate).
+    * ``auto_create_orders``: an invoice for an unknown order creates that order from the invoice's
+      items and value instead of answering 404 (for bulk demos and benchmarks).
     """
 
     def __init__(
@@ -519,6 +521,7 @@ class VtexSandbox:
         max_log: int = 100_000,
         ssl_context: ssl.SSLContext | None = None,
         tls: bool = False,
+        auto_create_orders: bool = False,
     ) -> None:
         if not app_key or not app_token:
             raise ValueError("app_key and app_token must be non-empty")
@@ -536,7 +539,7 @@ class VtexSandbox:
         self.app_token = app_token
         self.permissions: set[str] | None = set(permissions) if permissions is not None else None
         self.retry_after_seconds = retry_after_seconds
-        self.state = SandboxState(definitions, invoice_visibility_delay)
+        self.state = SandboxState(definitions, invoice_visibility_delay, auto_create_orders)
         self.faults = FaultSet()
         self.log = RequestLog(max_log)
         self._ssl_context = ssl_context

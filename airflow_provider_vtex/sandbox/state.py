@@ -346,9 +346,15 @@ class SandboxState:
     """
 
     def __init__(
-        self, definitions: list[dict[str, Any]] | None = None, invoice_visibility_delay: float = 0.0
+        self,
+        definitions: list[dict[str, Any]] | None = None,
+        invoice_visibility_delay: float = 0.0,
+        auto_create_orders: bool = False,
     ) -> None:
         self._lock = threading.RLock()
+        #: Create an unknown order from its first invoice (items and value taken from the invoice):
+        #: a stand-in for a store with more orders than anyone wants to seed (bulk demos, benchmarks).
+        self.auto_create_orders = auto_create_orders
         self._definitions: list[dict[str, Any]] = copy.deepcopy(definitions or [])
         self.invoice_visibility_delay = float(invoice_visibility_delay)
         self._orders: dict[str, _Order] = {}
@@ -376,6 +382,28 @@ class SandboxState:
         order = _build_order(definition, self._sequence)
         self._orders[order.order_id] = order
         return order
+
+    def _order_from_invoice(self, order_id: str, body: Any) -> _Order | None:
+        """An order shaped by its first invoice; None when the body is too broken to shape one."""
+        items = body.get("items") if isinstance(body, dict) else None
+        value = body.get("invoiceValue") if isinstance(body, dict) else None
+        if (
+            not isinstance(items, list)
+            or not items
+            or not all(isinstance(i, dict) and "id" in i for i in items)
+        ):
+            return None
+        try:
+            definition = {
+                "orderId": order_id,
+                "items": [
+                    {"id": i["id"], "price": i.get("price"), "quantity": i.get("quantity", 1)} for i in items
+                ],
+                "value": int(value) if isinstance(value, int | str) else None,
+            }
+            return self._add({k: v for k, v in definition.items() if v is not None})
+        except ValueError:
+            return None
 
     def set_status(self, order_id: str, status: str) -> None:
         """Move an order along VTEX's workflow (e.g. payment approved -> ``ready-for-handling``)."""
@@ -462,6 +490,8 @@ class SandboxState:
         """``POST .../invoice``: validate as VTEX does, then record (or re-receipt) the package."""
         with self._lock:
             order = self._orders.get(order_id)
+            if order is None and self.auto_create_orders:
+                order = self._order_from_invoice(order_id, body)
             if order is None:
                 raise order_not_found()
             payload = _validate_invoice(body, order)

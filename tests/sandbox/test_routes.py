@@ -371,3 +371,22 @@ def test_set_status_moves_the_order_along_the_workflow(vtex_sandbox: Any) -> Non
     assert vtex_sandbox.order("70caf3941s6df1")["status"] == "payment-pending"
     with pytest.raises(ValueError, match="unknown order status"):
         vtex_sandbox.set_status("70caf3941s6df1", "shipped")
+
+
+@pytest.mark.vtex_sandbox(auto_create_orders=True)
+def test_auto_create_orders_makes_an_unknown_order_from_its_first_invoice(vtex_sandbox: Any) -> None:
+    session = requests.Session()
+    session.headers.update(
+        {"X-VTEX-API-AppKey": vtex_sandbox.app_key, "X-VTEX-API-AppToken": vtex_sandbox.app_token}
+    )
+    body = {
+        "type": "Output",
+        "invoiceNumber": "NF-AUTO",
+        "invoiceValue": "500",
+        "issuanceDate": "2024-01-01",
+        "items": [{"id": "9", "price": 250, "quantity": 2}],
+    }
+    answer = session.post(f"{vtex_sandbox.url}/api/oms/pvt/orders/bulk-000001/invoice", json=body)
+    assert answer.status_code == 200, answer.text
+    assert vtex_sandbox.order("bulk-000001")["status"] == "invoiced"
+    assert session.get(f"{vtex_sandbox.url}/api/oms/pvt/orders/never-invoiced").status_code == 404
