@@ -95,6 +95,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_vtex.operators.invoice",
                     "airflow_provider_vtex.operators.tracking",
+                    "airflow_provider_vtex.operators.bulk",
                 ],
             }
         ],

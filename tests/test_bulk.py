@@ -1,0 +1,149 @@
+"""BulkInvoiceNotificationOperator: per-invoice results, partial failure, a retry that only finishes the
+remainder, and the request-rate cap, against the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from airflow_provider_vtex.compat import AirflowException, AirflowFailException
+from airflow_provider_vtex.operators.bulk import BulkInvoiceNotificationOperator
+from airflow_provider_vtex.sandbox import Fault, VtexSandbox
+from tests.conftest import task_states
+
+pytestmark = pytest.mark.airflow_dag
+
+
+def xcom(dag_run: Any, task_id: str, key: str) -> Any:
+    from sqlalchemy import select
+
+    from airflow_provider_vtex.compat import AIRFLOW_V_3_0_PLUS
+
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.models.xcom import XComModel as XCom
+    else:
+        from airflow.models.xcom import XCom
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        value = session.scalars(
+            select(XCom.value).where(
+                XCom.dag_id == dag_run.dag_id,
+                XCom.run_id == dag_run.run_id,
+                XCom.task_id == task_id,
+                XCom.key == key,
+            )
+        ).one()
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def test_invalid_and_failed_invoices_are_reported_after_all_were_tried(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
+    sandbox = vtex_sandbox_connection
+    dag_run = run_dag("vtex_test_bulk_partial")
+    ti = dag_run.get_task_instance("bulk")
+    assert task_states(dag_run)["bulk"] == ["failed"]
+    assert ti.try_number == 1  # an invalid payload and an unknown order: no retry can help
+    results = xcom(dag_run, "bulk", "results")
+    assert [(r["order_id"], r["outcome"]) for r in results] == [
+        ("70caf3941s6df1", "sent"),
+        ("v502559llux-01", "invalid"),
+        ("no-such-order", "failed"),
+        ("1172452900791-01", "sent"),
+    ]
+    assert "invoiceNumber" in results[1]["error"]
+    assert results[2]["error_code"] == "HTTP 404 OMS007"
+    assert results[0]["receipt"] == sandbox.invoices("70caf3941s6df1")[0]["receipt"]
+    assert sandbox.post_count("v502559llux-01") == 0  # validated first, never sent
+    assert sandbox.order("70caf3941s6df1")["status"] == "invoiced"
+
+
+def test_a_retry_sends_only_what_vtex_does_not_hold(run_dag: Callable[..., Any], monkeypatch: Any) -> None:
+    orders = [f"bulk-{n:04d}" for n in range(40)]
+    with VtexSandbox() as sandbox:
+        for order in orders:
+            sandbox.add_order(order, [{"id": "1", "price": 1000, "quantity": 1}])
+        monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())
+        sandbox.add_fault(Fault("invoice", "status", status=503, count=7))  # 7 sends fail, retryably
+        dag_run = run_dag("vtex_test_bulk_retry")
+        ti = dag_run.get_task_instance("bulk")
+        assert task_states(dag_run)["bulk"] == ["success"]
+        assert ti.try_number == 2
+        assert sum(sandbox.post_count(order) for order in orders) == 40 + 7
+        assert all(len(sandbox.invoices(order)) == 1 for order in orders)
+        assert all(len(sandbox.invoices(order)[0]["receipts"]) == 1 for order in orders)  # no order re-sent
+    results = xcom(dag_run, "bulk", "return_value")
+    outcomes = [r["outcome"] for r in results]
+    assert outcomes.count("sent") == 7
+    assert outcomes.count("already_invoiced") == 33
+
+
+def most_in_any_second(times: list[dt.datetime]) -> int:
+    stamps = sorted(t.timestamp() for t in times)
+    return max(sum(1 for t in stamps if s <= t < s + 1.0) for s in stamps)
+
+
+def test_rate_cap_is_honoured_and_vtex_never_throttles(monkeypatch: Any) -> None:
+    with VtexSandbox(auto_create_orders=True) as sandbox:
+        monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())
+        sandbox.add_fault(Fault("*", "rate_limit", rps=10, retry_after=1))  # VTEX throttles above 10/s
+        invoices = [
+            {
+                "order_id": f"rate-{n}",
+                "invoice": {
+                    "type": "Output",
+                    "invoiceNumber": f"NF-{n}",
+                    "invoiceValue": 100,
+                    "issuanceDate": "2024-03-01",
+                    "items": [{"id": "1", "price": 100, "quantity": 1}],
+                },
+            }
+            for n in range(25)
+        ]
+        operator = BulkInvoiceNotificationOperator(
+            task_id="bulk", invoices=invoices, max_concurrency=8, max_requests_per_second=10
+        )
+        results = operator.execute(context={})  # type: ignore[arg-type]
+        log = sandbox.requests
+    assert [r["outcome"] for r in results] == ["sent"] * 25
+    assert [e["status"] for e in log].count(429) == 0
+    assert most_in_any_second([dt.datetime.fromisoformat(e["time"][:26] + e["time"][27:]) for e in log]) <= 10
+
+
+def test_bad_arguments_fail_at_once() -> None:
+    with pytest.raises(ValueError, match="max_concurrency"):
+        BulkInvoiceNotificationOperator(task_id="b", invoices=[], max_concurrency=0)
+    with pytest.raises(AirflowFailException, match="must be a list"):
+        BulkInvoiceNotificationOperator(task_id="b2", invoices={"a": 1}).execute(context={})  # type: ignore[arg-type]
+    assert BulkInvoiceNotificationOperator(task_id="b3", invoices="[]").execute(context={}) == []  # type: ignore[arg-type]
+
+
+def test_retryable_failures_leave_airflow_retries_to_act(monkeypatch: Any) -> None:
+    with VtexSandbox() as sandbox:
+        monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())
+        sandbox.add_fault(Fault("invoice", "status", status=503))
+        operator = BulkInvoiceNotificationOperator(
+            task_id="bulk",
+            invoices=[
+                {
+                    "order_id": "70caf3941s6df1",
+                    "invoice": {
+                        "type": "Output",
+                        "invoiceNumber": "NF-1",
+                        "invoiceValue": 7497,
+                        "issuanceDate": "2024-03-01",
+                        "items": [{"id": "2001", "price": 2499, "quantity": 3}],
+                    },
+                }
+            ],
+            hook_params={"max_retries": 1, "backoff_initial": 0.01},
+        )
+        with pytest.raises(AirflowException) as caught:
+            operator.execute(context={})  # type: ignore[arg-type]
+    assert not isinstance(caught.value, AirflowFailException)
+    assert "70caf3941s6df1 (HTTP 503)" in str(caught.value)
