@@ -98,3 +98,20 @@ def test_invoice_from_ui_with_form_values(vtex_sandbox_connection: Any, run_dag:
     assert task_states(dag_run)["notify_invoice"] == ["success"]
     (package,) = sandbox.order("70caf3941s6df1")["packageAttachment"]["packages"]
     assert (package["invoiceNumber"], package["invoiceValue"]) == ("NF-UI-1", 2499)
+
+
+@pytest.mark.airflow_dag
+def test_bulk_invoicing_maps_one_bulk_task_per_chunk(
+    run_dag: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_vtex.sandbox import VtexSandbox
+
+    with VtexSandbox(auto_create_orders=True) as sandbox:
+        monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())
+        dag_run = run_dag("example_vtex_bulk_invoicing", run_conf={"invoice_count": 45, "chunk_size": 20})
+        assert task_states(dag_run)["notify_invoices"] == ["success"] * 3  # chunks of 20, 20 and 5
+        results = [r for chunk in xcom_values(dag_run, "notify_invoices") for r in chunk]
+        assert len(results) == 45
+        assert {r["outcome"] for r in results} == {"sent"}
+        assert all(sandbox.order(f"bulk-{n:06d}-01")["status"] == "invoiced" for n in range(45))
+        assert sandbox.post_count() == 45
