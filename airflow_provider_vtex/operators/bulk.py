@@ -20,7 +20,6 @@ from airflow_provider_vtex.exceptions import (
     VtexPayloadError,
     VtexRetriesExhaustedError,
 )
-from airflow_provider_vtex.models import Invoice
 from airflow_provider_vtex.operators.base import VtexBaseOperator, try_number
 from airflow_provider_vtex.operators.invoice import CHECK_EXISTING, IF_ALREADY_INVOICED
 
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_vtex.compat import Context
     from airflow_provider_vtex.hooks.vtex import VtexHook
+    from airflow_provider_vtex.models import Invoice
 
 #: How many failed orders the task's error message names before summarising the rest.
 NAMED_FAILURES = 20
@@ -231,6 +231,8 @@ def _parse_entry(index: int, entry: Any) -> tuple[str, Invoice] | dict[str, Any]
             error=f"invoices[{index}].order_id must be a non-empty VTEX order id; got {order_id!r}",
         )
     try:
+        from airflow_provider_vtex.models import Invoice  # pydantic models: built at run time, not parse time
+
         return order_id.strip(), Invoice.parse(raw)
     except VtexPayloadError as exc:
         return _result(order_id, number, "invalid", error_code="invalid_invoice", error=str(exc))

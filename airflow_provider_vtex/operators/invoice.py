@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_vtex.compat import AirflowException, AirflowFailException
-from airflow_provider_vtex.models import Invoice
 from airflow_provider_vtex.operators.base import VtexBaseOperator, order_id_text, try_number
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from airflow_provider_vtex.compat import Context
+    from airflow_provider_vtex.models import Invoice
 
 
 IF_ALREADY_INVOICED = ("skip", "fail", "resend")
@@ -78,7 +78,7 @@ class InvoiceNotificationOperator(VtexBaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         order_id = order_id_text(self.order_id)
         with self.vtex_errors():
-            invoice = Invoice.parse(self.invoice)
+            invoice = _parse_invoice(self.invoice)
             number = invoice.invoice_number
             attempt = try_number(context)
             if self.check_existing == "always" or attempt > 1:
@@ -144,3 +144,10 @@ class InvoiceNotificationOperator(VtexBaseOperator):
                 "asynchronously: a retry of this task checks the order first and will not send it twice."
             )
         self.log.info("Invoice %s is visible on order %s: confirmed.", number, order_id)
+
+
+def _parse_invoice(value: Any) -> Invoice:
+    """The payload contract is imported when a task runs, not when the scheduler parses the DAG file."""
+    from airflow_provider_vtex.models import Invoice
+
+    return Invoice.parse(value)

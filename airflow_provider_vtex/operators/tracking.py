@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_vtex.exceptions import VtexPayloadError
-from airflow_provider_vtex.models import check_invoice_number, split_tracking_payload
 from airflow_provider_vtex.operators.base import VtexBaseOperator, order_id_text
 
 if TYPE_CHECKING:
@@ -54,6 +53,8 @@ class TrackingNotificationOperator(VtexBaseOperator):
         order_id = order_id_text(self.order_id)
         with self.vtex_errors():
             invoice_number = _invoice_number(self.invoice_number)
+            from airflow_provider_vtex.models import split_tracking_payload  # at run time, not DAG parse time
+
             tracking, status = split_tracking_payload(self.tracking)
             tracking_receipt = status_receipt = None
             if tracking is not None:
@@ -85,6 +86,8 @@ class TrackingNotificationOperator(VtexBaseOperator):
 
 def _invoice_number(value: Any) -> str:
     try:
+        from airflow_provider_vtex.models import check_invoice_number
+
         return check_invoice_number(value)
     except ValueError as exc:
         raise VtexPayloadError("tracking", [("invoice_number", str(exc))]) from None
