@@ -6,7 +6,7 @@ AIRFLOW2_VERSION ?= 2.11.2
 VENV := .venv
 VENV2 := .venv-airflow2
 
-.PHONY: demo test test-airflow2 lint sandbox fault-matrix bench clean
+.PHONY: demo test test-ui test-airflow2 lint sandbox fault-matrix bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ demo: $(VENV)/.installed
 ## test: the whole test suite on Airflow 3.3
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest
+
+## test-ui: only the browser tests of the Airflow UI (needs /usr/bin/chromium); part of `make test` too.
+## VTEX_UI_SCREENSHOT_DIR=docs make test-ui refreshes the README's screenshots.
+test-ui: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest tests/ui
 
 ## test-airflow2: the whole test suite on Airflow 2.11
 test-airflow2: $(VENV2)/.installed
