@@ -1,0 +1,164 @@
+"""Shared pieces of the benchmarks: the sandbox in its own process, quiet logging, statistics, machine info.
+
+The benchmarks print ratios measured side by side in one run (interleaved rounds, medians), because
+absolute times on a shared 2-core machine move by tens of percent from minute to minute while the
+ratio of two things measured in the same minute barely does. They are not tests: nothing asserts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+ORDER_ID = "70caf3941s6df1"  # seeded: one SKU "2001", price 2499, quantity 3, value 7497
+INVOICE: dict[str, Any] = {
+    "type": "Output",
+    "invoiceNumber": "NF-BENCH-1",
+    "invoiceValue": "7497",
+    "issuanceDate": "2024-01-31T18:25:43-03:00",
+    "items": [{"id": "2001", "price": 2499, "quantity": 3}],
+}
+#: requests lets these override Session.verify (psf/requests#3829), which would make every HTTPS client
+#: distrust the sandbox's certificate; the benchmarks do not need the system CA bundle.
+CA_BUNDLE_ENV_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+def prepare_environment() -> None:
+    """Call before importing Airflow: quiet logging, no CA-bundle override, no network lookups."""
+    # Airflow 3 logs through structlog, filtered at this level: nothing below WARNING is even formatted.
+    os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+    for name in CA_BUNDLE_ENV_VARS:
+        os.environ.pop(name, None)
+    # requests would otherwise consult proxy settings of the environment on every call; keep loopback direct.
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+
+def silence_logging() -> None:
+    """No log I/O inside timed loops, for any client: stdlib logging off below ERROR, structlog filtered."""
+    logging.disable(logging.WARNING)
+    for name in ("airflow", "airflow.task", "airflow.task.hooks", "urllib3", "requests"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+@dataclass
+class SandboxProcess:
+    url: str
+    connection: dict[str, Any]
+    process: subprocess.Popen[str]
+
+    @property
+    def ca_file(self) -> str | None:
+        verify = self.connection["extra"].get("verify")
+        return verify if isinstance(verify, str) else None
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {
+            "X-VTEX-API-AppKey": self.connection["login"],
+            "X-VTEX-API-AppToken": self.connection["password"],
+        }
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        import requests
+
+        response = requests.request(
+            method,
+            f"{self.url}/_sandbox/{path}",
+            json=body,
+            verify=self.ca_file or True,
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+@contextmanager
+def sandbox_process(*args: str) -> Iterator[SandboxProcess]:
+    """``python -m airflow_provider_vtex.sandbox --port 0 ARGS``: its own process, so its CPU time does
+    not compete with the client for one GIL (it does compete for the machine's cores)."""
+    command = [sys.executable, "-m", "airflow_provider_vtex.sandbox", "--port", "0", *args]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        url = None
+        connection = None
+        for _ in range(20):
+            line = process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"sandbox exited: {shlex.join(command)}")
+            if line.startswith("vtex-sandbox listening on "):
+                url = line.rsplit(" ", 1)[1].strip()
+            if line.startswith("AIRFLOW_CONN_VTEX_DEFAULT="):
+                connection = json.loads(shlex.split(line.split("=", 1)[1])[0])
+                break
+        if url is None or connection is None:
+            raise RuntimeError("the sandbox did not print its URL and connection")
+        yield SandboxProcess(url=url, connection=connection, process=process)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def spread(values: Sequence[float]) -> str:
+    """min..max of the rounds, to show how noisy the machine was."""
+    return f"{min(values):.3f}..{max(values):.3f}"
+
+
+def verdict(ok: bool) -> str:
+    return "MET" if ok else "MISSED"
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        cpu = platform.processor() or "unknown"
+    try:
+        from importlib.metadata import version
+
+        airflow_version = version("apache-airflow")
+    except Exception:  # noqa: BLE001 - informational only
+        airflow_version = "unknown"
+    return {
+        "cores": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "airflow": airflow_version,
+    }
+
+
+def print_header(title: str) -> None:
+    info = machine()
+    print(f"== {title}")
+    print(
+        f"   machine: {info['cores']} cores ({info['cpu']}), Python {info['python']}, "
+        f"Airflow {info['airflow']}; {time.strftime('%Y-%m-%d %H:%M')}"
+    )
