@@ -60,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
         help='grant only these License Manager resources (repeatable), e.g. --permission "View order"',
     )
     parser.add_argument(
+        "--max-log",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="keep the last N requests in the request log (default 100000; small for long load tests)",
+    )
+    parser.add_argument(
         "--tls",
         action="store_true",
         help="serve HTTPS with a self-signed certificate for 127.0.0.1/localhost (made at start, deleted "
@@ -97,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             retry_after_seconds=args.retry_after,
             auto_create_orders=args.auto_create_orders,
             tls=args.tls,
+            max_log=args.max_log,
         )
         sandbox.start()
     except (OSError, ValueError, RuntimeError) as exc:

@@ -211,7 +211,7 @@ def test_hook_without_verify_reports_a_clear_tls_error(
 
 def test_cli_tls_prints_a_connection_that_trusts_its_certificate() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_vtex.sandbox", "--port", "0", "--tls"],
+        [sys.executable, "-m", "airflow_provider_vtex.sandbox", "--port", "0", "--tls", "--max-log", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -227,8 +227,13 @@ def test_cli_tls_prints_a_connection_that_trusts_its_certificate() -> None:
         conn_line = next(line for line in lines if line.startswith("AIRFLOW_CONN_VTEX_DEFAULT="))
         conn = json.loads(shlex.split(conn_line.split("=", 1)[1])[0])
         assert conn["extra"] == {"base_url": url, "verify": ca_file}
-        response = requests.get(f"{url}/api/oms/pvt/orders/{ORDER}", headers=AUTH, verify=ca_file, timeout=5)
-        assert response.status_code == 200
+        for _ in range(3):
+            response = requests.get(
+                f"{url}/api/oms/pvt/orders/{ORDER}", headers=AUTH, verify=ca_file, timeout=5
+            )
+            assert response.status_code == 200
+        logged = requests.get(f"{url}/_sandbox/requests", verify=ca_file, timeout=5).json()["requests"]
+        assert [entry["id"] for entry in logged] == [2, 3], "--max-log keeps the last N requests"
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=10)
     finally:
