@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from airflow_provider_vtex.compat import AirflowFailException
 from airflow_provider_vtex.exceptions import VtexPayloadError
 from airflow_provider_vtex.hooks.vtex import VtexHook
+from airflow_provider_vtex.models import Invoice, InvoiceItem, Tracking, TrackingStatus
 from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
 from airflow_provider_vtex.operators.tracking import TrackingNotificationOperator
 
@@ -36,33 +37,18 @@ VALID_TRACKING: dict[str, Any] = {
     "deliveredDate": "2024-02-10 14:30",
     "events": [{"city": "Rio", "state": "RJ", "description": "Entregue", "date": "2024-02-10"}],
 }
-INVOICE_FIELDS = {
-    "type",
-    "invoiceNumber",
-    "invoiceValue",
-    "issuanceDate",
-    "issuedDate",
-    "items",
-    "invoiceKey",
-    "invoiceUrl",
-    "embeddedInvoice",
-    "courier",
-    "trackingNumber",
-    "trackingUrl",
-    "dispatchedDate",
-    "cfop",
-    "extraValue",
-    "volumes",
-}
-TRACKING_FIELDS = {
-    "trackingNumber",
-    "trackingUrl",
-    "courier",
-    "dispatchedDate",
-    "isDelivered",
-    "deliveredDate",
-    "events",
-}
+
+
+def accepted_keys(*models: Any) -> set[str]:
+    """Keys a model accepts: camelCase aliases and, from Python, the snake_case field names."""
+    return {
+        key for model in models for name, info in model.model_fields.items() for key in (name, info.alias)
+    }
+
+
+INVOICE_FIELDS = accepted_keys(Invoice)
+ITEM_FIELDS = accepted_keys(InvoiceItem)
+TRACKING_FIELDS = accepted_keys(Tracking, TrackingStatus)
 
 not_json_object = st.one_of(
     st.integers(), st.floats(allow_nan=False), st.booleans(), st.lists(st.integers(), max_size=3)
@@ -161,9 +147,7 @@ def broken_invoice(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
         invoice[key] = draw(st.text(max_size=5))
         return invoice, key
     item_key = draw(
-        st.text(min_size=1, max_size=20).filter(
-            lambda k: k not in {"id", "itemIndex", "price", "quantity", "description"} and k.isprintable()
-        )
+        st.text(min_size=1, max_size=20).filter(lambda k: k not in ITEM_FIELDS and k.isprintable())
     )
     invoice["items"][0][item_key] = 1
     return invoice, f"items.0.{item_key}"
