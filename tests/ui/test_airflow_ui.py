@@ -63,7 +63,7 @@ class Deployment:
         self.stack = stack
         self.sandbox = sandbox
         self.shots = shots
-        #: Set when this Airflow's Test button needs the apache/airflow#73298 fix applied in the browser.
+        #: Set when this Airflow's Test button needs the port-0 workaround applied in the browser (see README, The Airflow UI).
         self.test_button_patched = False
 
 
@@ -201,12 +201,12 @@ def _add_connection_through_form(
 
 def _is_airflow_portless_test_bug(response: Response) -> bool:
     """Airflow 3.3.1/3.3.2: the row's Test button posts ``port: 0`` for a connection without a port;
-    the API then refuses to reuse the stored App Token (fixed upstream by apache/airflow#73298)."""
+    the API then refuses to reuse the stored App Token (apache/airflow#69957 made the check; reported in sassoftware/sas-airflow-provider#60)."""
     return response.status == 400 and "differs from the stored connection" in response.text()
 
 
 def _send_null_port(route: Route) -> None:
-    """What apache/airflow#73298 does server-side: a port of 0 means "no port"."""
+    """The fix this needs server-side, done in the browser: a port of 0 means "no port"."""
     body = route.request.post_data_json
     if isinstance(body, dict) and body.get("port") == 0:
         body["port"] = None
@@ -226,7 +226,7 @@ def _press_test(page: Page, deployment: Deployment, conn_id: str) -> tuple[str, 
     if not deployment.test_button_patched and _is_airflow_portless_test_bug(answer.value):
         warnings.warn(
             "this Airflow's connection Test button cannot test a connection without a port "
-            "(apache/airflow#73298, in 3.3.1/3.3.2); the UI test sends port null instead of 0 from here on",
+            "(Airflow 3.3.1/3.3.2, see sassoftware/sas-airflow-provider#60); the UI test sends port null instead of 0 from here on",
             stacklevel=1,
         )
         page.route("**/api/v2/connections/test", _send_null_port)
