@@ -51,5 +51,14 @@ fault-matrix: $(VENV)/.installed
 sandbox: $(VENV)/.installed
 	$(VENV)/bin/vtex-sandbox --port 8089
 
+## bench: the benchmarks (ratios measured side by side in one run; they print, they assert nothing).
+## apache-airflow-providers-http goes into .venv for the HttpHook comparison only: not a dependency.
+bench: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet apache-airflow-providers-http "apache-airflow==$(AIRFLOW_VERSION)"
+	$(VENV)/bin/python benchmarks/bench_overhead.py
+	$(VENV)/bin/python benchmarks/bench_import.py
+	$(VENV)/bin/python benchmarks/bench_bulk.py
+	$(VENV)/bin/python benchmarks/bench_memory.py
+
 clean:
 	rm -rf $(VENV) $(VENV2) .airflow .pytest_cache .mypy_cache .ruff_cache .hypothesis

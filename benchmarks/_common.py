@@ -37,8 +37,8 @@ CA_BUNDLE_ENV_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 def prepare_environment() -> None:
     """Call before importing Airflow: quiet logging, no CA-bundle override, no network lookups."""
-    # Airflow 3 logs through structlog, filtered at this level: nothing below WARNING is even formatted.
-    os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
+    # Airflow 3 logs through structlog, filtered at this level: nothing below ERROR is even formatted.
+    os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "ERROR"
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
     for name in CA_BUNDLE_ENV_VARS:
@@ -162,3 +162,50 @@ def print_header(title: str) -> None:
         f"   machine: {info['cores']} cores ({info['cpu']}), Python {info['python']}, "
         f"Airflow {info['airflow']}; {time.strftime('%Y-%m-%d %H:%M')}"
     )
+
+
+def sandbox_supports(flag: str) -> bool:
+    """Whether this version of the sandbox's command line knows ``flag`` (e.g. ``--auto-create-orders``)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow_provider_vtex.sandbox", "--help"], capture_output=True, text=True
+    )
+    return flag in result.stdout
+
+
+def bulk_entries(prefix: str, count: int) -> list[dict[str, Any]]:
+    """``count`` invoices for ``count`` different orders ``{prefix}-00001...``: the bulk operator's input."""
+    return [
+        {
+            "order_id": f"{prefix}-{index:05d}",
+            "invoice": {
+                "type": "Output",
+                "invoiceNumber": f"NF-{prefix}-{index:05d}",
+                "invoiceValue": "2499",
+                "issuanceDate": "2024-01-31T18:25:43-03:00",
+                "items": [{"id": "2001", "price": 2499, "quantity": 1}],
+            },
+        }
+        for index in range(1, count + 1)
+    ]
+
+
+def create_orders(sandbox: SandboxProcess, entries: list[dict[str, Any]]) -> None:
+    """For a sandbox without ``--auto-create-orders``: make each order before timing (admin API)."""
+    import requests
+
+    with requests.Session() as session:
+        session.verify = sandbox.ca_file or True
+        for entry in entries:
+            items = [{**item, "name": "Bench SKU"} for item in entry["invoice"]["items"]]
+            response = session.post(
+                f"{sandbox.url}/_sandbox/orders",
+                json={"orderId": entry["order_id"], "items": items},
+                timeout=30,
+            )
+            response.raise_for_status()
+
+
+def use_connection(sandbox: SandboxProcess, conn_id: str = "vtex_default") -> str:
+    """Point the Airflow connection ``conn_id`` at the sandbox through its ``AIRFLOW_CONN_*`` variable."""
+    os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(sandbox.connection)
+    return conn_id
