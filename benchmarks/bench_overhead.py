@@ -179,9 +179,12 @@ def main(argv: list[str] | None = None) -> int:
 
     prepare_environment()
     print_header("bench_overhead: per-call overhead of VtexHook.notify_invoice vs raw requests vs HttpHook")
+    from importlib.metadata import version
+
     print(
         f"   {args.rounds} rounds x {args.calls} calls per client and protocol, clients interleaved, order "
-        "rotated; sandbox in its own process; same invoice POST (URL, headers, body) for every client"
+        "rotated; sandbox in its own process; same invoice POST (URL, headers, body) for every client; "
+        f"requests {version('requests')}, apache-airflow-providers-http {version('apache-airflow-providers-http')}"
     )
     with sandbox_process() as plain, sandbox_process("--tls") as tls:
         sandboxes = {"http": plain, "https": tls}
