@@ -154,6 +154,19 @@ def xcom_values(dag_run: Any, task_id: str) -> list[Any]:
     return [_xcom_value(value) for _, value in rows]
 
 
+def rendered_fields(dag_run: Any, task_id: str | None = None) -> list[dict[str, Any]]:
+    """The rendered template fields Airflow stored for a run (the UI's Rendered Template view)."""
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields as RTIF
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    query = select(RTIF.rendered_fields).where(RTIF.dag_id == dag_run.dag_id, RTIF.run_id == dag_run.run_id)
+    if task_id is not None:
+        query = query.where(RTIF.task_id == task_id)
+    with create_session() as session:
+        return [_xcom_value(row) for row in session.scalars(query).all()]
+
+
 def _xcom_value(value: Any) -> Any:
     if isinstance(value, bytes | str):
         try:

@@ -3,6 +3,7 @@ against the sandbox, leaving VTEX's state as a merchant would expect."""
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO_ROOT, task_states, xcom_values
+from tests.conftest import REPO_ROOT, rendered_fields, task_states, xcom_values
 
 EXAMPLES = sorted(p.stem for p in (REPO_ROOT / "example_dags").glob("example_*.py"))
 
@@ -83,6 +84,12 @@ def test_invoice_from_ui_with_default_params(
     order = sandbox.order("1172452900789-01")
     assert order["status"] == "invoiced"
     assert [p["invoiceNumber"] for p in order["packageAttachment"]["packages"]] == ["NF-300001"]
+    # The Rendered Template view shows the payload as VTEX receives it: items as a list, not JSON text.
+    (fields,) = rendered_fields(dag_run, "notify_invoice")
+    invoice = fields["invoice"]
+    invoice = json.loads(invoice) if isinstance(invoice, str) else invoice
+    assert invoice["items"][0] == {"id": "3105", "price": 19990, "quantity": 1}
+    assert invoice["invoiceValue"] == "28069"
 
 
 @pytest.mark.airflow_dag

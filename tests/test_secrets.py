@@ -12,22 +12,10 @@ from typing import Any
 import pytest
 
 from airflow_provider_vtex.sandbox import Fault, VtexSandbox
-from tests.conftest import task_states
+from tests.conftest import rendered_fields, task_states
 
 TOKEN = "vtexAppToken-Zq81-DISTINCTIVE-4c2e"
 pytestmark = pytest.mark.airflow_dag
-
-
-def rendered_fields(dag_run: Any) -> str:
-    from airflow.models.renderedtifields import RenderedTaskInstanceFields as RTIF
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        rows = session.scalars(
-            select(RTIF.rendered_fields).where(RTIF.dag_id == dag_run.dag_id, RTIF.run_id == dag_run.run_id)
-        ).all()
-    return json.dumps(rows, default=str)
 
 
 def xcom_dump(dag_run: Any) -> str:
@@ -74,7 +62,7 @@ def test_app_token_appears_nowhere(
         "python logging": caplog.text,
         "task log files": task_logs,
         "XCom": xcom_dump(dag_run),
-        "rendered template fields": rendered_fields(dag_run),
+        "rendered template fields": json.dumps(rendered_fields(dag_run), default=str),
         "sandbox request log": sandbox_log,
     }
     assert "401" in output.out + output.err + caplog.text + task_logs  # the failure was logged...

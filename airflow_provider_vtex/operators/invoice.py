@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_vtex.compat import AirflowException, AirflowFailException
+from airflow_provider_vtex.exceptions import VtexPayloadError
 from airflow_provider_vtex.operators.base import VtexBaseOperator, order_id_text, try_number
 
 if TYPE_CHECKING:
@@ -74,6 +76,13 @@ class InvoiceNotificationOperator(VtexBaseOperator):
         self.check_existing = check_existing
         self.wait_for_confirmation = wait_for_confirmation
         self.confirmation_timeout = confirmation_timeout
+
+    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+        """Render, then hold the invoice as the JSON VTEX will receive, so the UI's Rendered Template
+        view shows exactly what is sent (a list rendered to text by Jinja shows as a list again)."""
+        super().render_template_fields(context, jinja_env)
+        with contextlib.suppress(VtexPayloadError):  # left as rendered: execute() lists every problem
+            self.invoice = _parse_invoice(self.invoice).to_wire()
 
     def execute(self, context: Context) -> dict[str, Any]:
         order_id = order_id_text(self.order_id)

@@ -385,7 +385,7 @@ def test_trigger_form_invoices_the_order_and_the_rendered_template_hides_the_tok
     _shot(page, deployment.shots / "dag-run.png", height=480)
     assert APP_TOKEN not in page.content()
 
-    # The task's Rendered Template view: the invoice as JSON, and no AppToken anywhere on the page.
+    # The task's Rendered Template view: the invoice as the JSON VTEX receives, and no AppToken on the page.
     page.get_by_role("row").filter(has_text="notify_invoice").get_by_role(
         "link", name="notify_invoice"
     ).click()
@@ -397,9 +397,12 @@ def test_trigger_form_invoices_the_order_and_the_rendered_template_hides_the_tok
         f'"invoiceNumber":"{INVOICE_NUMBER}"',
         '"invoiceValue":"7497"',
         '"type":"Output"',
-        '"items":"[{\\"id\\":\\"2001\\",\\"price\\":2499,\\"quantity\\":3}]"',
+        '"items":[',  # the wire payload: a list again, not the JSON text the form's Jinja rendered
+        '"id":"2001"',
+        '"price":2499',
     ):
         assert key_value in rendered, rendered
+    assert '\\"id\\"' not in rendered, rendered
     _shot(page, deployment.shots / "rendered-template.png", height=600)
     assert APP_TOKEN not in page.content()
 
