@@ -132,8 +132,8 @@ def task_states(dag_run: Any) -> dict[str, list[str]]:
     return states
 
 
-def xcom_values(dag_run: Any, task_id: str) -> list[Any]:
-    """The return values (XCom ``return_value``) of a task's instances, in map-index order."""
+def xcom_values(dag_run: Any, task_id: str, key: str = "return_value") -> list[Any]:
+    """A task's XComs under ``key`` (by default its return values), in map-index order."""
     from sqlalchemy import select
 
     from airflow_provider_vtex.compat import AIRFLOW_V_3_0_PLUS
@@ -148,7 +148,7 @@ def xcom_values(dag_run: Any, task_id: str) -> list[Any]:
         rows = session.execute(
             select(XCom.map_index, XCom.value)
             .where(XCom.dag_id == dag_run.dag_id, XCom.run_id == dag_run.run_id, XCom.task_id == task_id)
-            .where(XCom.key == "return_value")
+            .where(XCom.key == key)
             .order_by(XCom.map_index)
         ).all()
     return [_xcom_value(value) for _, value in rows]

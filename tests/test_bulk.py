@@ -4,7 +4,6 @@ remainder, and the request-rate cap, against the sandbox over real HTTP."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,32 +12,9 @@ import pytest
 from airflow_provider_vtex.compat import AirflowException, AirflowFailException
 from airflow_provider_vtex.operators.bulk import BulkInvoiceNotificationOperator
 from airflow_provider_vtex.sandbox import Fault, VtexSandbox
-from tests.conftest import task_states
+from tests.conftest import task_states, xcom_values
 
 pytestmark = pytest.mark.airflow_dag
-
-
-def xcom(dag_run: Any, task_id: str, key: str) -> Any:
-    from sqlalchemy import select
-
-    from airflow_provider_vtex.compat import AIRFLOW_V_3_0_PLUS
-
-    if AIRFLOW_V_3_0_PLUS:
-        from airflow.models.xcom import XComModel as XCom
-    else:
-        from airflow.models.xcom import XCom
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        value = session.scalars(
-            select(XCom.value).where(
-                XCom.dag_id == dag_run.dag_id,
-                XCom.run_id == dag_run.run_id,
-                XCom.task_id == task_id,
-                XCom.key == key,
-            )
-        ).one()
-    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 def test_invalid_and_failed_invoices_are_reported_after_all_were_tried(
@@ -49,7 +25,7 @@ def test_invalid_and_failed_invoices_are_reported_after_all_were_tried(
     ti = dag_run.get_task_instance("bulk")
     assert task_states(dag_run)["bulk"] == ["failed"]
     assert ti.try_number == 1  # an invalid payload and an unknown order: no retry can help
-    results = xcom(dag_run, "bulk", "results")
+    results = xcom_values(dag_run, "bulk", "results")[0]
     assert [(r["order_id"], r["outcome"]) for r in results] == [
         ("70caf3941s6df1", "sent"),
         ("v502559llux-01", "invalid"),
@@ -77,7 +53,7 @@ def test_a_retry_sends_only_what_vtex_does_not_hold(run_dag: Callable[..., Any],
         assert sum(sandbox.post_count(order) for order in orders) == 40 + 7
         assert all(len(sandbox.invoices(order)) == 1 for order in orders)
         assert all(len(sandbox.invoices(order)[0]["receipts"]) == 1 for order in orders)  # no order re-sent
-    results = xcom(dag_run, "bulk", "return_value")
+    results = xcom_values(dag_run, "bulk")[0]
     outcomes = [r["outcome"] for r in results]
     assert outcomes.count("sent") == 7
     assert outcomes.count("already_invoiced") == 33

@@ -21,7 +21,7 @@ from airflow_provider_vtex.exceptions import (
     VtexRetriesExhaustedError,
 )
 from airflow_provider_vtex.operators.base import VtexBaseOperator, try_number
-from airflow_provider_vtex.operators.invoice import CHECK_EXISTING, IF_ALREADY_INVOICED
+from airflow_provider_vtex.operators.invoice import check_retry_options
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -73,12 +73,7 @@ class BulkInvoiceNotificationOperator(VtexBaseOperator):
         super().__init__(**kwargs)
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency!r}")
-        if if_already_invoiced not in IF_ALREADY_INVOICED:
-            raise ValueError(
-                f"if_already_invoiced must be one of {IF_ALREADY_INVOICED}, got {if_already_invoiced!r}"
-            )
-        if check_existing not in CHECK_EXISTING:
-            raise ValueError(f"check_existing must be one of {CHECK_EXISTING}, got {check_existing!r}")
+        check_retry_options(if_already_invoiced, check_existing)
         self.invoices = invoices
         self.max_concurrency = max_concurrency
         self.max_requests_per_second = max_requests_per_second

@@ -20,6 +20,16 @@ IF_ALREADY_INVOICED = ("skip", "fail", "resend")
 CHECK_EXISTING = ("on_retry", "always")
 
 
+def check_retry_options(if_already_invoiced: str, check_existing: str) -> None:
+    """Refuse unknown choices when the DAG is parsed, not when the task first runs."""
+    if if_already_invoiced not in IF_ALREADY_INVOICED:
+        raise ValueError(
+            f"if_already_invoiced must be one of {IF_ALREADY_INVOICED}, got {if_already_invoiced!r}"
+        )
+    if check_existing not in CHECK_EXISTING:
+        raise ValueError(f"check_existing must be one of {CHECK_EXISTING}, got {check_existing!r}")
+
+
 class InvoiceNotificationOperator(VtexBaseOperator):
     """Send an order's invoice to VTEX (``POST /api/oms/pvt/orders/{orderId}/invoice``).
 
@@ -64,12 +74,7 @@ class InvoiceNotificationOperator(VtexBaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if if_already_invoiced not in IF_ALREADY_INVOICED:
-            raise ValueError(
-                f"if_already_invoiced must be one of {IF_ALREADY_INVOICED}, got {if_already_invoiced!r}"
-            )
-        if check_existing not in CHECK_EXISTING:
-            raise ValueError(f"check_existing must be one of {CHECK_EXISTING}, got {check_existing!r}")
+        check_retry_options(if_already_invoiced, check_existing)
         self.order_id = order_id
         self.invoice = invoice
         self.if_already_invoiced = if_already_invoiced
