@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -220,6 +221,7 @@ class VtexHook(BaseHook):
         self.readback_timeout = readback_timeout
         self.readback_interval = readback_interval
         self.rate_limiter = RequestRateLimiter(max_requests_per_second)
+        self._retryings: dict[tuple[bool, int], tenacity.Retrying] = {}
 
     # ------------------------------------------------------------------ connection form (Airflow < 3.2)
     @classmethod
@@ -499,21 +501,29 @@ class VtexHook(BaseHook):
         url = self.url_for(segments)
         path = url[len(self.config.base_url) :]
         max_attempts = attempts if attempts is not None else self.max_retries + 1
-
-        def send() -> dict[str, Any]:
-            return self._send(method, url, path, body=body, params=params, resource=resource)
-
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(max_attempts) | tenacity.stop_before_delay(self.max_total_wait),
-            wait=self._wait,
-            retry=tenacity.retry_if_exception(lambda exc: _should_retry(exc, idempotent=idempotent)),
-            before_sleep=lambda state: self._log_wait(state, method, path, max_attempts),
-            retry_error_callback=lambda state: self._give_up(state, method, path),
-            reraise=True,
-            sleep=time.sleep,
+        retrying = self._retrying(idempotent, max_attempts)
+        result: dict[str, Any] = retrying(
+            self._send, method, url, path, body=body, params=params, resource=resource
         )
-        result: dict[str, Any] = retrying(send)
         return result
+
+    def _retrying(self, idempotent: bool, max_attempts: int) -> tenacity.Retrying:
+        """The retry policy for one kind of call, built once per hook (tenacity keeps per-thread state)."""
+        key = (idempotent, max_attempts)
+        retrying = self._retryings.get(key)
+        if retrying is None:
+            retrying = tenacity.Retrying(
+                stop=tenacity.stop_after_attempt(max_attempts)
+                | tenacity.stop_before_delay(self.max_total_wait),
+                wait=self._wait,
+                retry=tenacity.retry_if_exception(functools.partial(_should_retry, idempotent=idempotent)),
+                before_sleep=lambda state: self._log_wait(state, max_attempts),
+                retry_error_callback=self._give_up,
+                reraise=True,
+                sleep=lambda seconds: time.sleep(seconds),
+            )
+            self._retryings[key] = retrying
+        return retrying
 
     def _send(
         self,
@@ -529,7 +539,10 @@ class VtexHook(BaseHook):
         self.rate_limiter.acquire()
         started = time.monotonic()
         try:
-            response = self.session.request(method, url, json=body, params=params, timeout=self.timeout)
+            # verify per request: on the session alone, REQUESTS_CA_BUNDLE would override it (psf/requests#3829)
+            response = self.session.request(
+                method, url, json=body, params=params, timeout=self.timeout, verify=self.config.verify
+            )
         except requests.exceptions.SSLError as exc:
             raise VtexTransportError(
                 f"TLS with {self.config.base_url} failed ({_reason(exc)}). If the server uses a private CA or a "
@@ -656,7 +669,8 @@ class VtexHook(BaseHook):
             self.rate_limiter.hold(wait)  # the account is throttled: every thread of this hook waits
         return wait
 
-    def _log_wait(self, state: tenacity.RetryCallState, method: str, path: str, max_attempts: int) -> None:
+    def _log_wait(self, state: tenacity.RetryCallState, max_attempts: int) -> None:
+        method, _, path = state.args[:3]
         exc = state.outcome.exception() if state.outcome else None
         seconds = state.next_action.sleep if state.next_action else 0.0
         reason = "Retry-After" if getattr(exc, "retry_after", None) is not None else "backoff"
@@ -671,7 +685,8 @@ class VtexHook(BaseHook):
             reason,
         )
 
-    def _give_up(self, state: tenacity.RetryCallState, method: str, path: str) -> Any:
+    def _give_up(self, state: tenacity.RetryCallState) -> Any:
+        method, _, path = state.args[:3]
         exc = state.outcome.exception() if state.outcome else None
         assert isinstance(exc, VtexError)
         waited = state.seconds_since_start or 0.0

@@ -165,12 +165,6 @@ def test_hook_talks_to_a_tls_sandbox_through_the_connection(vtex_sandbox_connect
 
 
 @pytest.mark.vtex_sandbox(tls=True)
-@pytest.mark.xfail(
-    reason="VtexHook sets only session.verify, which requests overrides with REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE "
-    "(psf/requests#3829); the hook should pass verify= on each request",
-    raises=(VtexTransportError, VtexRetriesExhaustedError),
-    strict=False,
-)
 def test_verify_extra_wins_over_a_ca_bundle_env_var(
     vtex_sandbox_connection: VtexSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
