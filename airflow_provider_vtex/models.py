@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -168,18 +169,35 @@ class VtexPayload(BaseModel):
         return self._in_author_order(self.model_dump(mode="json", by_alias=True, exclude_unset=True))
 
     def _in_author_order(self, body: dict[str, Any]) -> dict[str, Any]:
-        for name, field in type(self).model_fields.items():
-            value = getattr(self, name)
-            if isinstance(value, list) and field.alias in body:
-                body[field.alias] = [
+        wire_names, nested = _wire_layout(type(self))
+        for name, alias in nested:
+            if alias in body:
+                body[alias] = [
                     item._in_author_order(wire) if isinstance(item, VtexPayload) else wire
-                    for item, wire in zip(value, body[field.alias], strict=True)
+                    for item, wire in zip(getattr(self, name), body[alias], strict=True)
                 ]
-        rank = {}
-        for position, key in enumerate(self._key_order):
-            declared = type(self).model_fields.get(key)
-            rank[declared.alias if declared and declared.alias else key] = position
-        return dict(sorted(body.items(), key=lambda item: rank.get(item[0], len(rank))))
+        ordered: dict[str, Any] = {}
+        for key in self._key_order:
+            wire_key = wire_names.get(key, key)
+            if wire_key in body:
+                ordered[wire_key] = body[wire_key]
+        if len(ordered) != len(body):  # keys the author did not write (e.g. set by a validator)
+            for key, value in body.items():
+                ordered.setdefault(key, value)
+        return ordered
+
+
+@functools.cache
+def _wire_layout(model: type[VtexPayload]) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """Per model, once: every accepted key's wire name, and the fields that hold lists of payloads."""
+    wire_names: dict[str, str] = {}
+    nested: list[tuple[str, str]] = []
+    for name, field in model.model_fields.items():
+        alias = field.alias or name
+        wire_names[name] = wire_names[alias] = alias
+        if _nested_model(field.annotation) is not None:
+            nested.append((name, alias))
+    return wire_names, tuple(nested)
 
 
 def _as_mapping(value: Any, what: str, model_name: str) -> Mapping[str, Any]:
