@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -199,14 +200,27 @@ def test_wait_for_confirmation_polls_until_the_invoice_shows(
     assert gets >= 2  # at least one read before the invoice became visible
 
 
-def test_sensor_succeeds_once_the_order_is_ready(sandbox: Any, run_dag: Callable[..., Any]) -> None:
+@pytest.mark.parametrize(
+    "dag_id", ["vtex_test_order_status_sensor", "vtex_test_order_status_sensor_reschedule"]
+)
+def test_sensor_succeeds_once_the_order_is_ready(
+    sandbox: Any, run_dag: Callable[..., Any], dag_id: str
+) -> None:
     sandbox.set_status(ORDER, "payment-pending")
-    timer = threading.Timer(1.0, sandbox.set_status, args=(ORDER, "ready-for-handling"))
-    timer.start()
+    done = threading.Event()
+
+    def approve_after_first_check() -> None:  # VTEX approves the payment once the sensor has looked once
+        while not done.is_set() and sandbox.count(method="GET", route="get_order") < 1:
+            time.sleep(0.05)
+        sandbox.set_status(ORDER, "ready-for-handling")
+
+    approver = threading.Thread(target=approve_after_first_check, daemon=True)
+    approver.start()
     try:
-        dag_run = run_dag("vtex_test_order_status_sensor")
+        dag_run = run_dag(dag_id)
     finally:
-        timer.cancel()
+        done.set()
+        approver.join()
     assert task_states(dag_run)["wait"] == ["success"]
     assert xcom_values(dag_run, "wait") == ["ready-for-handling"]
     assert sandbox.count(method="GET", route="get_order") >= 2

@@ -130,7 +130,27 @@ def order_status_sensor() -> None:
     )
 
 
+@dag(
+    dag_id="vtex_test_order_status_sensor_reschedule",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    params={"order_id": "70caf3941s6df1"},
+    tags=["vtex-tests"],
+)
+def order_status_sensor_reschedule() -> None:
+    VtexOrderStatusSensor(
+        task_id="wait",
+        order_id="{{ params.order_id }}",
+        mode="reschedule",
+        poke_interval=1,
+        timeout=30,
+        hook_params=HOOK_PARAMS,
+    )
+
+
 fault_matrix()
+order_status_sensor_reschedule()
 if_already_invoiced()
 confirmation()
 order_status_sensor()
