@@ -9,7 +9,7 @@ never starting more requests per second than asked, and pausing every thread whe
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,7 +24,7 @@ from airflow_provider_vtex.operators.base import VtexBaseOperator, try_number
 from airflow_provider_vtex.operators.invoice import check_retry_options
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from airflow_provider_vtex.compat import Context
     from airflow_provider_vtex.hooks.vtex import VtexHook
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 #: How many failed orders the task's error message names before summarising the rest.
 NAMED_FAILURES = 20
+#: Invoices queued per sending thread: enough to keep every thread busy, few enough to keep memory flat.
+QUEUED_PER_THREAD = 4
 
 
 class BulkInvoiceNotificationOperator(VtexBaseOperator):
@@ -94,13 +96,15 @@ class BulkInvoiceNotificationOperator(VtexBaseOperator):
     def execute(self, context: Context) -> list[dict[str, Any]]:
         entries = _entries(self.invoices)
         results: list[dict[str, Any] | None] = [None] * len(entries)
-        valid: list[tuple[int, str, Invoice]] = []
+        # Validate everything before sending anything, but keep only (index, order id): holding 20,000
+        # parsed models would double the task's memory, and parsing again when sending costs microseconds.
+        valid: list[tuple[int, str]] = []
         for index, entry in enumerate(entries):
             parsed = _parse_entry(index, entry)
             if isinstance(parsed, dict):
                 results[index] = parsed
             else:
-                valid.append((index, *parsed))
+                valid.append((index, parsed[0]))
         invalid = len(entries) - len(valid)
         if invalid:
             self.log.warning("%d of %d invoices are invalid and will not be sent.", invalid, len(entries))
@@ -117,12 +121,29 @@ class BulkInvoiceNotificationOperator(VtexBaseOperator):
                 else "",
                 ", reading each order first (retry)" if check_first else "",
             )
-            with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="vtex-bulk") as pool:
-                sent = pool.map(lambda item: (item[0], self._send_one(item[1], item[2], check_first)), valid)
-                for index, result in sent:
-                    results[index] = result
+            for index, result in self._send_all(entries, valid, check_first):
+                results[index] = result
         final = [result for result in results if result is not None]
         return self._finish(final, context)
+
+    def _send_all(
+        self, entries: list[Any], valid: list[tuple[int, str]], check_first: bool
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Send from a thread pool, queueing only a few invoices per thread (memory stays flat)."""
+        from airflow_provider_vtex.models import Invoice
+
+        def send(index: int, order_id: str) -> tuple[int, dict[str, Any]]:
+            return index, self._send_one(order_id, Invoice.parse(entries[index]["invoice"]), check_first)
+
+        backlog = self.max_concurrency * QUEUED_PER_THREAD
+        with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="vtex-bulk") as pool:
+            pending: set[Future[tuple[int, dict[str, Any]]]] = set()
+            for index, order_id in valid:
+                if len(pending) >= backlog:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    yield from (future.result() for future in done)
+                pending.add(pool.submit(send, index, order_id))
+            yield from (future.result() for future in wait(pending).done)
 
     def _send_one(self, order_id: str, invoice: Invoice, check_first: bool) -> dict[str, Any]:
         number = invoice.invoice_number
@@ -202,8 +223,8 @@ def _entries(value: Any) -> list[Any]:
     return list(value)
 
 
-def _parse_entry(index: int, entry: Any) -> tuple[str, Invoice] | dict[str, Any]:
-    """``(order_id, invoice)`` for a valid entry, else its ``invalid`` result."""
+def _parse_entry(index: int, entry: Any) -> tuple[str, Any] | dict[str, Any]:
+    """``(order_id, raw invoice)`` for a valid entry, else its ``invalid`` result."""
     if not isinstance(entry, dict):
         return _result(
             None,
@@ -228,7 +249,8 @@ def _parse_entry(index: int, entry: Any) -> tuple[str, Invoice] | dict[str, Any]
     try:
         from airflow_provider_vtex.models import Invoice  # pydantic models: built at run time, not parse time
 
-        return order_id.strip(), Invoice.parse(raw)
+        Invoice.parse(raw)
+        return order_id.strip(), raw
     except VtexPayloadError as exc:
         return _result(order_id, number, "invalid", error_code="invalid_invoice", error=str(exc))
 
