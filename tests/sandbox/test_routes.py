@@ -347,23 +347,15 @@ def test_counts(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
     assert vtex_sandbox.count(invoice_number="NF-1001") == 3
 
 
-def test_error_after_commit_applies_the_write_then_answers_500(vtex_sandbox: Any) -> None:
+def test_error_after_commit_applies_the_write_then_answers_500(
+    vtex_sandbox: VtexSandbox, api: requests.Session
+) -> None:
     vtex_sandbox.add_fault("invoice", "error_after_commit", count=1)
-    session = requests.Session()
-    session.headers.update(
-        {"X-VTEX-API-AppKey": vtex_sandbox.app_key, "X-VTEX-API-AppToken": vtex_sandbox.app_token}
+    answer = api.post(
+        f"{vtex_sandbox.url}{ORDERS}/{ORDER}/invoice", json=invoice_body(invoiceNumber="NF-EAC")
     )
-    body = {
-        "type": "Output",
-        "invoiceNumber": "NF-EAC",
-        "invoiceValue": "7497",
-        "issuanceDate": "2024-01-01",
-        "items": [{"id": "2001", "price": 2499, "quantity": 3}],
-    }
-    answer = session.post(f"{vtex_sandbox.url}/api/oms/pvt/orders/70caf3941s6df1/invoice", json=body)
-    assert answer.status_code == 500
-    assert answer.json()["error"]["code"] == "500"
-    assert [p["invoiceNumber"] for p in vtex_sandbox.invoices("70caf3941s6df1")] == ["NF-EAC"]
+    assert_error(answer, 500, "500")
+    assert [p["invoiceNumber"] for p in vtex_sandbox.invoices(ORDER)] == ["NF-EAC"]
 
 
 def test_set_status_moves_the_order_along_the_workflow(vtex_sandbox: Any) -> None:
@@ -374,19 +366,13 @@ def test_set_status_moves_the_order_along_the_workflow(vtex_sandbox: Any) -> Non
 
 
 @pytest.mark.vtex_sandbox(auto_create_orders=True)
-def test_auto_create_orders_makes_an_unknown_order_from_its_first_invoice(vtex_sandbox: Any) -> None:
-    session = requests.Session()
-    session.headers.update(
-        {"X-VTEX-API-AppKey": vtex_sandbox.app_key, "X-VTEX-API-AppToken": vtex_sandbox.app_token}
+def test_auto_create_orders_makes_an_unknown_order_from_its_first_invoice(
+    vtex_sandbox: VtexSandbox, api: requests.Session
+) -> None:
+    body = invoice_body(
+        invoiceNumber="NF-AUTO", invoiceValue="500", items=[{"id": "9", "price": 250, "quantity": 2}]
     )
-    body = {
-        "type": "Output",
-        "invoiceNumber": "NF-AUTO",
-        "invoiceValue": "500",
-        "issuanceDate": "2024-01-01",
-        "items": [{"id": "9", "price": 250, "quantity": 2}],
-    }
-    answer = session.post(f"{vtex_sandbox.url}/api/oms/pvt/orders/bulk-000001/invoice", json=body)
+    answer = api.post(f"{vtex_sandbox.url}{ORDERS}/bulk-000001/invoice", json=body)
     assert answer.status_code == 200, answer.text
     assert vtex_sandbox.order("bulk-000001")["status"] == "invoiced"
-    assert session.get(f"{vtex_sandbox.url}/api/oms/pvt/orders/never-invoiced").status_code == 404
+    assert api.get(f"{vtex_sandbox.url}{ORDERS}/never-invoiced").status_code == 404
