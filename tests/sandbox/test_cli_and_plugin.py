@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +14,7 @@ import requests
 
 from airflow_provider_vtex.sandbox import VtexSandbox
 from airflow_provider_vtex.sandbox.__main__ import main
+from tests.sandbox.cli import running_cli
 
 ORDER = "70caf3941s6df1"
 AUTH = {"X-VTEX-API-AppKey": "sandbox-key", "X-VTEX-API-AppToken": "sandbox-token"}
@@ -24,49 +23,26 @@ AUTH = {"X-VTEX-API-AppKey": "sandbox-key", "X-VTEX-API-AppToken": "sandbox-toke
 def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
     seed = tmp_path / "orders.json"
     seed.write_text(json.dumps([{"orderId": "CLI-01", "items": [{"id": "1", "quantity": 1, "price": 990}]}]))
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_provider_vtex.sandbox",
-            "--port",
-            "0",
-            "--seed",
-            str(seed),
-            "--app-token",
-            "cli-token",
-            "--fault",
-            "get_order:status:count=1,status=503",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert first.startswith("vtex-sandbox listening on http://127.0.0.1:"), first
-        url = first.rsplit(" ", 1)[1].strip()
-        lines = [process.stdout.readline() for _ in range(4)]
-        conn_line = next(line for line in lines if line.startswith("AIRFLOW_CONN_VTEX_DEFAULT="))
-        conn = json.loads(shlex.split(conn_line.split("=", 1)[1])[0])
-        assert conn["extra"]["base_url"] == url
-        assert conn["password"] == "cli-token"
+    fault = "get_order:status:count=1,status=503"
+    with running_cli(
+        "--port", "0", "--seed", str(seed), "--app-token", "cli-token", "--fault", fault, banner_lines=4
+    ) as cli:
+        assert cli.url.startswith("http://127.0.0.1:")
+        assert cli.connection["extra"]["base_url"] == cli.url
+        assert cli.connection["password"] == "cli-token"
         headers = {"X-VTEX-API-AppKey": "sandbox-key", "X-VTEX-API-AppToken": "cli-token"}
-        assert requests.get(f"{url}/api/oms/pvt/orders/CLI-01", headers=headers, timeout=5).status_code == 503
-        assert requests.get(f"{url}/api/oms/pvt/orders/CLI-01", headers=headers, timeout=5).status_code == 200
         assert (
-            requests.get(f"{url}/api/oms/pvt/orders/{ORDER}", headers=headers, timeout=5).status_code == 404
+            requests.get(f"{cli.url}/api/oms/pvt/orders/CLI-01", headers=headers, timeout=5).status_code
+            == 503
         )
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0, err
-    assert "vtex-sandbox stopped" in out
-    assert err == ""
+        assert (
+            requests.get(f"{cli.url}/api/oms/pvt/orders/CLI-01", headers=headers, timeout=5).status_code
+            == 200
+        )
+        assert (
+            requests.get(f"{cli.url}/api/oms/pvt/orders/{ORDER}", headers=headers, timeout=5).status_code
+            == 404
+        )
 
 
 def test_cli_rejects_a_bad_fault(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shlex
-import signal
 import ssl
 import subprocess
 import sys
@@ -20,6 +18,7 @@ import requests
 
 from airflow_provider_vtex.exceptions import VtexRetriesExhaustedError, VtexTransportError
 from airflow_provider_vtex.sandbox import VtexSandbox
+from tests.sandbox.cli import running_cli
 
 ORDER = "70caf3941s6df1"
 AUTH = {"X-VTEX-API-AppKey": "sandbox-key", "X-VTEX-API-AppToken": "sandbox-token"}
@@ -204,37 +203,16 @@ def test_hook_without_verify_reports_a_clear_tls_error(
 
 
 def test_cli_tls_prints_a_connection_that_trusts_its_certificate() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_vtex.sandbox", "--port", "0", "--tls", "--max-log", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert first.startswith("vtex-sandbox listening on https://127.0.0.1:"), first
-        url = first.rsplit(" ", 1)[1].strip()
-        lines = [process.stdout.readline() for _ in range(5)]
-        ca_line = next(line for line in lines if line.startswith("certificate to trust"))
+    with running_cli("--port", "0", "--tls", "--max-log", "2") as cli:
+        assert cli.url.startswith("https://127.0.0.1:")
+        ca_line = next(line for line in cli.banner if line.startswith("certificate to trust"))
         ca_file = ca_line.rsplit(" ", 1)[1].strip()
-        conn_line = next(line for line in lines if line.startswith("AIRFLOW_CONN_VTEX_DEFAULT="))
-        conn = json.loads(shlex.split(conn_line.split("=", 1)[1])[0])
-        assert conn["extra"] == {"base_url": url, "verify": ca_file}
+        assert cli.connection["extra"] == {"base_url": cli.url, "verify": ca_file}
         for _ in range(3):
             response = requests.get(
-                f"{url}/api/oms/pvt/orders/{ORDER}", headers=AUTH, verify=ca_file, timeout=5
+                f"{cli.url}/api/oms/pvt/orders/{ORDER}", headers=AUTH, verify=ca_file, timeout=5
             )
             assert response.status_code == 200
-        logged = requests.get(f"{url}/_sandbox/requests", verify=ca_file, timeout=5).json()["requests"]
+        logged = requests.get(f"{cli.url}/_sandbox/requests", verify=ca_file, timeout=5).json()["requests"]
         assert [entry["id"] for entry in logged] == [2, 3], "--max-log keeps the last N requests"
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0, err
-    assert err == ""
-    assert "vtex-sandbox stopped" in out
     assert not Path(ca_file).exists(), "the certificate is deleted when the sandbox stops"
