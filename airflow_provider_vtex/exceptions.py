@@ -1,21 +1,24 @@
 """Errors raised by the VTEX provider.
 
 Errors are part of the interface: each one says what went wrong, where, and what to do, and never
-carries the AppToken. ``retryable`` tells the operators whether an Airflow task retry could help: a bad
-payload, a rejected credential or an unknown order fail the task at once instead of burning retries.
+carries the AppToken or the AppKey (the client scrubs both from everything it quotes). ``retryable``
+tells the operators whether an Airflow task retry could help: a bad payload, a rejected credential or an
+unknown order fail the task at once instead of burning retries.
+
+This module imports nothing from Airflow, so the HTTP client and the sandbox tests can use it without
+Airflow. The operators translate these errors into Airflow's: non-retryable ones become
+``AirflowFailException``; retryable ones propagate so the task's ``retries`` apply.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_vtex.compat import AirflowException
-
 #: How much of an unexpected response body an error message quotes.
 BODY_EXCERPT_CHARS = 300
 
 
-class VtexError(AirflowException):
+class VtexError(Exception):
     """Base class of every error this provider raises."""
 
     #: Whether running the same call again later could succeed.
@@ -23,11 +26,15 @@ class VtexError(AirflowException):
 
 
 class VtexConnectionConfigError(VtexError):
-    """The Airflow connection lacks a field or holds a value the hook cannot use."""
+    """The Airflow connection lacks a field or holds a value the hook refuses to use."""
+
+
+class VtexUnsupportedError(VtexError):
+    """The call does not exist for this connection (for example tracking on the PII data architecture)."""
 
 
 class VtexPayloadError(VtexError, ValueError):
-    """A payload broke VTEX's contract; raised before any request is sent.
+    """A payload or an argument broke VTEX's contract; raised before any request is sent.
 
     ``errors`` lists ``(field, message)`` pairs, ``field`` being the dotted path such as
     ``items.0.price``.
@@ -42,7 +49,8 @@ class VtexPayloadError(VtexError, ValueError):
 
 
 class VtexTransportError(VtexError):
-    """No usable HTTP response: the host was unreachable, the connection dropped or a timeout hit."""
+    """No usable HTTP response: the host was unreachable, the connection dropped, a timeout hit, or the
+    answer arrived truncated. ``request_sent`` says whether VTEX may have received the request."""
 
     retryable = True
 
@@ -52,17 +60,36 @@ class VtexTransportError(VtexError):
 
 
 class VtexOutcomeUnknownError(VtexError):
-    """An invoice POST may have reached VTEX, but no answer says whether VTEX applied it.
+    """A write may have reached VTEX, and nothing could tell whether VTEX applied it.
 
-    Sending it again could double-invoice the order, so the hook does not resend blindly.
+    Sending it again could double-invoice the order, so nothing is re-sent; a retry of the task reads
+    the order back first.
     """
 
     retryable = True
+
+    def __init__(self, message: str, *, order_id: str, what: str) -> None:
+        self.order_id = order_id
+        self.what = what
+        super().__init__(message)
+
+
+class VtexInvoiceAlreadySentError(VtexError):
+    """VTEX already holds the invoice and the caller asked to fail in that case (``if_already_invoiced='fail'``)."""
 
     def __init__(self, message: str, *, order_id: str, invoice_number: str) -> None:
         self.order_id = order_id
         self.invoice_number = invoice_number
         super().__init__(message)
+
+
+class VtexInvoiceNotVisibleError(VtexError):
+    """The order does not show the invoice a call needs (tracking goes onto an invoice VTEX holds).
+
+    Retryable: VTEX shows a new invoice only seconds after accepting it.
+    """
+
+    retryable = True
 
 
 class VtexApiError(VtexError):
@@ -89,7 +116,11 @@ class VtexApiError(VtexError):
 
 
 class VtexBadRequestError(VtexApiError):
-    """400/409/422: VTEX refused the request as it stands; resending it cannot help."""
+    """400/409/422...: VTEX refused the request as it stands; resending it cannot help."""
+
+
+class VtexConflictError(VtexBadRequestError):
+    """409: the order is not in a status that allows the action (VTEX's OMS003)."""
 
 
 class VtexAuthError(VtexApiError):
@@ -97,7 +128,7 @@ class VtexAuthError(VtexApiError):
 
 
 class VtexNotFoundError(VtexApiError):
-    """404: the order (or the invoice on it) does not exist in this VTEX account."""
+    """404: the order (or the invoice on it, or the feed configuration) does not exist in this account."""
 
 
 class VtexRateLimitedError(VtexApiError):
@@ -119,7 +150,7 @@ class VtexUnexpectedResponseError(VtexApiError):
 
 
 class VtexRetriesExhaustedError(VtexError):
-    """Every attempt the hook was allowed failed with a retryable error; ``last_error`` is the final one."""
+    """Every attempt the call was allowed failed with a retryable error; ``last_error`` is the final one."""
 
     retryable = True
 
@@ -127,6 +158,11 @@ class VtexRetriesExhaustedError(VtexError):
         self.attempts = attempts
         self.last_error = last_error
         super().__init__(message)
+
+
+def root_cause(exc: VtexError) -> VtexError:
+    """The error behind a :class:`VtexRetriesExhaustedError`, else the error itself."""
+    return exc.last_error if isinstance(exc, VtexRetriesExhaustedError) else exc
 
 
 def excerpt(text: str, limit: int = BODY_EXCERPT_CHARS) -> str:
