@@ -1,0 +1,101 @@
+"""What the hook's calls return: typed results instead of VTEX's raw dicts and magic keys.
+
+Modelled on dbt Cloud's run-status enum: an :class:`Outcome` says how an invoice call ended, so callers
+branch on a value, not on which keys a dict happens to carry.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+
+class Outcome(str, enum.Enum):
+    """How a write ended.
+
+    * ``SENT``: VTEX accepted it now and answered with a receipt.
+    * ``ALREADY_INVOICED``: VTEX already held it before this call (found by reading the order first),
+      so nothing was sent.
+    * ``CONFIRMED_BY_READ_BACK``: the answer to the request was lost (timeout, dropped connection, 5xx),
+      and reading the order back showed VTEX had applied it; it was not sent again.
+    """
+
+    SENT = "sent"
+    ALREADY_INVOICED = "already_invoiced"
+    CONFIRMED_BY_READ_BACK = "confirmed_by_read_back"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class InvoiceResult:
+    """The result of :meth:`~airflow_provider_vtex.hooks.vtex.VtexHook.send_invoice`.
+
+    ``receipt`` and ``date`` are VTEX's answer to the POST; they are ``None`` unless ``outcome`` is
+    ``SENT`` (VTEX's GET order does not show the receipt of an invoice).
+    """
+
+    order_id: str
+    invoice_number: str
+    outcome: Outcome
+    receipt: str | None = None
+    date: str | None = None
+
+    def to_xcom(self) -> dict[str, Any]:
+        """The JSON-serialisable form operators push to XCom."""
+        return {
+            "order_id": self.order_id,
+            "invoice_number": self.invoice_number,
+            "outcome": self.outcome.value,
+            "receipt": self.receipt,
+            "date": self.date,
+        }
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """VTEX's answer to a write: ``{date, orderId, receipt}`` (tracking, cancel)."""
+
+    order_id: str
+    receipt: str | None
+    date: str | None
+
+    @classmethod
+    def from_answer(cls, answer: Any, order_id: str) -> Receipt:
+        body = answer if isinstance(answer, dict) else {}
+        receipt, date = body.get("receipt"), body.get("date")
+        return cls(
+            order_id=str(body.get("orderId") or order_id),
+            receipt=None if receipt is None else str(receipt),
+            date=None if date is None else str(date),
+        )
+
+    def to_xcom(self) -> dict[str, Any]:
+        return {"order_id": self.order_id, "receipt": self.receipt, "date": self.date}
+
+
+@dataclass(frozen=True)
+class OrderList:
+    """One page of VTEX's order list: order summaries (no items: read an order for those), paging and
+    statistics. The list is index-backed and lags behind GET order: use it to discover orders, never to
+    check a write."""
+
+    orders: list[dict[str, Any]]
+    paging: dict[str, Any]
+    stats: dict[str, Any]
+
+    @classmethod
+    def from_answer(cls, answer: Any) -> OrderList:
+        body = answer if isinstance(answer, dict) else {}
+        orders = body.get("list") or []
+        return cls(
+            orders=[order for order in orders if isinstance(order, dict)],
+            paging=dict(body.get("paging") or {}),
+            stats=dict(body.get("stats") or {}),
+        )
+
+    @property
+    def order_ids(self) -> list[str]:
+        return [str(order.get("orderId")) for order in self.orders]
