@@ -18,6 +18,9 @@ DEFAULT_CONN_ID = "vtex_default"
 DEFAULT_ENVIRONMENT = "vtexcommercestable"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
+#: VTEX's two route sets: the standard OMS routes, and those of stores on the PII data architecture.
+DATA_ARCHITECTURES = ("standard", "pii")
+DEFAULT_DATA_ARCHITECTURE = "standard"
 
 #: Relabelled, hidden and placeholder-filled standard fields of the connection form.
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
@@ -53,6 +56,14 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "label": "Timeout",
         "description": "Seconds to wait for VTEX on each request before giving up.",
         "schema": {"type": ["number", "null"], "minimum": 0, "default": DEFAULT_TIMEOUT},
+    },
+    "data_architecture": {
+        "label": "Data architecture",
+        "description": (
+            "standard: VTEX's OMS routes (/api/oms/pvt/orders/...), most stores. pii: stores on VTEX's PII data "
+            "architecture (/api/orders/pvt/document/...), whose invoice payload has issuedDate and itemIndex."
+        ),
+        "schema": {"type": ["string", "null"], "enum": [*DATA_ARCHITECTURES, None], "default": "standard"},
     },
     "max_retries": {
         "label": "Max retries",

@@ -1,64 +1,104 @@
-"""A client-side request rate limit shared by every thread that uses one hook.
+"""A client-side request rate cap that holds where VTEX counts, shared by every thread of one hook.
 
-Why: VTEX throttles per account and per route and does not publish the limits; a bulk task with many
-threads must stay under a rate the merchant chooses, and when VTEX answers 429 to one thread the
-others should pause too instead of adding to the storm.
+Why this shape: VTEX throttles per account and does not publish its limits, so a merchant sets a cap
+and expects VTEX never to see more in any second. Counting request *starts* on the client is not
+enough: a request that started late in one second may arrive at VTEX together with the next second's,
+and with a busy CPU the gap between "allowed" and "on the wire" varies by tens of milliseconds. So a
+request here occupies one unit of the cap from the moment it may start until one window *after its
+answer arrived*: VTEX received it somewhere in between, so no window at VTEX can hold more than the cap,
+whatever the jitter. Starts are also paced evenly (one every ``window / capacity`` seconds) instead of
+in bursts, so chunks running side by side never add up to more than their caps, even when one chunk
+ends and the next begins in the same second.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 class RequestRateLimiter:
-    """At most ``max_per_second`` request starts in any one-second window, plus shared pauses.
+    """At most ``max_per_second`` requests in any one-second window at the server, plus shared pauses.
 
-    A sliding window (the start times of the last ``max_per_second`` requests) rather than a token
-    bucket: a bucket lets a full burst through at each window edge, up to twice the rate in one second.
-
-    :param max_per_second: the cap; ``None`` means no cap (pauses after a 429 still apply).
+    :param max_per_second: the cap; ``None`` means no cap (pauses after a 429 still apply). A cap above
+        1 counts whole requests (``2.5`` allows 2 per second); below 1 it spaces requests
+        ``1 / max_per_second`` seconds apart.
     """
 
-    #: Slack added to the window so that network jitter cannot squeeze one request too many into
-    #: the server's one-second window.
-    MARGIN = 0.01
-
     def __init__(self, max_per_second: float | None = None) -> None:
-        if max_per_second is not None and max_per_second <= 0:
-            raise ValueError(f"max_per_second must be > 0 or None, got {max_per_second!r}")
+        if max_per_second is not None and (not math.isfinite(max_per_second) or max_per_second <= 0):
+            raise ValueError(f"max_per_second must be a number > 0 or None, got {max_per_second!r}")
         self.max_per_second = max_per_second
-        self._capacity = max(1, int(max_per_second)) if max_per_second else 0
-        # Under 1 request/second, space them instead of counting within a window.
-        self._window = 1.0 if not max_per_second or max_per_second >= 1 else 1.0 / max_per_second
-        self._starts: deque[float] = deque()
+        self.capacity = max(1, math.floor(max_per_second)) if max_per_second else 0
+        #: The window a request keeps occupying after its answer: one second, or longer below 1/s.
+        self.window = max(1.0, self.capacity / max_per_second) if max_per_second else 1.0
+        self.interval = self.window / self.capacity if self.capacity else 0.0
+        self._in_flight = 0
+        self._finished: deque[float] = deque()
+        self._next_start = 0.0
         self._paused_until = 0.0
         self._pause_owner: int | None = None
         self._condition = threading.Condition()
 
+    @contextmanager
+    def slot(self) -> Iterator[float]:
+        """Hold one unit of the cap around a request; yields the seconds waited for it."""
+        waited = self.acquire()
+        try:
+            yield waited
+        finally:
+            self.release()
+
     def acquire(self) -> float:
         """Block until a request may start; returns the seconds waited."""
+        if not self.capacity and self._paused_until == 0.0:
+            return 0.0
         waited = 0.0
         with self._condition:
             while True:
                 now = time.monotonic()
-                # The thread that was told to wait sleeps that wait itself; the others wait here.
-                paused = self._pause_owner != threading.get_ident()
-                delay = self._paused_until - now if paused else 0.0
-                if self._capacity and len(self._starts) >= self._capacity:
-                    delay = max(delay, self._starts[0] + self._window + self.MARGIN - now)
+                delay = self._delay(now)
                 if delay <= 0:
-                    if self._capacity:
-                        if len(self._starts) >= self._capacity:
-                            self._starts.popleft()
-                        self._starts.append(now)
+                    if self.capacity:
+                        self._in_flight += 1
+                        self._next_start = max(now, self._next_start) + self.interval
                     return waited
                 self._condition.wait(delay)
                 waited += time.monotonic() - now
 
+    def release(self) -> None:
+        """The request's answer arrived (or it failed): it keeps its unit for one more window."""
+        if not self.capacity:
+            return
+        with self._condition:
+            self._in_flight -= 1
+            self._finished.append(time.monotonic())
+            self._condition.notify_all()
+
+    def _delay(self, now: float) -> float:
+        if self._paused_until and self._paused_until <= now:
+            self._paused_until, self._pause_owner = 0.0, None
+        # The thread that was told to wait sleeps that wait itself; the others wait here.
+        delay = self._paused_until - now if self._pause_owner != threading.get_ident() else 0.0
+        if not self.capacity:
+            return delay
+        while self._finished and self._finished[0] + self.window <= now:
+            self._finished.popleft()
+        if self._in_flight + len(self._finished) >= self.capacity:
+            if not self._finished:
+                return max(delay, self.window)  # all units in flight: woken by release()
+            delay = max(delay, self._finished[0] + self.window - now)
+        return max(delay, self._next_start - now)
+
     def hold(self, seconds: float) -> None:
-        """Pause the other threads' request starts for ``seconds`` (e.g. VTEX's Retry-After after a 429).
+        """Pause the other threads' requests for ``seconds`` (e.g. VTEX's Retry-After after a 429).
 
         The calling thread is expected to sleep the same wait before its own retry.
         """

@@ -1,0 +1,313 @@
+"""The ``vtex`` connection: reading it, checking it, building the base URL, and its form.
+
+Why this module refuses so much: the connection decides where the AppToken is sent. An ``environment``
+of ``x@127.0.0.1:18443/y`` would otherwise turn ``https://{account}.{environment}.com.br`` into a URL
+whose host is ``127.0.0.1``; a ``timeout`` of ``nan`` would make every request hang or fail obscurely.
+Every value is checked once, when the hook first needs it, with an error that names the connection,
+the field and the fix, and never prints the credentials.
+
+Nothing here imports Airflow: a connection is anything with ``login``, ``password``, ``host`` and
+``extra_dejson`` (Airflow's ``Connection``), so the async client of the triggers and the sandbox tests
+use the same rules.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, cast
+from urllib.parse import urlsplit
+
+from airflow_provider_vtex.exceptions import VtexConnectionConfigError
+from airflow_provider_vtex.get_provider_info import (
+    CONN_FIELDS,
+    CONN_TYPE,
+    DATA_ARCHITECTURES,
+    DEFAULT_DATA_ARCHITECTURE,
+    DEFAULT_ENVIRONMENT,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    UI_FIELD_BEHAVIOUR,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+#: A DNS label: what an account name and an environment must be, since both become part of a host name.
+_DNS_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+#: What an HTTP header value may hold here: visible ASCII, no spaces, no control characters.
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+#: Upper bounds that catch typos (a timeout in milliseconds) without limiting real use.
+MAX_TIMEOUT = 3600.0
+MAX_RETRIES_LIMIT = 100
+
+DataArchitecture = Literal["standard", "pii"]
+
+
+@dataclass(frozen=True)
+class VtexConnectionConfig:
+    """The checked settings of one ``vtex`` connection."""
+
+    conn_id: str
+    app_key: str = field(repr=False)
+    app_token: str = field(repr=False)
+    account: str | None
+    environment: str
+    base_url: str
+    timeout: float
+    max_retries: int
+    verify: bool | str
+    data_architecture: DataArchitecture = "standard"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The values that must never appear in a message, a log line or an XCom."""
+        return tuple(value for value in (self.app_token, self.app_key) if value)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """VTEX's authentication and content headers, for every request."""
+        return {
+            "X-VTEX-API-AppKey": self.app_key,
+            "X-VTEX-API-AppToken": self.app_token,
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+        }
+
+    @classmethod
+    def from_connection(cls, conn: Any, conn_id: str) -> VtexConnectionConfig:
+        """Read and check login/password/host and the extras; raise :class:`VtexConnectionConfigError`
+        naming the connection and the field on the first value that cannot be used."""
+        where = _Where(conn_id)
+        extras = _Extras(conn.extra_dejson or {}, where)
+        app_key = (conn.login or "").strip()
+        app_token = (conn.password or "").strip()
+        account = (conn.host or "").strip() or None
+        base_url = extras.text("base_url")
+        missing = []
+        if not app_key:
+            missing.append("App Key (the connection's login)")
+        if not app_token:
+            missing.append("App Token (the connection's password)")
+        if account is None and base_url is None:
+            missing.append("Account name (the connection's host, e.g. 'mystore')")
+        if missing:
+            raise where.error(f"has no {' and no '.join(missing)}")
+        _check_header_value(app_key, "App Key (the connection's login)", where)
+        _check_header_value(app_token, "App Token (the connection's password)", where)
+        environment = extras.text("environment") or DEFAULT_ENVIRONMENT
+        _check_dns_label(environment, "extra 'environment'", "vtexcommercestable", where)
+        if base_url is None:
+            assert account is not None
+            _check_dns_label(account, "Account name (the connection's host)", "mystore", where)
+            base_url = f"https://{account}.{environment}.com.br"
+        else:
+            base_url = _check_base_url(base_url, where)
+        return cls(
+            conn_id=conn_id,
+            app_key=app_key,
+            app_token=app_token,
+            account=account,
+            environment=environment,
+            base_url=base_url,
+            timeout=extras.seconds("timeout", DEFAULT_TIMEOUT),
+            max_retries=extras.whole_number("max_retries", DEFAULT_MAX_RETRIES, MAX_RETRIES_LIMIT),
+            verify=extras.verify(),
+            data_architecture=extras.data_architecture(),
+        )
+
+
+@dataclass(frozen=True)
+class _Where:
+    conn_id: str
+
+    def error(self, problem: str) -> VtexConnectionConfigError:
+        return VtexConnectionConfigError(
+            f"Connection '{self.conn_id}' {problem}. Fix it in Admin > Connections, or in "
+            f"AIRFLOW_CONN_{self.conn_id.upper()}."
+        )
+
+
+def _check_header_value(value: str, field_name: str, where: _Where) -> None:
+    """Refuse a credential that cannot travel in an HTTP header, without ever printing it."""
+    if not _HEADER_SAFE.fullmatch(value):
+        raise where.error(
+            f"has a {field_name} with characters an HTTP header cannot carry (spaces, line breaks, control "
+            "or non-ASCII characters); paste it again exactly as VTEX's License Manager shows it "
+            "(the value is not shown here on purpose)"
+        )
+
+
+def _check_dns_label(value: str, field_name: str, example: str, where: _Where) -> None:
+    """An account name or environment becomes part of the host name: it must be one DNS label."""
+    if not _DNS_LABEL.fullmatch(value):
+        raise where.error(
+            f"has {field_name} {value!r}, which is not a bare name: use letters, digits and '-' only, such "
+            f"as {example!r} (no '@', ':', '/', '#', '?', '%', '.' or spaces). To call a full URL instead, "
+            "put it in the 'base_url' extra"
+        )
+
+
+def _check_base_url(text: str, where: _Where) -> str:
+    """``base_url`` must be scheme + host (+ port) (+ path prefix), nothing that could redirect the token."""
+    problem = None
+    if any(c.isspace() or ord(c) < 0x20 or c == "\\" for c in text):
+        problem = "contains spaces, control characters or a backslash"
+    parts = urlsplit(text)
+    port: int | None = None
+    if problem is None:
+        try:
+            port = parts.port
+        except ValueError:
+            problem = "has a port that is not a number from 1 to 65535"
+    if problem is None:
+        if parts.scheme not in ("http", "https"):
+            problem = "must start with http:// or https://"
+        elif not parts.hostname:
+            problem = "has no host name"
+        elif "@" in parts.netloc:
+            problem = "contains user information ('user@host'); credentials go in login and password only"
+        elif port == 0:
+            problem = "has port 0"
+        elif parts.query or parts.fragment or "?" in text or "#" in text:
+            problem = "must not have a query ('?') or a fragment ('#')"
+        elif "%" in parts.path or any(seg in (".", "..") for seg in parts.path.split("/")):
+            problem = "has a path with '%' or '.'/'..' segments"
+    if problem is not None:
+        raise where.error(
+            f"has extra 'base_url' {text!r}, which {problem}. Give scheme, host, optional port and optional "
+            "path prefix, e.g. 'http://127.0.0.1:8089' or 'https://proxy.example.com/vtex'"
+        )
+    return text.rstrip("/")
+
+
+class _Extras:
+    """Typed access to connection extras, whichever way the UI or an env var spelled them."""
+
+    def __init__(self, raw: Mapping[str, Any], where: _Where) -> None:
+        self.raw = raw
+        self.where = where
+
+    def get(self, name: str) -> Any:
+        for key in (name, f"extra__{CONN_TYPE}__{name}"):
+            value = self.raw.get(key)
+            if value is not None and value != "":
+                return value
+        return None
+
+    def text(self, name: str) -> str | None:
+        value = self.get(name)
+        return None if value is None else str(value).strip() or None
+
+    def _number(self, name: str) -> float | None:
+        value = self.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return math.nan
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return math.nan
+
+    def seconds(self, name: str, default: float) -> float:
+        number = self._number(name)
+        if number is None:
+            return default
+        if not math.isfinite(number) or not 0 < number <= MAX_TIMEOUT:
+            raise self.where.error(
+                f"has extra '{name}' {self.get(name)!r}: it must be a number of seconds greater than 0 and at "
+                f"most {MAX_TIMEOUT:g}, e.g. 30"
+            )
+        return number
+
+    def whole_number(self, name: str, default: int, maximum: int) -> int:
+        number = self._number(name)
+        if number is None:
+            return default
+        if not math.isfinite(number) or number != int(number) or not 0 <= number <= maximum:
+            raise self.where.error(
+                f"has extra '{name}' {self.get(name)!r}: it must be a whole number from 0 to {maximum}, e.g. 5"
+            )
+        return int(number)
+
+    def verify(self) -> bool | str:
+        """``verify``: true/false, or the path of a CA bundle to trust (e.g. the sandbox's certificate)."""
+        value = self.get("verify")
+        if value is None:
+            return True
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip()
+        if text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        if not os.path.exists(text):
+            raise self.where.error(
+                f"has extra 'verify' {text!r}, which is neither true/false nor an existing CA bundle file or "
+                "directory on this worker; give the path of the PEM file to trust"
+            )
+        return text
+
+    def data_architecture(self) -> DataArchitecture:
+        value = (self.text("data_architecture") or DEFAULT_DATA_ARCHITECTURE).lower()
+        if value not in DATA_ARCHITECTURES:
+            raise self.where.error(
+                f"has extra 'data_architecture' {self.get('data_architecture')!r}: it must be 'standard' "
+                "(VTEX's OMS routes, most stores) or 'pii' (stores on VTEX's PII data architecture)"
+            )
+        return cast("DataArchitecture", value)
+
+
+def environment_settings(base_url: str, verify: bool | str) -> tuple[dict[str, str], bool | str]:
+    """The proxies and CA bundle that ``requests`` would read from the environment for ``base_url``.
+
+    Resolved once when a session is built, because ``requests`` otherwise scans ``os.environ`` on every
+    request (``Session.merge_environment_settings``), about a fifth of a call on a fast network. The
+    ``verify`` extra wins over ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, as the connection is more
+    specific than the process.
+    """
+    from requests.utils import get_environ_proxies
+
+    proxies = {key: value for key, value in get_environ_proxies(base_url).items() if key != "no"}
+    if verify is True:
+        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    return proxies, verify
+
+
+# ------------------------------------------------------------------------------------------ the form
+def ui_field_behaviour() -> dict[str, Any]:
+    """Relabels and hides standard fields; Airflow 3.2+ reads the same data from the provider info."""
+    return {
+        key: dict(value) if isinstance(value, dict) else list(value)
+        for key, value in UI_FIELD_BEHAVIOUR.items()
+    }
+
+
+def connection_form_widgets() -> dict[str, Any]:
+    """The extra fields as WTForms widgets, for Airflow versions that do not read ``conn-fields``."""
+    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+    from flask_babel import lazy_gettext
+    from wtforms import IntegerField, SelectField, StringField
+    from wtforms.validators import NumberRange, Optional
+
+    widgets: dict[str, Any] = {}
+    for name, spec in CONN_FIELDS.items():
+        schema = spec["schema"]
+        label = lazy_gettext(spec["label"])
+        if "enum" in schema:
+            choices = [(value, value) for value in schema["enum"] if value is not None]
+            widgets[name] = SelectField(
+                label, choices=choices, default=schema.get("default"), description=spec["description"]
+            )
+        elif "integer" in schema["type"]:
+            widgets[name] = IntegerField(
+                label,
+                validators=[Optional(), NumberRange(min=0)],
+                widget=BS3TextFieldWidget(),
+                description=spec["description"],
+            )
+        else:
+            widgets[name] = StringField(label, widget=BS3TextFieldWidget(), description=spec["description"])
+    return widgets

@@ -1,0 +1,136 @@
+"""VTEX's route sets: which method and path each operation uses on each data architecture, what it
+needs from License Manager, and whether sending it twice is harmless.
+
+The path of every route is a template; the values put into it (order ids, invoice numbers) are checked
+against what VTEX itself uses (letters, digits, ``.``, ``-``, ``_``; never ``.``/``..`` alone), so no value
+can change the route: ``../../x``, ``a?b=c`` or ``x#y`` are refused before any request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from airflow_provider_vtex.exceptions import VtexPayloadError, VtexUnsupportedError
+from airflow_provider_vtex.models.types import check_path_value
+
+#: License Manager resources (product OMS, category "OMS access") the calls need.
+RESOURCE_NOTIFY_INVOICE = "Notify invoice"
+RESOURCE_VIEW_ORDER = "View order"
+RESOURCE_CHANGE_WORKFLOW = "Change order workflow status"
+RESOURCE_CANCEL_ORDER = "Cancel order"
+RESOURCE_FEED_VIEW = "Feed v3 and Hook view only"
+RESOURCE_FEED_ADMIN = "Feed v3 and Hook Admin"
+
+Operation = Literal[
+    "invoice",
+    "tracking_number",
+    "tracking_status",
+    "get_order",
+    "list_orders",
+    "start_handling",
+    "cancel",
+    "feed_items",
+    "feed_commit",
+    "feed_config_get",
+    "feed_config_set",
+    "feed_config_delete",
+]
+
+_VALUE_RULES = {
+    "order_id": ("order id", "1172452900788-01"),
+    "invoice_number": ("invoice number", "NF-0001"),
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One VTEX operation: method, path template, License Manager resource, and whether it is safe to
+    repeat (``idempotent``: a GET, a PUT/PATCH that sets values, or a POST VTEX documents as repeatable)."""
+
+    method: str
+    template: str
+    resource: str
+    idempotent: bool
+
+    def path(self, **values: Any) -> str:
+        """The path with each value checked and put in its place."""
+        checked: dict[str, str] = {}
+        problems: list[tuple[str, str]] = []
+        for name, value in values.items():
+            what, example = _VALUE_RULES[name]
+            try:
+                checked[name] = check_path_value(value, what, example)
+            except ValueError as exc:
+                problems.append((name, str(exc)))
+        if problems:
+            raise VtexPayloadError("request", problems)
+        return self.template.format(**checked)
+
+
+_OMS = "/api/oms/pvt/orders"
+_PII = "/api/orders/pvt/document"
+_FEED: dict[str, Route] = {
+    # Reading the feed hands items out; reading again after a lost answer only delays those items until
+    # the queue's visibility timeout, so it is safe to repeat.
+    "feed_items": Route("GET", "/api/orders/feed", RESOURCE_FEED_VIEW, idempotent=True),
+    "feed_commit": Route("POST", "/api/orders/feed", RESOURCE_FEED_VIEW, idempotent=True),
+    "feed_config_get": Route("GET", "/api/orders/feed/config", RESOURCE_FEED_VIEW, idempotent=True),
+    "feed_config_set": Route("POST", "/api/orders/feed/config", RESOURCE_FEED_ADMIN, idempotent=True),
+    "feed_config_delete": Route("DELETE", "/api/orders/feed/config", RESOURCE_FEED_ADMIN, idempotent=True),
+}
+
+#: The route set of each data architecture. The PII set has no tracking routes (VTEX's PII spec has
+#: none); the order feed is the same for both.
+ROUTE_SETS: dict[str, dict[str, Route]] = {
+    "standard": {
+        "invoice": Route("POST", _OMS + "/{order_id}/invoice", RESOURCE_NOTIFY_INVOICE, idempotent=False),
+        "tracking_number": Route(
+            "PATCH", _OMS + "/{order_id}/invoice/{invoice_number}", RESOURCE_NOTIFY_INVOICE, idempotent=True
+        ),
+        "tracking_status": Route(
+            "PUT",
+            _OMS + "/{order_id}/invoice/{invoice_number}/tracking",
+            RESOURCE_NOTIFY_INVOICE,
+            idempotent=True,
+        ),
+        "get_order": Route("GET", _OMS + "/{order_id}", RESOURCE_VIEW_ORDER, idempotent=True),
+        "list_orders": Route("GET", _OMS, RESOURCE_VIEW_ORDER, idempotent=True),
+        "start_handling": Route(
+            "POST", _OMS + "/{order_id}/start-handling", RESOURCE_CHANGE_WORKFLOW, idempotent=False
+        ),
+        "cancel": Route("POST", _OMS + "/{order_id}/cancel", RESOURCE_CANCEL_ORDER, idempotent=False),
+        **_FEED,
+    },
+    "pii": {
+        "invoice": Route("POST", _PII + "/{order_id}/invoices", RESOURCE_NOTIFY_INVOICE, idempotent=False),
+        "get_order": Route("GET", _PII + "/{order_id}", RESOURCE_VIEW_ORDER, idempotent=True),
+        # A search: a POST that reads nothing but changes nothing.
+        "list_orders": Route("POST", "/api/orders/extendsearch/orders", RESOURCE_VIEW_ORDER, idempotent=True),
+        "start_handling": Route(
+            "POST", _PII + "/{order_id}/actions/start-handling", RESOURCE_CHANGE_WORKFLOW, idempotent=False
+        ),
+        "cancel": Route("POST", _PII + "/{order_id}/cancel", RESOURCE_CANCEL_ORDER, idempotent=False),
+        **_FEED,
+    },
+}
+
+_PII_TRACKING = (
+    "VTEX's PII data architecture has no tracking routes (its Orders API has no PATCH/PUT tracking "
+    "operation), and its invoice route refuses a second request with the same invoiceNumber, so tracking "
+    "cannot be sent after the invoice. Send courier, trackingNumber and trackingUrl inside the invoice "
+    "payload of InvoiceNotificationOperator when you have them, or check the connection's "
+    "data_architecture if this store uses VTEX's standard routes."
+)
+
+
+def route_for(data_architecture: str, operation: Operation) -> Route:
+    """The route of ``operation`` on ``data_architecture``; a clear error where VTEX has none."""
+    routes = ROUTE_SETS[data_architecture]
+    if operation not in routes:
+        if operation in ("tracking_number", "tracking_status"):
+            raise VtexUnsupportedError(_PII_TRACKING)
+        raise VtexUnsupportedError(
+            f"VTEX has no {operation} route on the {data_architecture} data architecture."
+        )
+    return routes[operation]
