@@ -1,13 +1,17 @@
-"""What every VTEX operator shares: the connection id, a lazily built hook, and the error policy.
+"""What every VTEX task class shares: the connection id, the hook, and the error policy.
 
-The error policy is the operators' contract with Airflow's retries: a failure that a retry cannot fix
-(a bad payload, rejected credentials, an unknown order) raises ``AirflowFailException`` so the task
-fails at once; a failure that time may fix (a rate limit, an outage) raises normally so the task's
+Modelled on the Amazon provider's ``AwsBaseHookMixin``: one mixin wires the hook for operators and
+sensors alike, so a task class only renders, calls and reports.
+
+The error policy is the tasks' contract with Airflow's retries: a failure that a retry cannot fix (a bad
+payload, rejected credentials, an unknown order) raises ``AirflowFailException`` so the task fails at
+once; a failure that time may fix (a rate limit, an outage, an answer lost) raises normally so the task's
 ``retries`` apply.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -22,12 +26,17 @@ if TYPE_CHECKING:
     from airflow_provider_vtex.compat import Context
     from airflow_provider_vtex.hooks.vtex import VtexHook
 
+#: Template fields every VTEX task class has.
+VTEX_TEMPLATE_FIELDS = ("vtex_conn_id",)
 
-class VtexBaseOperator(BaseOperator):
-    """Base of the VTEX operators; holds no I/O in ``__init__`` (DAG files are parsed often)."""
 
-    ui_color = "#f71963"  # VTEX pink
-    ui_fgcolor = "#ffffff"
+class VtexHookMixin:
+    """Owns ``vtex_conn_id`` (templated), ``hook_params``, the cached hook and the error translation.
+
+    :param vtex_conn_id: the ``vtex`` Airflow connection to use (templated).
+    :param hook_params: keyword arguments for :class:`~airflow_provider_vtex.hooks.vtex.VtexHook`, e.g.
+        ``{"readback_timeout": 60, "max_requests_per_second": 20}``.
+    """
 
     def __init__(
         self, *, vtex_conn_id: str = DEFAULT_CONN_ID, hook_params: dict[str, Any] | None = None, **kwargs: Any
@@ -36,24 +45,35 @@ class VtexBaseOperator(BaseOperator):
         self.vtex_conn_id = vtex_conn_id
         self.hook_params = hook_params
 
+    def hook_parameters(self) -> dict[str, Any]:
+        """Keyword arguments of the hook; task classes with settings of their own extend this."""
+        return dict(self.hook_params or {})
+
     @cached_property
     def hook(self) -> VtexHook:
         """The hook, built on first use in ``execute`` (imported lazily to keep DAG parsing cheap)."""
         from airflow_provider_vtex.hooks.vtex import VtexHook
 
-        return VtexHook(vtex_conn_id=self.vtex_conn_id, **(self.hook_params or {}))
+        return VtexHook(vtex_conn_id=self.vtex_conn_id, **self.hook_parameters())
 
     @contextmanager
     def vtex_errors(self) -> Iterator[None]:
-        """Fail the task without retries for errors that a retry cannot fix; let the others through."""
+        """Fail the task without retries for errors a retry cannot fix; let the others through."""
         try:
             yield
         except VtexPayloadError as exc:
-            raise AirflowFailException(f"{exc}\nNothing was sent to VTEX; fix the payload.") from exc
+            raise AirflowFailException(f"{exc}\nNothing was sent to VTEX; fix the values above.") from exc
         except VtexError as exc:
             if exc.retryable:
                 raise
             raise AirflowFailException(str(exc)) from exc
+
+
+class VtexBaseOperator(VtexHookMixin, BaseOperator):
+    """Base of the VTEX operators; no I/O in ``__init__`` (DAG files are parsed often)."""
+
+    ui_color = "#f71963"  # VTEX pink
+    ui_fgcolor = "#ffffff"
 
 
 def try_number(context: Context | dict[str, Any]) -> int:
@@ -62,13 +82,10 @@ def try_number(context: Context | dict[str, Any]) -> int:
     return int(getattr(ti, "try_number", None) or 1)
 
 
-def order_id_text(value: Any) -> str:
-    """The rendered ``order_id`` as text; refuses an empty or structured value with a clear message."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value.strip():
-        raise AirflowFailException(
-            f"order_id must be a non-empty VTEX order id such as '1172452900788-01'; got {value!r}. "
-            "If it comes from a template or XCom, check what the upstream task returned."
-        )
-    return value.strip()
+def attempt_started_at() -> dt.datetime:
+    """When this attempt began sending: any earlier attempt of the task had stopped by then.
+
+    Taken from the worker's own clock when ``execute`` starts (not from the scheduler's), so clock skew
+    between machines cannot shorten the wait that protects against a second invoice.
+    """
+    return dt.datetime.now(dt.timezone.utc)

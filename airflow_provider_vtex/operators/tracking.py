@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_vtex.exceptions import VtexPayloadError
-from airflow_provider_vtex.operators.base import VtexBaseOperator, order_id_text
+from airflow_provider_vtex.operators.base import VTEX_TEMPLATE_FIELDS, VtexBaseOperator
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -15,25 +15,31 @@ if TYPE_CHECKING:
 
 
 class TrackingNotificationOperator(VtexBaseOperator):
-    """Send tracking for an invoice VTEX already holds.
+    """Send tracking for an invoice VTEX already holds (standard route set).
 
     VTEX takes tracking on two routes, and this operator calls them in the order VTEX requires:
 
     1. the tracking number, URL, courier and dispatch date
-       (``PATCH /api/oms/pvt/orders/{orderId}/invoice/{invoiceNumber}``), when the payload has them;
+       (``PATCH /api/oms/pvt/orders/{orderId}/invoice/{invoiceNumber}``), when the payload has them; the
+       keys not given keep the values VTEX holds (they are read from the order and sent back);
     2. the tracking events and delivery (``PUT .../invoice/{invoiceNumber}/tracking``), when the payload
        has ``isDelivered``, ``deliveredDate`` or ``events``.
+
+    On a connection with ``data_architecture: pii`` the task fails at once, sending nothing: VTEX's PII
+    route set has no tracking routes, and its invoice route refuses the same invoice number twice, so
+    tracking travels inside the invoice payload there.
 
     :param order_id: the VTEX order id (templated).
     :param invoice_number: the invoice the parcel belongs to (templated).
     :param tracking: the payload (templated): a dict, JSON string, ``XComArg`` or model; for example
         ``{"trackingNumber": "BR123", "courier": "Correios", "events": [...], "isDelivered": False}``.
-    :param vtex_conn_id: the ``vtex`` connection to use.
+    :param vtex_conn_id: the ``vtex`` connection to use (templated).
+    :param hook_params: keyword arguments for the hook.
     :return: to XCom, ``{"order_id", "invoice_number", "tracking_receipt", "status_receipt"}``, each receipt
-        being VTEX's ``{date, orderId, receipt}`` or ``None`` for a route that was not called.
+        being ``{"order_id", "receipt", "date"}``, or ``None`` for a route that was not called.
     """
 
-    template_fields: Sequence[str] = ("order_id", "invoice_number", "tracking")
+    template_fields: Sequence[str] = ("order_id", "invoice_number", "tracking", *VTEX_TEMPLATE_FIELDS)
     template_fields_renderers: ClassVar[dict[str, str]] = {"tracking": "json"}
 
     def __init__(
@@ -50,13 +56,13 @@ class TrackingNotificationOperator(VtexBaseOperator):
         self.tracking = tracking
 
     def execute(self, context: Context) -> dict[str, Any]:
-        order_id = order_id_text(self.order_id)
-        with self.vtex_errors():
-            invoice_number = _invoice_number(self.invoice_number)
-            from airflow_provider_vtex.models import split_tracking_payload  # at run time, not DAG parse time
+        from airflow_provider_vtex.models import split_tracking_payload  # at run time, not DAG parse time
 
+        tracking_receipt = status_receipt = None
+        with self.vtex_errors():
+            order_id = self.hook.checked_order_id(self.order_id)
+            invoice_number = _invoice_number(self.invoice_number)
             tracking, status = split_tracking_payload(self.tracking)
-            tracking_receipt = status_receipt = None
             if tracking is not None:
                 tracking_receipt = self.hook.notify_tracking(order_id, invoice_number, tracking)
                 self.log.info(
@@ -64,7 +70,7 @@ class TrackingNotificationOperator(VtexBaseOperator):
                     tracking.tracking_number,
                     invoice_number,
                     order_id,
-                    tracking_receipt.get("receipt"),
+                    tracking_receipt.receipt,
                 )
             if status is not None:
                 status_receipt = self.hook.update_tracking_status(order_id, invoice_number, status)
@@ -74,20 +80,20 @@ class TrackingNotificationOperator(VtexBaseOperator):
                     status.is_delivered,
                     invoice_number,
                     order_id,
-                    status_receipt.get("receipt"),
+                    status_receipt.receipt,
                 )
         return {
             "order_id": order_id,
             "invoice_number": invoice_number,
-            "tracking_receipt": tracking_receipt,
-            "status_receipt": status_receipt,
+            "tracking_receipt": tracking_receipt.to_xcom() if tracking_receipt else None,
+            "status_receipt": status_receipt.to_xcom() if status_receipt else None,
         }
 
 
 def _invoice_number(value: Any) -> str:
-    try:
-        from airflow_provider_vtex.models import check_invoice_number
+    from airflow_provider_vtex.models.types import check_path_value
 
-        return check_invoice_number(value)
+    try:
+        return check_path_value(value, "invoice number", "NF-0001")
     except ValueError as exc:
         raise VtexPayloadError("tracking", [("invoice_number", str(exc))]) from None
