@@ -95,10 +95,41 @@ def valid_invoice() -> dict[str, Any]:
     }
 
 
+class FakeClock:
+    """A clock for the hook's modules only: ``sleep`` records the wait and moves ``monotonic``/``time`` on.
+
+    Retry and read-back waits run to completion in microseconds and can be asserted exactly, while the
+    rest of the process (threads, sockets, Airflow) keeps the real clock.
+    """
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(0.0, seconds)
+
+    @property
+    def slept(self) -> float:
+        return sum(self.sleeps)
+
+
 @pytest.fixture
-def no_sleep(mocker: Any) -> Iterator[Any]:
-    """Record the hook's retry waits instead of sleeping through them."""
-    return mocker.patch("airflow_provider_vtex.hooks.vtex.time.sleep")
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Fake time in the hook, client and rate-limiter modules (see :class:`FakeClock`)."""
+    from airflow_provider_vtex.hooks import client, rate_limit, vtex
+
+    fake = FakeClock()
+    for module in (client, rate_limit, vtex):
+        monkeypatch.setattr(module, "time", fake)
+    return fake
 
 
 @pytest.fixture

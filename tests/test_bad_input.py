@@ -125,9 +125,9 @@ def broken_invoice(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
         return invoice, "issuanceDate"
     if how == "no_date":
         del invoice["issuanceDate"]
-        return invoice, "(payload)"
+        return invoice, "issuanceDate"
     if how == "drop":
-        field = draw(st.sampled_from(["type", "invoiceNumber", "invoiceValue", "items"]))
+        field = draw(st.sampled_from(["type", "invoiceNumber", "invoiceValue", "issuanceDate", "items"]))
         del invoice[field]
         return invoice, field
     if how == "items_empty":
@@ -141,7 +141,7 @@ def broken_invoice(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
         return invoice, "items.0.quantity"
     if how == "item_unidentified":
         del invoice["items"][0]["id"]
-        return invoice, "items.0"
+        return invoice, "items.0.id"
     key = draw(st.text(min_size=1, max_size=20).filter(lambda k: k not in INVOICE_FIELDS and k.isprintable()))
     if how == "unknown_key":
         invoice[key] = draw(st.text(max_size=5))
@@ -232,12 +232,13 @@ def nothing_may_be_sent() -> Any:
 
 @pytest.fixture(scope="module")
 def hook(nothing_may_be_sent: Any) -> Any:
+    """A hook on a standard connection (the operators use the same one: ``vtex_default``)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(
-            "AIRFLOW_CONN_VTEX_BAD_INPUT",
+            "AIRFLOW_CONN_VTEX_DEFAULT",
             json.dumps({"conn_type": "vtex", "login": "KEY", "password": "TOKEN", "host": "mystore"}),
         )
-        yield VtexHook("vtex_bad_input")
+        yield VtexHook()
 
 
 def assert_names(error: VtexPayloadError, field: str) -> None:
@@ -261,7 +262,7 @@ def test_malformed_invoices_fail_before_any_request_naming_the_field(
     except (TypeError, ValueError):
         body = payload
     with pytest.raises(VtexPayloadError) as caught:
-        hook.notify_invoice("1172452900788-01", body)
+        hook.send_invoice("1172452900788-01", body)
     assert_names(caught.value, field)
     operator = InvoiceNotificationOperator(task_id="invoice", order_id="1172452900788-01", invoice=payload)
     with pytest.raises(AirflowFailException) as failed:
@@ -277,7 +278,7 @@ def test_malformed_invoices_fail_before_any_request_naming_the_field(
 )
 @given(case=broken_tracking())
 def test_malformed_tracking_fails_before_any_request_naming_the_field(
-    nothing_may_be_sent: Any, case: tuple[dict[str, Any], str]
+    hook: VtexHook, case: tuple[dict[str, Any], str]
 ) -> None:
     payload, field = case
     operator = TrackingNotificationOperator(

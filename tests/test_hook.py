@@ -1,457 +1,493 @@
-"""VtexHook at the HTTP level: connection settings, headers, URLs, retries and error messages."""
+"""VtexHook's VTEX calls and its decisions: which route set, which body, and when a write is (not) sent again.
+
+HTTP is mocked at the ``requests`` transport with ``requests-mock``; waits run on a fake clock. What VTEX
+ends up holding under real HTTP is tested against the sandbox in test_operators, test_reliability and
+the sandbox's own tests.
+"""
 
 from __future__ import annotations
 
-import email.utils
+import datetime as dt
 import json
-import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
+import requests_mock as rm
+from urllib3.exceptions import ProtocolError
 
 from airflow_provider_vtex.exceptions import (
-    VtexAuthError,
-    VtexBadRequestError,
-    VtexConnectionConfigError,
-    VtexNotFoundError,
+    VtexConflictError,
+    VtexInvoiceAlreadySentError,
+    VtexInvoiceNotVisibleError,
     VtexOutcomeUnknownError,
     VtexPayloadError,
     VtexRetriesExhaustedError,
-    VtexServerError,
-    VtexTransportError,
-    VtexUnexpectedResponseError,
+    VtexUnsupportedError,
 )
 from airflow_provider_vtex.hooks.vtex import VtexHook
-from tests.http_fakes import FakeVtex, dropped, receipt, refused, response, vtex_error
+from airflow_provider_vtex.models import Outcome
+from tests.conftest import FakeClock
 
+BASE = "https://mystore.vtexcommercestable.com.br"
 ORDER = "1172452900788-01"
+ORDER_URL = f"{BASE}/api/oms/pvt/orders/{ORDER}"
+PII_ORDER_URL = f"{BASE}/api/orders/pvt/document/70caf3941s6df1"
+RECEIPT = {
+    "date": "2024-02-07T15:22:56.7612218-02:00",
+    "orderId": ORDER,
+    "receipt": "38e0e47da2934847b489216d208cfd91",
+}
 
 
-@pytest.fixture
-def fake(mocker: Any) -> FakeVtex:
-    fake = FakeVtex(script=[response(200, receipt(ORDER))])
-    mocker.patch.object(requests.adapters.HTTPAdapter, "send", autospec=True, side_effect=fake.send)
-    return fake
+def dropped() -> requests.exceptions.ConnectionError:
+    return requests.exceptions.ConnectionError(
+        ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer"))
+    )
+
+
+def order_with(*numbers: str, **package: Any) -> dict[str, Any]:
+    packages = [{"invoiceNumber": n, "invoiceValue": 7497, **package} for n in numbers]
+    return {
+        "json": {
+            "orderId": ORDER,
+            "status": "ready-for-handling",
+            "packageAttachment": {"packages": packages},
+        }
+    }
+
+
+def methods(mocker: rm.Mocker) -> list[str]:
+    return [request.method for request in mocker.request_history]
 
 
 @pytest.fixture
 def hook(vtex_connection: Callable[..., str]) -> VtexHook:
     vtex_connection()
-    return VtexHook(backoff_initial=0.001, backoff_max=0.01)
+    return VtexHook(backoff_initial=0.01, backoff_max=30)
 
 
-# ---------------------------------------------------------------- connection
-def test_connection_from_the_documented_env_var(monkeypatch: pytest.MonkeyPatch, fake: FakeVtex) -> None:
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_VTEX_DEFAULT",
-        '{"conn_type": "vtex", "login": "KEY", "password": "TOKEN", "host": "mystore", '
-        '"extra": {"base_url": "http://127.0.0.1:8089"}}',
-    )
-    VtexHook().get_order(ORDER)
-    assert fake.sent[0].url == f"http://127.0.0.1:8089/api/oms/pvt/orders/{ORDER}"
+@pytest.fixture
+def pii_hook(vtex_connection: Callable[..., str]) -> VtexHook:
+    vtex_connection(data_architecture="pii")
+    return VtexHook(backoff_initial=0.01, backoff_max=30)
 
 
-@pytest.mark.parametrize(
-    ("extra", "base"),
-    [
-        ({}, "https://mystore.vtexcommercestable.com.br"),
-        ({"environment": "vtexcommercebeta"}, "https://mystore.vtexcommercebeta.com.br"),
-        ({"base_url": "https://proxy.example/vtex/"}, "https://proxy.example/vtex"),
-        ({"extra__vtex__environment": "vtexcommercebeta"}, "https://mystore.vtexcommercebeta.com.br"),
-        ({"environment": "", "base_url": ""}, "https://mystore.vtexcommercestable.com.br"),
-    ],
-)
-def test_url_from_account_environment_or_base_url(
-    vtex_connection: Callable[..., str], fake: FakeVtex, extra: dict[str, str], base: str
+# ---------------------------------------------------------------- each route set its own contract
+def test_the_reference_payload_goes_to_the_pii_route_with_every_value_kept(
+    pii_hook: VtexHook, requests_mock: rm.Mocker, reference_invoice: dict[str, Any]
 ) -> None:
-    vtex_connection(**extra)
-    VtexHook().get_order(ORDER)
-    assert fake.sent[0].url == f"{base}/api/oms/pvt/orders/{ORDER}"
-
-
-def test_headers_and_timeout_on_every_request(vtex_connection: Callable[..., str], fake: FakeVtex) -> None:
-    vtex_connection(timeout=7)
-    hook = VtexHook()
-    hook.get_order(ORDER)
-    hook.get_order(ORDER)
-    for sent in fake.sent:
-        assert sent.headers["X-VTEX-API-AppKey"] == "KEY"
-        assert sent.headers["X-VTEX-API-AppToken"] == "TOKEN"
-        assert sent.headers["Accept"] == "application/json"
-        assert sent.headers["Content-Type"] == "application/json"
-    assert fake.timeouts == [7.0, 7.0]
-
-
-def test_one_session_is_reused_for_every_call(hook: VtexHook, fake: FakeVtex) -> None:
-    first = hook.get_conn()
-    hook.get_order(ORDER)
-    hook.notify_tracking(ORDER, "NF-1", {"trackingNumber": "BR1"})
-    assert hook.get_conn() is first
-
-
-def test_path_segments_are_url_encoded(hook: VtexHook, fake: FakeVtex) -> None:
-    hook.get_order("a/b c?d#e")
-    assert fake.sent[0].path_url == "/api/oms/pvt/orders/a%2Fb%20c%3Fd%23e"
-
-
-@pytest.mark.parametrize(
-    ("fields", "named"),
-    [
-        ({"login": None}, "App Key (the connection's login)"),
-        ({"password": None}, "App Token (the connection's password)"),
-        ({"host": None}, "Account name (the connection's host"),
-    ],
-)
-def test_missing_credentials_name_the_connection_and_field(
-    vtex_connection: Callable[..., str], fields: dict[str, Any], named: str
-) -> None:
-    vtex_connection("vtex_shop", **fields)
-    with pytest.raises(VtexConnectionConfigError) as caught:
-        VtexHook("vtex_shop").get_order(ORDER)
-    assert "Connection 'vtex_shop'" in str(caught.value)
-    assert named in str(caught.value)
-    assert "AIRFLOW_CONN_VTEX_SHOP" in str(caught.value)
-
-
-def test_account_is_optional_when_base_url_is_set(
-    vtex_connection: Callable[..., str], fake: FakeVtex
-) -> None:
-    vtex_connection(host=None, base_url="http://127.0.0.1:9")
-    VtexHook().get_order(ORDER)
-    assert fake.sent[0].url.startswith("http://127.0.0.1:9/")
-
-
-@pytest.mark.parametrize(
-    ("fields", "fragment"),
-    [
-        ({"host": "mystore.vtexcommercestable.com.br"}, "bare VTEX account name"),
-        ({"base_url": "mystore.example"}, "must start with http:// or https://"),
-        ({"timeout": "soon"}, "extra 'timeout' must be a number of seconds"),
-        ({"max_retries": 1.5}, "extra 'max_retries' must be a whole number"),
-        ({"max_retries": -1}, "extra 'max_retries' must be a whole number"),
-    ],
-)
-def test_unusable_connection_values_are_explained(
-    vtex_connection: Callable[..., str], fields: dict[str, Any], fragment: str
-) -> None:
-    vtex_connection(**fields)
-    with pytest.raises(VtexConnectionConfigError, match=fragment):
-        VtexHook().get_order(ORDER)
-
-
-def test_app_token_is_registered_with_the_secrets_masker(hook: VtexHook, mocker: Any) -> None:
-    masked = mocker.patch("airflow_provider_vtex.compat.mask_secret", wraps=None)
-    mocker.patch("airflow_provider_vtex.hooks.vtex.mask_secret", masked)
-    assert hook.config.app_key == "KEY"
-    masked.assert_called_once_with("TOKEN")
-    assert "TOKEN" not in repr(hook.config)
-
-
-# ---------------------------------------------------------------- calls and payloads
-# The reference payload uses the older route's issuedDate and items[].itemIndex; VTEX's current OpenAPI
-# requires issuanceDate and items[].id. Both are sent as given: the deviation is documented in the README.
-@pytest.mark.spec_deviation("'issuanceDate' is a required property", "'id' is a required property")
-def test_notify_invoice_posts_the_reference_payload_byte_for_byte(
-    hook: VtexHook, fake: FakeVtex, reference_invoice: dict[str, Any]
-) -> None:
-    answer = hook.notify_invoice("70caf3941s6df1", reference_invoice)
-    sent = fake.sent[0]
+    requests_mock.post(f"{PII_ORDER_URL}/invoices", json=RECEIPT)
+    result = pii_hook.send_invoice("70caf3941s6df1", reference_invoice)
+    (sent,) = requests_mock.request_history
     assert sent.method == "POST"
-    assert sent.url == "https://mystore.vtexcommercestable.com.br/api/oms/pvt/orders/70caf3941s6df1/invoice"
-    assert json.loads(sent.body) == reference_invoice
-    assert list(json.loads(sent.body)) == list(reference_invoice)
-    assert sent.body == json.dumps(reference_invoice).encode()
-    assert answer == receipt(ORDER)
-
-
-@pytest.mark.parametrize("form", ["dict", "json"])
-def test_payload_arguments_accept_dict_and_json(hook: VtexHook, fake: FakeVtex, form: str) -> None:
-    tracking = {"trackingNumber": "BR1", "courier": "Correios"}
-    hook.notify_tracking(ORDER, "NF-1", tracking if form == "dict" else json.dumps(tracking))
-    assert fake.sent[0].method == "PATCH"
-    assert fake.sent[0].path_url == f"/api/oms/pvt/orders/{ORDER}/invoice/NF-1"
-    assert fake.bodies()[0] == {
-        "trackingNumber": "BR1",
-        "courier": "Correios",
-        "trackingUrl": None,
-        "dispatchedDate": None,
+    assert sent.url == f"{PII_ORDER_URL}/invoices"
+    expected = {
+        **reference_invoice,
+        "invoiceValue": 2499,
+        "items": [{**i, "itemIndex": 67} for i in reference_invoice["items"]],
     }
+    assert (
+        sent.json() == expected
+    )  # every value kept; the Jinja-style digit strings go out as the spec's integers
+    assert (result.outcome, result.receipt, result.date) == (
+        Outcome.SENT,
+        RECEIPT["receipt"],
+        RECEIPT["date"],
+    )
 
 
-def test_update_tracking_status_puts_events(hook: VtexHook, fake: FakeVtex) -> None:
-    event = {"city": "Rio", "state": "RJ", "description": "Coletado", "date": "2024-02-08"}
-    hook.update_tracking_status(ORDER, "NF-1", {"isDelivered": False, "events": [event]})
-    assert fake.sent[0].method == "PUT"
-    assert fake.sent[0].path_url == f"/api/oms/pvt/orders/{ORDER}/invoice/NF-1/tracking"
-    assert fake.bodies()[0] == {"isDelivered": False, "deliveredDate": None, "events": [event]}
-
-
-def test_invalid_payload_sends_nothing(hook: VtexHook, fake: FakeVtex, valid_invoice: dict[str, Any]) -> None:
-    with pytest.raises(VtexPayloadError, match="invoiceValue"):
-        hook.notify_invoice(ORDER, {**valid_invoice, "invoiceValue": "24.99"})
-    assert fake.sent == []
-
-
-# ---------------------------------------------------------------- retries
-@pytest.mark.parametrize("status", [429, 502, 503, 504])
-def test_transient_statuses_are_retried_for_reads(
-    hook: VtexHook, fake: FakeVtex, no_sleep: Any, status: int
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [({}, "issuanceDate"), ({"issuedDate": None, "issuanceDate": "2024-03-01"}, "issuanceDate")],
+    ids=["reference-payload", "date-only-issuanceDate"],
+)
+def test_a_pii_payload_or_a_date_only_issuance_date_is_refused_on_a_standard_connection(
+    hook: VtexHook,
+    requests_mock: rm.Mocker,
+    reference_invoice: dict[str, Any],
+    change: dict[str, Any],
+    named: str,
 ) -> None:
-    fake.script = [
-        response(status, vtex_error("x", "busy")),
-        response(status),
-        response(200, {"orderId": ORDER}),
-    ]
-    assert hook.get_order(ORDER) == {"orderId": ORDER}
-    assert len(fake.sent) == 3
+    payload = {key: value for key, value in {**reference_invoice, **change}.items() if value is not None}
+    with pytest.raises(VtexPayloadError) as caught:
+        hook.send_invoice("70caf3941s6df1", payload)
+    assert f"  - {named}:" in str(caught.value)
+    assert requests_mock.call_count == 0
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422])
-def test_client_errors_are_not_retried(hook: VtexHook, fake: FakeVtex, no_sleep: Any, status: int) -> None:
-    fake.script = [response(status, vtex_error("OMS001", "nope"))]
-    with pytest.raises((VtexBadRequestError, VtexAuthError, VtexNotFoundError)) as caught:
-        hook.get_order(ORDER)
-    assert len(fake.sent) == 1
-    assert caught.value.http_status == status
-    assert caught.value.error_code == "OMS001"
-    assert caught.value.error_message == "nope"
-    assert "'OMS001'" in str(caught.value)
-    assert not caught.value.retryable
-
-
-def test_429_and_503_are_retried_even_for_the_invoice_post(
-    hook: VtexHook, fake: FakeVtex, no_sleep: Any, valid_invoice: dict[str, Any]
+def test_a_standard_invoice_goes_out_with_only_the_keys_set_and_value_as_digits(
+    hook: VtexHook, requests_mock: rm.Mocker, valid_invoice: dict[str, Any]
 ) -> None:
-    fake.script = [response(429, headers={"Retry-After": "0"}), response(503), response(200, receipt(ORDER))]
-    assert hook.notify_invoice(ORDER, valid_invoice)["receipt"] == receipt()["receipt"]
-    assert [r.method for r in fake.sent] == ["POST"] * 3
+    requests_mock.post(f"{ORDER_URL}/invoice", json=RECEIPT)
+    hook.send_invoice(ORDER, {**valid_invoice, "invoiceValue": 7497, "courier": None})
+    assert requests_mock.last_request.json() == {**valid_invoice, "invoiceValue": "7497"}
+
+
+# ---------------------------------------------------------------- the invoice-once rule
+def test_429_is_waited_out_and_the_invoice_sent(
+    hook: VtexHook, requests_mock: rm.Mocker, clock: FakeClock, valid_invoice: dict[str, Any]
+) -> None:
+    requests_mock.post(
+        f"{ORDER_URL}/invoice", [{"status_code": 429, "headers": {"Retry-After": "2"}}, {"json": RECEIPT}]
+    )
+    assert hook.send_invoice(ORDER, valid_invoice).outcome is Outcome.SENT
+    assert methods(requests_mock) == ["POST", "POST"]
+    assert clock.sleeps == [2.0]
 
 
 AMBIGUOUS = pytest.mark.parametrize(
-    "outcome",
+    "failure",
     [
-        response(500),
-        response(502),
-        response(504),
-        requests.exceptions.ReadTimeout("read timed out"),
-        dropped(),
+        {"status_code": 500},
+        {"status_code": 502},
+        {"status_code": 503},
+        {"status_code": 504},
+        {"exc": requests.exceptions.ReadTimeout("read timed out")},
+        {"exc": dropped()},
+        {"exc": requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")},
     ],
-    ids=["500", "502", "504", "read-timeout", "dropped-after-send"],
+    ids=["500", "502", "503", "504", "read-timeout", "dropped-after-send", "truncated"],
 )
 
 
-def order_with(*invoice_numbers: str) -> requests.Response:
-    packages = [{"invoiceNumber": n, "invoiceValue": 7497} for n in invoice_numbers]
-    return response(200, {"orderId": ORDER, "packageAttachment": {"packages": packages}})
+@AMBIGUOUS
+def test_a_lost_answer_is_read_back_and_not_resent_when_vtex_holds_the_invoice(
+    hook: VtexHook,
+    requests_mock: rm.Mocker,
+    clock: FakeClock,
+    valid_invoice: dict[str, Any],
+    failure: dict[str, Any],
+) -> None:
+    requests_mock.post(f"{ORDER_URL}/invoice", [failure])
+    requests_mock.get(ORDER_URL, [order_with(), order_with("NF-0001")])  # VTEX shows it one poll later
+    result = hook.send_invoice(ORDER, valid_invoice)
+    assert result.outcome is Outcome.CONFIRMED_BY_READ_BACK
+    assert methods(requests_mock) == ["POST", "GET", "GET"]
+    assert clock.sleeps == [hook.readback_interval]
 
 
 @AMBIGUOUS
-def test_unknown_invoice_outcome_is_read_back_and_not_resent_when_vtex_holds_it(
-    hook: VtexHook, fake: FakeVtex, no_sleep: Any, valid_invoice: dict[str, Any], outcome: Any
+def test_the_invoice_is_resent_only_once_the_visibility_window_shows_it_absent(
+    hook: VtexHook,
+    requests_mock: rm.Mocker,
+    clock: FakeClock,
+    valid_invoice: dict[str, Any],
+    failure: dict[str, Any],
 ) -> None:
-    fake.script = [outcome, order_with("NF-0001")]
-    answer = hook.notify_invoice(ORDER, valid_invoice)
-    assert [r.method for r in fake.sent] == ["POST", "GET"]
-    assert answer == {
-        "orderId": ORDER,
-        "invoiceNumber": "NF-0001",
-        "receipt": None,
-        "date": None,
-        "readBack": True,
-    }
+    requests_mock.post(f"{ORDER_URL}/invoice", [failure, {"json": RECEIPT}])
+    requests_mock.get(ORDER_URL, [order_with("NF-OTHER")])
+    assert hook.send_invoice(ORDER, valid_invoice).outcome is Outcome.SENT
+    assert methods(requests_mock)[0] == "POST"
+    assert methods(requests_mock)[-1] == "POST"
+    assert methods(requests_mock).count("POST") == 2
+    assert clock.slept == pytest.approx(hook.readback_timeout)  # the whole window, then the resend
 
 
-def test_read_back_waits_for_eventual_consistency(
-    hook: VtexHook, fake: FakeVtex, no_sleep: Any, valid_invoice: dict[str, Any]
-) -> None:
-    fake.script = [dropped(), order_with(), order_with("NF-OTHER"), order_with("NF-OTHER", "NF-0001")]
-    assert hook.notify_invoice(ORDER, valid_invoice)["readBack"] is True
-    assert [r.method for r in fake.sent] == ["POST", "GET", "GET", "GET"]
-    assert [call.args[0] for call in no_sleep.call_args_list] == [hook.readback_interval] * 2
-
-
-@AMBIGUOUS
-def test_invoice_is_resent_only_once_the_read_back_shows_vtex_lacks_it(
-    hook: VtexHook, fake: FakeVtex, no_sleep: Any, valid_invoice: dict[str, Any], outcome: Any
-) -> None:
-    hook.readback_timeout = 0
-    fake.script = [outcome, order_with("NF-OTHER"), response(200, receipt(ORDER))]
-    assert hook.notify_invoice(ORDER, valid_invoice) == receipt(ORDER)
-    assert [r.method for r in fake.sent] == ["POST", "GET", "POST"]
-
-
-def test_resends_are_bounded_by_max_retries(
-    vtex_connection: Callable[..., str], fake: FakeVtex, no_sleep: Any, valid_invoice: dict[str, Any]
+def test_resends_are_bounded(
+    vtex_connection: Callable[..., str],
+    requests_mock: rm.Mocker,
+    clock: FakeClock,
+    valid_invoice: dict[str, Any],
 ) -> None:
     vtex_connection(max_retries=1)
-    hook = VtexHook(readback_timeout=0, backoff_initial=0.001)
-    fake.script = [response(504), order_with(), response(504), order_with()]
-    with pytest.raises(VtexRetriesExhaustedError) as caught:
-        hook.notify_invoice(ORDER, valid_invoice)
-    assert [r.method for r in fake.sent] == ["POST", "GET", "POST", "GET"]
-    assert "did not reach VTEX" in str(caught.value)
+    requests_mock.post(f"{ORDER_URL}/invoice", status_code=504)
+    requests_mock.get(ORDER_URL, [order_with()])
+    with pytest.raises(VtexRetriesExhaustedError, match="did not reach VTEX"):
+        VtexHook(readback_timeout=4, readback_interval=2).send_invoice(ORDER, valid_invoice)
+    assert methods(requests_mock).count("POST") == 2
 
 
 def test_nothing_is_resent_when_the_order_cannot_be_read_back(
-    vtex_connection: Callable[..., str], fake: FakeVtex, no_sleep: Any, valid_invoice: dict[str, Any]
+    hook: VtexHook, requests_mock: rm.Mocker, clock: FakeClock, valid_invoice: dict[str, Any]
 ) -> None:
-    vtex_connection(max_retries=2)
-    fake.script = [dropped(), response(403, vtex_error("403", "Forbidden"))]
+    requests_mock.post(f"{ORDER_URL}/invoice", [{"exc": dropped()}])
+    requests_mock.get(ORDER_URL, status_code=403, json={"error": {"code": "403", "message": "Forbidden"}})
     with pytest.raises(VtexOutcomeUnknownError) as caught:
-        VtexHook().notify_invoice(ORDER, valid_invoice)
-    assert [r.method for r in fake.sent] == ["POST", "GET"]
+        hook.send_invoice(ORDER, valid_invoice)
+    assert methods(requests_mock) == ["POST", "GET"]
     assert "not sent again" in str(caught.value)
     assert caught.value.retryable
 
 
-def test_invoice_post_is_retried_when_it_was_never_sent(
-    hook: VtexHook, fake: FakeVtex, no_sleep: Any, valid_invoice: dict[str, Any]
+def test_one_deadline_bounds_read_backs_and_resends(
+    vtex_connection: Callable[..., str],
+    requests_mock: rm.Mocker,
+    clock: FakeClock,
+    valid_invoice: dict[str, Any],
 ) -> None:
-    fake.script = [
-        refused(),
-        requests.exceptions.ConnectTimeout("connect timeout"),
-        response(200, receipt(ORDER)),
-    ]
-    assert hook.notify_invoice(ORDER, valid_invoice)["orderId"] == ORDER
-    assert len(fake.sent) == 3
+    vtex_connection(max_retries=5)
+    requests_mock.post(f"{ORDER_URL}/invoice", status_code=503)
+    requests_mock.get(ORDER_URL, [order_with()])
+    hook = VtexHook(max_total_wait=20, readback_timeout=30, readback_interval=2)
+    with pytest.raises(VtexOutcomeUnknownError, match="time budget"):
+        hook.send_invoice(ORDER, valid_invoice)
+    assert methods(requests_mock).count("POST") == 1  # absence never concluded: never resent
+    assert clock.slept <= 20
 
 
-@pytest.mark.parametrize("outcome", [dropped(), requests.exceptions.ReadTimeout("slow"), response(500)])
-def test_idempotent_calls_retry_after_ambiguous_outcomes(
-    hook: VtexHook, fake: FakeVtex, no_sleep: Any, outcome: Any
+def test_check_first_waits_out_the_visibility_window_of_an_earlier_attempt(
+    hook: VtexHook, requests_mock: rm.Mocker, clock: FakeClock, valid_invoice: dict[str, Any]
 ) -> None:
-    fake.script = [outcome, response(200, receipt(ORDER))]
-    hook.notify_tracking(ORDER, "NF-1", {"trackingNumber": "BR1"})
-    assert len(fake.sent) == 2
+    """The crash case: an earlier attempt sent the invoice just before it died; VTEX shows it 10 s later."""
+    requests_mock.get(ORDER_URL, [order_with()] * 5 + [order_with("NF-0001")])
+    result = hook.send_invoice(
+        ORDER, valid_invoice, check_first=True, maybe_sent_at=dt.datetime.now(dt.timezone.utc)
+    )
+    assert result.outcome is Outcome.ALREADY_INVOICED
+    assert "POST" not in methods(requests_mock)
+    assert clock.slept == pytest.approx(10)
 
 
-def test_retry_after_seconds_is_honoured(hook: VtexHook, fake: FakeVtex, no_sleep: Any) -> None:
-    fake.script = [
-        response(429, headers={"Retry-After": "0.004"}),
-        response(429, headers={"Retry-After": "3"}),
-        response(200, {}),
-    ]
-    hook.backoff_max = 60
-    hook.get_order(ORDER)
-    waits = [call.args[0] for call in no_sleep.call_args_list]
-    assert waits[1] == 3.0
-    assert waits[0] <= 0.01  # not a number of seconds: exponential backoff instead
-
-
-def test_retry_after_http_date_is_honoured(hook: VtexHook, fake: FakeVtex, no_sleep: Any) -> None:
-    when = email.utils.formatdate(time.time() + 5, usegmt=True)
-    fake.script = [response(429, headers={"Retry-After": when}), response(200, {})]
-    hook.backoff_max = 60
-    hook.get_order(ORDER)
-    (wait,) = [call.args[0] for call in no_sleep.call_args_list]
-    assert 3.0 <= wait <= 5.0
-
-
-def test_a_single_wait_is_capped(hook: VtexHook, fake: FakeVtex, no_sleep: Any) -> None:
-    fake.script = [response(429, headers={"Retry-After": "3600"}), response(200, {})]
-    hook.backoff_max = 2
-    hook.get_order(ORDER)
-    assert [call.args[0] for call in no_sleep.call_args_list] == [2.0]
-
-
-def test_backoff_grows_exponentially_with_jitter(
-    vtex_connection: Callable[..., str], fake: FakeVtex, no_sleep: Any
+def test_check_first_sends_once_the_window_has_passed(
+    hook: VtexHook, requests_mock: rm.Mocker, clock: FakeClock, valid_invoice: dict[str, Any]
 ) -> None:
-    vtex_connection(max_retries=4)
-    hook = VtexHook(backoff_initial=1, backoff_max=100)
-    fake.script = [response(503)]
-    with pytest.raises(VtexRetriesExhaustedError):
-        hook.get_order(ORDER)
-    waits = [call.args[0] for call in no_sleep.call_args_list]
-    assert len(waits) == 4
-    assert all(0 <= w <= 2**i for i, w in enumerate(waits, start=1))
-    assert len(set(waits)) > 1
+    requests_mock.get(ORDER_URL, [order_with()])
+    requests_mock.post(f"{ORDER_URL}/invoice", json=RECEIPT)
+    result = hook.send_invoice(
+        ORDER, valid_invoice, check_first=True, maybe_sent_at=dt.datetime.now(dt.timezone.utc)
+    )
+    assert result.outcome is Outcome.SENT
+    assert clock.slept == pytest.approx(hook.readback_timeout, abs=0.5)
+    assert methods(requests_mock)[-1] == "POST"
 
 
-def test_every_wait_is_logged_with_reason_and_length(
-    hook: VtexHook, fake: FakeVtex, no_sleep: Any, caplog: Any, capsys: Any
+def test_check_first_without_an_earlier_attempt_reads_once(
+    hook: VtexHook, requests_mock: rm.Mocker, clock: FakeClock, valid_invoice: dict[str, Any]
 ) -> None:
-    fake.script = [response(429, headers={"Retry-After": "0"}), response(200, {})]
-    with caplog.at_level(logging.INFO):
-        hook.get_order(ORDER)
-    logged = caplog.text + capsys.readouterr().out  # Airflow 2 logs via logging, Airflow 3 via structlog
-    (line,) = {line[line.index("VTEX GET") :] for line in logged.splitlines() if "waiting" in line}
-    assert "HTTP 429" in line
-    assert "0.00 s (Retry-After)" in line
-    assert "attempt 1 of 6" in line
+    requests_mock.get(ORDER_URL, [order_with()])
+    requests_mock.post(f"{ORDER_URL}/invoice", json=RECEIPT)
+    hook.send_invoice(ORDER, valid_invoice, check_first=True)
+    assert methods(requests_mock) == ["GET", "POST"]
+    assert clock.sleeps == []
 
 
-def test_exhausted_retries_say_so_and_what_vtex_last_answered(
-    vtex_connection: Callable[..., str], fake: FakeVtex, no_sleep: Any
-) -> None:
-    vtex_connection(max_retries=2)
-    fake.script = [response(503, vtex_error("CB", "circuit open"))]
-    with pytest.raises(VtexRetriesExhaustedError) as caught:
-        VtexHook(backoff_initial=0.001).get_order(ORDER)
-    assert len(fake.sent) == 3
-    assert "after 3 attempt(s)" in str(caught.value)
-    assert "503" in str(caught.value)
-    assert "circuit open" in str(caught.value)
-    assert isinstance(caught.value.last_error, VtexServerError)
-
-
-# ---------------------------------------------------------------- error messages
 @pytest.mark.parametrize(
-    ("call", "resource"),
-    [
-        (lambda h: h.notify_tracking(ORDER, "NF-1", {"trackingNumber": "x"}), "Notify invoice"),
-        (lambda h: h.get_order(ORDER), "View order"),
-    ],
+    ("mode", "outcome", "posts"),
+    [("skip", Outcome.ALREADY_INVOICED, 0), ("resend", Outcome.SENT, 1), ("fail", None, 0)],
 )
-def test_403_names_the_license_manager_resource(
-    hook: VtexHook, fake: FakeVtex, call: Any, resource: str
+def test_an_invoice_vtex_holds_is_skipped_resent_or_refused_as_asked(
+    hook: VtexHook,
+    requests_mock: rm.Mocker,
+    valid_invoice: dict[str, Any],
+    mode: Any,
+    outcome: Any,
+    posts: int,
 ) -> None:
-    fake.script = [response(403, vtex_error("403", "Forbidden"))]
-    with pytest.raises(VtexAuthError) as caught:
-        call(hook)
-    assert f"License Manager resource '{resource}'" in str(caught.value)
-    assert "TOKEN" not in str(caught.value)
+    requests_mock.get(ORDER_URL, [order_with("NF-0001")])
+    requests_mock.post(f"{ORDER_URL}/invoice", json=RECEIPT)
+    if outcome is None:
+        with pytest.raises(VtexInvoiceAlreadySentError, match="if_already_invoiced='fail'"):
+            hook.send_invoice(ORDER, valid_invoice, check_first=True, if_already_invoiced=mode)
+    else:
+        assert (
+            hook.send_invoice(ORDER, valid_invoice, check_first=True, if_already_invoiced=mode).outcome
+            is outcome
+        )
+    assert methods(requests_mock).count("POST") == posts
 
 
-def test_401_points_at_the_credentials(hook: VtexHook, fake: FakeVtex) -> None:
-    fake.script = [response(401, vtex_error("1", "Unauthorized access"))]
-    with pytest.raises(VtexAuthError, match=r"App Key/App Token of connection 'vtex_default' were rejected"):
-        hook.get_order(ORDER)
+# ---------------------------------------------------------------- tracking
+HELD = {
+    "courier": "Correios",
+    "trackingUrl": "https://track/1",
+    "dispatchedDate": "2024-02-08T13:16:13.4617653+00:00",
+}
 
 
-def test_html_success_body_is_a_clear_error(hook: VtexHook, fake: FakeVtex) -> None:
-    fake.script = [response(200, text="<html><body>Login</body></html>")]
-    with pytest.raises(VtexUnexpectedResponseError) as caught:
-        hook.get_order(ORDER)
-    assert "text/html body instead of a JSON object" in str(caught.value)
-    assert "<html><body>Login</body></html>" in str(caught.value)
+def test_a_tracking_number_alone_keeps_the_courier_url_and_dispatch_date_vtex_holds(
+    hook: VtexHook, requests_mock: rm.Mocker
+) -> None:
+    requests_mock.get(ORDER_URL, [order_with("NF-1", trackingNumber="OLD", **HELD)])
+    requests_mock.patch(f"{ORDER_URL}/invoice/NF-1", json=RECEIPT)
+    receipt = hook.notify_tracking(ORDER, "NF-1", {"trackingNumber": "BR1"})
+    assert requests_mock.last_request.json() == {"trackingNumber": "BR1", **HELD}
+    assert receipt.receipt == RECEIPT["receipt"]
 
 
-def test_html_error_page_is_quoted_not_a_traceback(hook: VtexHook, fake: FakeVtex, no_sleep: Any) -> None:
-    fake.script = [response(404, text="<html>" + "x" * 1000 + "</html>")]
-    with pytest.raises(VtexNotFoundError) as caught:
-        hook.get_order(ORDER)
-    assert "text/html body" in str(caught.value)
-    assert len(str(caught.value)) < 800
+def test_tracking_with_all_four_keys_reads_nothing(hook: VtexHook, requests_mock: rm.Mocker) -> None:
+    body = {
+        "trackingNumber": "BR1",
+        "courier": "Loggi",
+        "trackingUrl": "u",
+        "dispatchedDate": "2024-02-08T10:00:00-03:00",
+    }
+    requests_mock.patch(f"{ORDER_URL}/invoice/NF-1", json=RECEIPT)
+    hook.notify_tracking(ORDER, "NF-1", json.dumps(body))
+    assert methods(requests_mock) == ["PATCH"]
+    assert requests_mock.last_request.json() == body
 
 
-def test_unreachable_host_is_a_transport_error(vtex_connection: Callable[..., str]) -> None:
-    vtex_connection(base_url="http://127.0.0.1:9", max_retries=0)
-    with pytest.raises(VtexRetriesExhaustedError) as caught:
-        VtexHook().get_order(ORDER)
-    assert isinstance(caught.value.last_error, VtexTransportError)
-    assert "request not sent" in str(caught.value)
+def test_tracking_for_an_invoice_vtex_does_not_show_fails_retryably(
+    hook: VtexHook, requests_mock: rm.Mocker, clock: FakeClock
+) -> None:
+    requests_mock.get(ORDER_URL, [order_with()])
+    with pytest.raises(VtexInvoiceNotVisibleError, match="Send the invoice first") as caught:
+        hook.notify_tracking(ORDER, "NF-1", {"trackingNumber": "BR1"})
+    assert caught.value.retryable
+    assert "PATCH" not in methods(requests_mock)
 
 
-# ---------------------------------------------------------------- test_connection
-def test_test_connection_success(hook: VtexHook, fake: FakeVtex) -> None:
-    fake.script = [response(200, {"list": [], "paging": {"total": 0}})]
+def test_tracking_status_puts_events(hook: VtexHook, requests_mock: rm.Mocker) -> None:
+    event = {"city": "Rio", "state": "RJ", "description": "Coletado", "date": "2024-02-08"}
+    requests_mock.put(f"{ORDER_URL}/invoice/NF-1/tracking", json=RECEIPT)
+    hook.update_tracking_status(ORDER, "NF-1", {"isDelivered": False, "events": [event]})
+    assert requests_mock.last_request.json() == {
+        "isDelivered": False,
+        "deliveredDate": None,
+        "events": [event],
+    }
+
+
+@pytest.mark.parametrize("call", ["notify_tracking", "update_tracking_status"])
+def test_tracking_on_the_pii_architecture_is_refused_with_the_reason(
+    pii_hook: VtexHook, requests_mock: rm.Mocker, call: str
+) -> None:
+    with pytest.raises(VtexUnsupportedError, match="PII data architecture has no tracking routes"):
+        getattr(pii_hook, call)("70caf3941s6df1", "NF-1", {"trackingNumber": "BR1"})
+    assert requests_mock.call_count == 0
+
+
+# ---------------------------------------------------------------- orders and the feed
+def test_start_handling(hook: VtexHook, requests_mock: rm.Mocker, clock: FakeClock) -> None:
+    requests_mock.post(f"{ORDER_URL}/start-handling", status_code=204)
+    assert hook.start_handling(ORDER) is Outcome.SENT
+
+
+def test_start_handling_on_an_order_not_ready_is_reported_not_retried(
+    hook: VtexHook, requests_mock: rm.Mocker
+) -> None:
+    body = {
+        "error": {
+            "code": "OMS003",
+            "message": "Order status should be ready-for-handling to perform this action",
+        }
+    }
+    requests_mock.post(f"{ORDER_URL}/start-handling", status_code=409, json=body)
+    with pytest.raises(VtexConflictError, match="ready-for-handling") as caught:
+        hook.start_handling(ORDER)
+    assert not caught.value.retryable
+    assert requests_mock.call_count == 1
+
+
+def test_start_handling_whose_answer_was_lost_is_read_back(
+    hook: VtexHook, requests_mock: rm.Mocker, clock: FakeClock
+) -> None:
+    requests_mock.post(f"{ORDER_URL}/start-handling", status_code=500)
+    requests_mock.get(ORDER_URL, json={"orderId": ORDER, "status": "handling"})
+    assert hook.start_handling(ORDER) is Outcome.CONFIRMED_BY_READ_BACK
+    assert methods(requests_mock) == ["POST", "GET"]
+
+
+@pytest.mark.parametrize("architecture", ["standard", "pii"])
+def test_start_handling_and_cancel_use_the_route_set_of_the_connection(
+    vtex_connection: Callable[..., str], requests_mock: rm.Mocker, architecture: str
+) -> None:
+    vtex_connection(data_architecture=architecture)
+    base = ORDER_URL if architecture == "standard" else f"{BASE}/api/orders/pvt/document/{ORDER}"
+    start = f"{base}/start-handling" if architecture == "standard" else f"{base}/actions/start-handling"
+    requests_mock.post(start, status_code=204)
+    requests_mock.post(f"{base}/cancel", json=RECEIPT)
+    hook = VtexHook()
+    hook.start_handling(ORDER)
+    assert hook.cancel_order(ORDER, reason="stock shortage").receipt == RECEIPT["receipt"]
+    assert requests_mock.last_request.json() == {"reason": "stock shortage"}
+
+
+def test_list_orders_passes_vtex_filters(
+    vtex_connection: Callable[..., str], requests_mock: rm.Mocker
+) -> None:
+    answer = {"list": [{"orderId": "A-01"}, {"orderId": "B-01"}], "paging": {"total": 2}, "stats": {}}
+    vtex_connection()
+    requests_mock.get(f"{BASE}/api/oms/pvt/orders", json=answer)
+    page = VtexHook().list_orders(f_status="ready-for-handling", per_page=50)
+    assert page.order_ids == ["A-01", "B-01"]
+    assert requests_mock.last_request.qs == {"f_status": ["ready-for-handling"], "per_page": ["50"]}
+    vtex_connection(data_architecture="pii")
+    requests_mock.post(f"{BASE}/api/orders/extendsearch/orders", json=answer)
+    assert VtexHook().list_orders(f_status="ready-for-handling").paging == {"total": 2}
+    assert requests_mock.last_request.json() == {"f_status": "ready-for-handling"}
+
+
+def test_list_orders_refuses_more_than_vtex_pages(hook: VtexHook, requests_mock: rm.Mocker) -> None:
+    with pytest.raises(VtexPayloadError, match="per_page"):
+        hook.list_orders(per_page=500)
+    assert requests_mock.call_count == 0
+
+
+FEED_ITEM = {
+    "eventId": "ED42",
+    "handle": "AQEB-handle",
+    "domain": "Marketplace",
+    "state": "ready-for-handling",
+    "lastState": "payment-approved",
+    "orderId": ORDER,
+    "lastChange": "2024-02-07T15:22:56.7612218Z",
+    "currentChange": "2024-02-07T15:22:57.0000000Z",
+}
+
+
+def test_feed_items_are_typed_and_not_committed(hook: VtexHook, requests_mock: rm.Mocker) -> None:
+    requests_mock.get(f"{BASE}/api/orders/feed", json=[FEED_ITEM])
+    (item,) = hook.get_feed_items(max_lot=5)
+    assert requests_mock.last_request.qs == {"maxlot": ["5"]}
+    assert (item.order_id, item.state, item.last_state, item.handle) == (
+        ORDER,
+        "ready-for-handling",
+        "payment-approved",
+        "AQEB-handle",
+    )
+    assert requests_mock.call_count == 1  # reading commits nothing
+
+
+@pytest.mark.parametrize("max_lot", [0, 11, 2.5, True])
+def test_feed_reads_beyond_vtex_lot_size_are_refused(
+    hook: VtexHook, requests_mock: rm.Mocker, max_lot: Any
+) -> None:
+    with pytest.raises(VtexPayloadError, match="from 1 to 10"):
+        hook.get_feed_items(max_lot=max_lot)
+    assert requests_mock.call_count == 0
+
+
+def test_committing_handles_and_configuring_the_feed(
+    hook: VtexHook, requests_mock: rm.Mocker, clock: FakeClock
+) -> None:
+    requests_mock.post(f"{BASE}/api/orders/feed", [{"status_code": 503}, {"status_code": 200}])
+    hook.commit_feed_items(["h1", "h2"])
+    assert requests_mock.last_request.json() == {"handles": ["h1", "h2"]}
+    assert requests_mock.call_count == 2  # a commit is safe to repeat
+    requests_mock.post(f"{BASE}/api/orders/feed/config", status_code=200)
+    hook.set_feed_config(
+        {
+            "filter": {"type": "FromWorkflow", "status": ["ready-for-handling"]},
+            "queue": {"visibilityTimeoutInSeconds": 60},
+        }
+    )
+    assert requests_mock.last_request.json() == {
+        "filter": {"type": "FromWorkflow", "status": ["ready-for-handling"]},
+        "queue": {"visibilityTimeoutInSeconds": 60, "MessageRetentionPeriodInSeconds": 345600},
+    }
+    requests_mock.get(
+        f"{BASE}/api/orders/feed/config", json={"filter": {"type": "FromWorkflow"}, "quantity": 3}
+    )
+    assert hook.get_feed_config().quantity == 3
+    requests_mock.delete(f"{BASE}/api/orders/feed/config", status_code=200)
+    hook.delete_feed_config()
+
+
+def test_a_feed_filter_must_match_its_type(hook: VtexHook, requests_mock: rm.Mocker) -> None:
+    with pytest.raises(VtexPayloadError, match="FromOrders filter needs 'expression'"):
+        hook.set_feed_config({"filter": {"type": "FromOrders"}})
+    assert requests_mock.call_count == 0
+
+
+# ---------------------------------------------------------------- the Test button
+def test_test_connection_success(hook: VtexHook, requests_mock: rm.Mocker) -> None:
+    requests_mock.get(f"{BASE}/api/oms/pvt/orders", json={"list": [], "paging": {"total": 0}})
     ok, message = hook.test_connection()
     assert ok, message
-    assert fake.sent[0].path_url == "/api/oms/pvt/orders?per_page=1&page=1"
+    assert requests_mock.last_request.qs == {"per_page": ["1"], "page": ["1"]}
     assert "Connected to VTEX at https://mystore.vtexcommercestable.com.br" in message
 
 
@@ -460,12 +496,17 @@ def test_test_connection_success(hook: VtexHook, fake: FakeVtex) -> None:
     [(401, "rejected the App Key/App Token"), (403, "License Manager resource 'View order'")],
 )
 def test_test_connection_tells_bad_credentials(
-    hook: VtexHook, fake: FakeVtex, status: int, fragment: str
+    hook: VtexHook, requests_mock: rm.Mocker, status: int, fragment: str
 ) -> None:
-    fake.script = [response(status, vtex_error("1", "Unauthorized access"))]
+    requests_mock.get(
+        f"{BASE}/api/oms/pvt/orders",
+        status_code=status,
+        json={"error": {"code": "1", "message": "Unauthorized access"}},
+    )
     ok, message = hook.test_connection()
     assert not ok
     assert fragment in message
+    assert requests_mock.call_count == 1
 
 
 def test_test_connection_tells_an_unreachable_host(vtex_connection: Callable[..., str]) -> None:

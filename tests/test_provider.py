@@ -32,7 +32,8 @@ def test_connection_form_fields_labels_and_hidden_fields() -> None:
     assert behaviour["placeholders"]["host"].startswith("mystore")
     widgets = {key for key in manager.connection_form_widgets if key.startswith("extra__vtex__")}
     assert widgets == {
-        f"extra__vtex__{name}" for name in ("environment", "base_url", "timeout", "max_retries")
+        f"extra__vtex__{name}"
+        for name in ("environment", "base_url", "timeout", "data_architecture", "max_retries")
     }
 
 

@@ -150,10 +150,10 @@ def test_hook_talks_to_a_tls_sandbox_through_the_connection(vtex_sandbox_connect
     assert conn["extra"]["verify"] == vtex_sandbox_connection.ca_file
     hook = VtexHook()
     try:
-        assert hook.session.verify == vtex_sandbox_connection.ca_file
-        receipt = hook.notify_invoice(ORDER, INVOICE)
-        assert receipt["orderId"] == ORDER
-        assert receipt["receipt"]
+        assert hook.get_conn().verify == vtex_sandbox_connection.ca_file
+        result = hook.send_invoice(ORDER, INVOICE)
+        assert result.order_id == ORDER
+        assert result.receipt
         order = hook.get_order(ORDER)
         assert order["status"] == "invoiced"
         ok, message = hook.test_connection()
@@ -189,7 +189,7 @@ def test_hook_without_verify_reports_a_clear_tls_error(
     monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", json.dumps(conn))
     hook = VtexHook(max_retries=1, backoff_initial=0.01, backoff_max=0.01)
     with pytest.raises((VtexTransportError, VtexRetriesExhaustedError)) as raised:
-        hook.notify_invoice(ORDER, INVOICE)
+        hook.send_invoice(ORDER, INVOICE)
     message = str(raised.value)
     assert "TLS" in message
     assert "'verify' extra" in message
@@ -197,6 +197,24 @@ def test_hook_without_verify_reports_a_clear_tls_error(
     assert "sandbox-token" not in message
     # Nothing reached the sandbox's VTEX routes: the handshake failed before any request was sent.
     assert vtex_sandbox.post_count() == 0
+
+
+@pytest.mark.vtex_sandbox(tls=True)
+def test_a_ca_bundle_from_the_environment_is_still_trusted(
+    vtex_sandbox: VtexSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hook resolves the environment once, when it builds its session, and keeps honouring it."""
+    from airflow_provider_vtex.hooks.vtex import VtexHook
+
+    conn: dict[str, Any] = json.loads(vtex_sandbox.airflow_connection())
+    del conn["extra"]["verify"]
+    monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", json.dumps(conn))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(vtex_sandbox.ca_file))
+    hook = VtexHook(max_retries=0)
+    try:
+        assert hook.get_order(ORDER)["orderId"] == ORDER
+    finally:
+        hook.close()
 
 
 # -- the command line -------------------------------------------------------------------------------
