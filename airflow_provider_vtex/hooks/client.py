@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import requests
 import tenacity
@@ -191,6 +192,15 @@ class AnswerRules:
                     path=path,
                 )
             return parsed
+        if 300 <= status < 400:
+            raise VtexUnexpectedResponseError(
+                f"VTEX answered {method} {path} with a redirect ({status}) to "
+                f"{self.scrub(headers.get('Location') or 'nowhere')!r}. Redirects are not followed, so the "
+                f"credentials go only to the base URL: point connection '{self.conn_id}' at the final address.",
+                http_status=status,
+                method=method,
+                path=path,
+            )
         raise self.error_for(status, reason, headers, content, method, path, route)
 
     def _quote(self, content: bytes) -> str:
@@ -358,11 +368,17 @@ class VtexClient:
     ) -> Any:
         """One attempt: send, then turn the outcome into the JSON body or a typed error."""
         method = route.method
+        prepared = self._prepare(method, path, json_body, params)
         with self.rate_limiter.slot():
             started = time.monotonic()
             try:
-                response = self.session.request(
-                    method, self.config.base_url + path, json=json_body, params=params, timeout=self.timeout
+                response = self.session.send(
+                    prepared,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    proxies=self.session.proxies,
+                    verify=self.session.verify,
+                    stream=False,
                 )
             except requests.exceptions.RequestException as exc:
                 raise self._transport_error(exc, method, path) from None
@@ -378,6 +394,25 @@ class VtexClient:
             path,
             route,
         )
+
+    def _prepare(
+        self, method: str, path: str, json_body: Any, params: Mapping[str, Any] | None
+    ) -> requests.PreparedRequest:
+        """The request, built directly: the URL comes from a checked template and the headers were
+        checked when the session was built, so ``Session.prepare_request`` (cookie jars, URL re-parsing,
+        header re-validation, a scan of the environment) would only repeat work on every call.
+        Redirects are not followed: they could carry the AppToken header to another host."""
+        prepared = requests.PreparedRequest()
+        prepared.method = method
+        prepared.url = self.config.base_url + path + (f"?{urlencode(params, doseq=True)}" if params else "")
+        prepared.headers = self.session.headers.copy()
+        prepared.hooks = {"response": []}
+        if json_body is not None:
+            prepared.body = json.dumps(json_body, allow_nan=False).encode()
+            prepared.headers["Content-Length"] = str(len(prepared.body))
+        elif method not in ("GET", "HEAD"):
+            prepared.headers["Content-Length"] = "0"
+        return prepared
 
     def _transport_error(
         self, exc: requests.exceptions.RequestException, method: str, path: str
