@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 import requests
 import tenacity
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ConnectTimeoutError, InvalidHeader, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
@@ -405,7 +406,7 @@ class VtexClient:
         prepared = requests.PreparedRequest()
         prepared.method = method
         prepared.url = self.config.base_url + path + (f"?{urlencode(params, doseq=True)}" if params else "")
-        prepared.headers = self.session.headers.copy()
+        prepared.headers = CaseInsensitiveDict(self.session.headers)
         prepared.hooks = {"response": []}
         if json_body is not None:
             prepared.body = json.dumps(json_body, allow_nan=False).encode()
