@@ -23,17 +23,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from airflow_provider_vtex.sandbox.app import VtexSandbox
+    from airflow_provider_vtex.sandbox.errors import SandboxError
     from airflow_provider_vtex.sandbox.faults import Fault, FaultError
-    from airflow_provider_vtex.sandbox.server import VtexSandbox
-    from airflow_provider_vtex.sandbox.state import SandboxError
 
 __all__ = ["Fault", "FaultError", "SandboxError", "VtexSandbox"]
 
 _LAZY = {
     "Fault": "airflow_provider_vtex.sandbox.faults",
     "FaultError": "airflow_provider_vtex.sandbox.faults",
-    "SandboxError": "airflow_provider_vtex.sandbox.state",
-    "VtexSandbox": "airflow_provider_vtex.sandbox.server",
+    "SandboxError": "airflow_provider_vtex.sandbox.errors",
+    "VtexSandbox": "airflow_provider_vtex.sandbox.app",
 }
 
 

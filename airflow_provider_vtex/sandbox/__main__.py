@@ -18,8 +18,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_vtex.sandbox.app import VtexSandbox
 from airflow_provider_vtex.sandbox.faults import Fault, FaultError
-from airflow_provider_vtex.sandbox.server import VtexSandbox
 
 if TYPE_CHECKING:
     from types import FrameType

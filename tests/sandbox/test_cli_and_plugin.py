@@ -99,7 +99,7 @@ def test_marker_configures_the_fixture(vtex_sandbox: VtexSandbox) -> None:
 
 def test_plugin_module_imports_only_stdlib_and_the_sandbox() -> None:
     code = (
-        "import sys, airflow_provider_vtex.sandbox.pytest_plugin, airflow_provider_vtex.sandbox.server;"
+        "import sys, airflow_provider_vtex.sandbox.pytest_plugin, airflow_provider_vtex.sandbox.app;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('airflow', 'requests', 'pydantic', 'urllib3')"
         " or m in ('airflow_provider_vtex.models', 'airflow_provider_vtex.hooks')];"
         "print(bad)"
