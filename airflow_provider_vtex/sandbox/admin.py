@@ -52,6 +52,8 @@ def _route(sandbox: VtexSandbox, method: str, segments: list[str], target: str, 
             )
         except KeyError:
             return Answer(404, error_body(CODE_ORDER_NOT_FOUND, "Order Not Found"))
+    if (method, target) == ("GET", "stats"):
+        return Answer(200, sandbox.stats())
     if (method, target) == ("GET", "faults"):
         return Answer(200, {"faults": sandbox.faults.list()})
     if (method, target) == ("POST", "faults"):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vtex.sandbox.errors import SandboxError
 from airflow_provider_vtex.sandbox.faults import Fault, FaultError, FaultSet
-from airflow_provider_vtex.sandbox.orders import OrderBook
+from airflow_provider_vtex.sandbox.orders import OrderBook, check_architecture
 from airflow_provider_vtex.sandbox.request_log import RequestLog
 from airflow_provider_vtex.sandbox.seed import load_seed
 from airflow_provider_vtex.sandbox.server import SandboxHTTPServer
@@ -45,6 +45,11 @@ class VtexSandbox:
     * ``ssl_context``: serve HTTPS with this server-side context instead (your own certificate).
     * ``auto_create_orders``: an invoice for an unknown order creates that order from the invoice's
       items and value instead of answering 404 (for bulk demos and benchmarks).
+    * ``data_architecture``: ``"standard"`` (default) serves the OMS routes of VTEX's Orders API
+      (``/api/oms/pvt/orders/...``); ``"pii"`` serves the routes of stores on VTEX's PII data
+      architecture (``/api/orders/pvt/document/...``, ``POST /api/orders/extendsearch/orders``), with
+      their own request contracts and answer shapes. A request to the other set's routes is answered
+      with a 404 that names the route to use.
     """
 
     def __init__(
@@ -64,6 +69,7 @@ class VtexSandbox:
         ssl_context: ssl.SSLContext | None = None,
         tls: bool = False,
         auto_create_orders: bool = False,
+        data_architecture: str = "standard",
     ) -> None:
         if not app_key or not app_token:
             raise ValueError("app_key and app_token must be non-empty")
@@ -81,7 +87,10 @@ class VtexSandbox:
         self.app_token = app_token
         self.permissions: set[str] | None = set(permissions) if permissions is not None else None
         self.retry_after_seconds = retry_after_seconds
-        self.state = OrderBook(definitions, invoice_visibility_delay, auto_create_orders)
+        self.data_architecture = check_architecture(data_architecture)
+        self.state = OrderBook(
+            definitions, invoice_visibility_delay, auto_create_orders, self.data_architecture
+        )
         self.faults = FaultSet()
         self.log = RequestLog(max_log)
         self._ssl_context = ssl_context
@@ -179,12 +188,15 @@ class VtexSandbox:
     def airflow_connection(self, conn_type: str = "vtex") -> str:
         """The JSON for ``AIRFLOW_CONN_VTEX_DEFAULT`` pointing an Airflow connection here.
 
-        With ``tls=True`` the ``verify`` extra names :attr:`ca_file`, so the hook trusts the sandbox.
+        With ``tls=True`` the ``verify`` extra names :attr:`ca_file`, so the hook trusts the sandbox; a
+        PII sandbox adds ``"data_architecture": "pii"`` so the hook calls the PII route set.
         """
         extra: dict[str, Any] = {"base_url": self.url}
         ca_file = self.ca_file
         if ca_file is not None:
             extra["verify"] = ca_file
+        if self.data_architecture == "pii":
+            extra["data_architecture"] = "pii"
         return json.dumps(
             {
                 "conn_type": conn_type,
@@ -217,9 +229,9 @@ class VtexSandbox:
         self.state.set_status(order_id, status)
 
     def order(self, order_id: str) -> dict[str, Any]:
-        """The order as GET answers it, ignoring the visibility delay. KeyError if unknown."""
+        """The order as GET answers it (unmasked on PII), ignoring the visibility delay. KeyError if unknown."""
         try:
-            return self.state.get_order(order_id, consistent=True)
+            return self.state.get_order(order_id, consistent=True, unmasked=True)
         except SandboxError:
             raise KeyError(order_id) from None
 
@@ -254,6 +266,19 @@ class VtexSandbox:
     ) -> int:
         """Number of logged calls matching all given filters, e.g. ``count("POST", order_id=...)``."""
         return self.log.count(method, route, order_id, status, invoice_number)
+
+    def stats(self) -> dict[str, Any]:
+        """Load-test figures, so tests ask the sandbox instead of recomputing them from the log:
+
+        * ``requests``, ``busiestSecond`` (``{count, start}``: the most requests in any one-second
+          window, sliding over the request log's time stamps) and the same ``routes`` by route name;
+        * ``orders``: per order with invoices, the invoices held, receipts issued and ``duplicates``
+          (receipts beyond the first of an invoice, i.e. invoices sent more than once), with
+          ``resentInvoices`` naming them.
+
+        The log is bounded (``max_log``): on a long run the windows cover its last entries only.
+        """
+        return {**self.log.busiest_second(), "orders": self.state.invoice_counts()}
 
     def post_count(self, order_id: str | None = None) -> int:
         """How many invoice POSTs arrived (for one order, or in total) -- faulted ones included."""

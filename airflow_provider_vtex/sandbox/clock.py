@@ -6,15 +6,22 @@ import secrets
 from datetime import datetime, timezone
 
 
-def vtex_now() -> str:
-    """Current UTC time the way OMS prints it: ``2024-02-07T15:22:56.7612218+00:00``.
+def vtex_timestamp(moment: datetime) -> str:
+    """``moment`` the way OMS prints it: UTC, 7 fractional digits, ``Z`` -- ``2024-09-25T18:03:19.7055982Z``.
 
     Python has microseconds (6 digits); .NET prints ticks (7 digits), so a zero is appended. Clients
-    that parse dates with ``datetime.fromisoformat`` on Python < 3.11 choke on 7 digits -- exactly the
-    kind of mistake the sandbox is here to reveal.
+    that parse dates with ``datetime.fromisoformat`` on Python < 3.11 choke on 7 digits and on ``Z`` --
+    exactly the kind of mistake the sandbox is here to reveal. A naive ``moment`` is taken as UTC.
     """
-    now = datetime.now(timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond:06d}0+00:00"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0Z"
+
+
+def vtex_now() -> str:
+    """Current time as a VTEX time stamp."""
+    return vtex_timestamp(datetime.now(timezone.utc))
 
 
 def new_receipt() -> str:

@@ -21,7 +21,10 @@ CODE_INVALID_REQUEST = "OMS001"  # invented: any malformed body or query
 CODE_INVOICE_TOO_HIGH = "OMS009"  # invented: Output invoices would exceed the order value
 CODE_NO_TRACKING_NUMBER = "OMS011"  # invented: PUT tracking before a tracking number exists
 CODE_UNSUPPORTED_MEDIA = "OMS415"  # invented: body without Content-Type: application/json
+CODE_CANNOT_CANCEL = "OMS012"  # invented: VTEX documents the refusal (invoiced, partially invoiced), no code
+CODE_DUPLICATE_INVOICE = "OMS013"  # invented: the PII route documents "not allowed", no status or code
 CODE_ROUTE_NOT_FOUND = "404"  # invented: VTEX's answer to unknown routes is undocumented
+CODE_WRONG_ARCHITECTURE = "ARCHITECTURE"  # invented: a route of the account's other data architecture
 CODE_METHOD_NOT_ALLOWED = "405"  # invented: VTEX's answer to a wrong method is undocumented
 CODE_SANDBOX = "SANDBOX"  # the admin API's own errors (not VTEX)
 
@@ -36,6 +39,9 @@ INVENTED_CODES: frozenset[str] = frozenset(
         CODE_UNSUPPORTED_MEDIA,
         CODE_ROUTE_NOT_FOUND,
         CODE_METHOD_NOT_ALLOWED,
+        CODE_CANNOT_CANCEL,
+        CODE_DUPLICATE_INVOICE,
+        CODE_WRONG_ARCHITECTURE,
     }
 )
 
@@ -62,8 +68,17 @@ def bad_request(message: str) -> SandboxError:
     return SandboxError(400, CODE_INVALID_REQUEST, message)
 
 
-def order_not_found() -> SandboxError:
-    return SandboxError(404, CODE_ORDER_NOT_FOUND, "Order Not Found")
+#: Appended to VTEX's "Order Not Found" when the sandbox could have created the order: a newcomer running
+#: the bulk example against a plain sandbox learns what to start.
+AUTO_CREATE_HINT = (
+    " (vtex-sandbox: no such order. Seed it, add it with POST /_sandbox/orders, or start the sandbox with "
+    "--auto-create-orders (auto_create_orders=True) so that an invoice creates its unknown order)"
+)
+
+
+def order_not_found(*, hint: bool = False) -> SandboxError:
+    """VTEX's 404 for an unknown order; ``hint`` appends how to make the sandbox create orders."""
+    return SandboxError(404, CODE_ORDER_NOT_FOUND, "Order Not Found" + (AUTO_CREATE_HINT if hint else ""))
 
 
 def invoice_not_found() -> SandboxError:

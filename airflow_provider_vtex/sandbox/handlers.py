@@ -20,10 +20,19 @@ from airflow_provider_vtex.sandbox.errors import (
     CODE_ROUTE_NOT_FOUND,
     CODE_UNAUTHORIZED,
     CODE_UNSUPPORTED_MEDIA,
+    CODE_WRONG_ARCHITECTURE,
     SandboxError,
     error_body,
 )
-from airflow_provider_vtex.sandbox.routes import REFUND_RESOURCES, ROUTE_RESOURCES, MethodNotAllowed, Route
+from airflow_provider_vtex.sandbox.routes import (
+    REFUND_RESOURCES,
+    ROUTE_RESOURCES,
+    MethodNotAllowed,
+    Route,
+    WrongArchitecture,
+    wrong_architecture_message,
+)
+from airflow_provider_vtex.sandbox.validation import pii, standard
 
 if TYPE_CHECKING:
     from email.message import Message
@@ -32,7 +41,6 @@ if TYPE_CHECKING:
     from airflow_provider_vtex.sandbox.faults import FaultAction
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
-_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 @dataclass
@@ -53,7 +61,7 @@ class Answer:
 
     status: int
     payload: Any
-    content_type: str = JSON_CONTENT_TYPE
+    content_type: str | None = JSON_CONTENT_TYPE
     headers: dict[str, str] = field(default_factory=dict)
     parsed_body: Any = None
 
@@ -61,43 +69,26 @@ class Answer:
         return self.payload if isinstance(self.payload, bytes) else json.dumps(self.payload).encode()
 
 
-def answer_vtex(sandbox: VtexSandbox, request: Request, matched: Route | MethodNotAllowed | None) -> Answer:
-    """Auth, media type, permission, then the operation."""
-    if not isinstance(matched, Route):
-        if isinstance(matched, MethodNotAllowed):
-            message = f"Method {request.method} not allowed on this route"
-            return Answer(405, error_body(CODE_METHOD_NOT_ALLOWED, message))
+def answer_vtex(
+    sandbox: VtexSandbox, request: Request, matched: Route | MethodNotAllowed | WrongArchitecture | None
+) -> Answer:
+    """Routing errors, then authentication, body, permission, and the operation -- in VTEX's order."""
+    if matched is None:
         message = f"No such route: {request.method} {request.raw_path}"
         return Answer(404, error_body(CODE_ROUTE_NOT_FOUND, message))
+    if isinstance(matched, MethodNotAllowed):
+        allowed = ", ".join(matched.allowed)
+        message = f"Method {request.method} not allowed on this route (allowed: {allowed})"
+        return Answer(405, error_body(CODE_METHOD_NOT_ALLOWED, message), headers={"Allow": allowed})
+    if isinstance(matched, WrongArchitecture):
+        return Answer(404, error_body(CODE_WRONG_ARCHITECTURE, wrong_architecture_message(matched)))
     route = matched
-    key = request.headers.get("X-VTEX-API-AppKey") or ""
-    token = request.headers.get("X-VTEX-API-AppToken") or ""
-    # compare_digest: constant time, so the fake does not teach timing leaks.
-    if not (
-        hmac.compare_digest(key.encode(), sandbox.app_key.encode())
-        and hmac.compare_digest(token.encode(), sandbox.app_token.encode())
-    ):
+    if not _authenticated(sandbox, request):
         return Answer(401, error_body(CODE_UNAUTHORIZED, "Unauthorized access"))
-    body: Any = None
-    if request.method in _WRITE_METHODS:
-        if not request.body.strip():
-            return Answer(
-                400, error_body(CODE_INVALID_REQUEST, "The request body is empty: send a JSON object")
-            )
-        if request.headers.get_content_type() != "application/json":
-            return Answer(
-                415,
-                error_body(CODE_UNSUPPORTED_MEDIA, "Content-Type must be application/json"),
-                parsed_body=request.body.decode("utf-8", "replace") or None,
-            )
-        try:
-            body = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError):
-            return Answer(
-                400,
-                error_body(CODE_INVALID_REQUEST, "The request body is not valid JSON"),
-                parsed_body=request.body.decode("utf-8", "replace"),
-            )
+    try:
+        body = _read_json(request, route.spec.body)
+    except _BodyError as exc:
+        return Answer(exc.status, error_body(exc.code, exc.message), parsed_body=exc.raw)
     resources = ROUTE_RESOURCES[route.name]
     if route.name == "invoice" and isinstance(body, dict) and body.get("type") == "Input":
         resources = REFUND_RESOURCES
@@ -105,23 +96,81 @@ def answer_vtex(sandbox: VtexSandbox, request: Request, matched: Route | MethodN
     if granted is not None and not any(r in granted for r in resources):
         message = f"Forbidden: the credentials lack the License Manager resource '{resources[0]}'"
         return Answer(403, error_body(CODE_FORBIDDEN, message), parsed_body=body)
-    state = sandbox.state
     try:
-        if route.name == "list_orders":
-            return Answer(200, state.list_orders(parse_qs(request.raw_query)), parsed_body=body)
-        assert route.order_id is not None
-        if route.name == "get_order":
-            return Answer(200, state.get_order(route.order_id), parsed_body=body)
-        if route.name == "invoice":
-            return Answer(200, state.invoice(route.order_id, body), parsed_body=body)
-        assert route.invoice_number is not None
-        if route.name == "tracking_number":
-            answer = state.tracking_number(route.order_id, route.invoice_number, body)
-            return Answer(200, answer, parsed_body=body)
-        answer = state.tracking_status(route.order_id, route.invoice_number, body)
-        return Answer(200, answer, parsed_body=body)
+        return _operate(sandbox, route, request, body)
     except SandboxError as exc:
         return Answer(exc.status, exc.body(), parsed_body=body)
+
+
+def _authenticated(sandbox: VtexSandbox, request: Request) -> bool:
+    key = request.headers.get("X-VTEX-API-AppKey") or ""
+    token = request.headers.get("X-VTEX-API-AppToken") or ""
+    # compare_digest: constant time, so the fake does not teach timing leaks.
+    return hmac.compare_digest(key.encode(), sandbox.app_key.encode()) and hmac.compare_digest(
+        token.encode(), sandbox.app_token.encode()
+    )
+
+
+class _BodyError(Exception):
+    def __init__(self, status: int, code: str, message: str, raw: Any = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.raw = status, code, message, raw
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _read_json(request: Request, expected: str) -> Any:
+    """The JSON body of a route that takes one (``required``/``optional``); ``None`` otherwise.
+
+    Strict JSON: ``NaN`` and ``Infinity`` (which Python's json accepts) are refused, as any JSON parser
+    outside JavaScript's would.
+    """
+    if expected == "none" or (expected == "optional" and not request.body.strip()):
+        return None
+    text = request.body.decode("utf-8", "replace")
+    if not request.body.strip():
+        raise _BodyError(400, CODE_INVALID_REQUEST, "The request body is empty: send a JSON object")
+    if request.headers.get_content_type() != "application/json":
+        raise _BodyError(415, CODE_UNSUPPORTED_MEDIA, "Content-Type must be application/json", text or None)
+    try:
+        return json.loads(request.body, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _BodyError(
+            400, CODE_INVALID_REQUEST, f"The request body is not valid JSON ({exc})", text
+        ) from None
+
+
+def _operate(sandbox: VtexSandbox, route: Route, request: Request, body: Any) -> Answer:
+    """Run the OMS operation of a matched, authorised request."""
+    book = sandbox.state
+    query = parse_qs(request.raw_query)
+    if route.name == "list_orders":
+        if sandbox.data_architecture == "pii":
+            filters = pii.validate_list_filters(body)
+            page, per_page = filters.get("page", 1), filters.get("per_page", 15)
+            statuses = {s for s in str(filters.get("f_status", "")).split(",") if s}
+        else:
+            page, per_page = standard.query_int(query, "page", 1), standard.query_int(query, "per_page", 15)
+            statuses = {s for raw in query.get("f_status", []) for s in raw.split(",") if s}
+        return Answer(200, book.list_orders(page, per_page, statuses), parsed_body=body)
+    assert route.order_id is not None
+    order_id = route.order_id
+    if route.name == "get_order":
+        unmasked = any(v.strip() for v in query.get("reason", []))
+        return Answer(200, book.get_order(order_id, unmasked=unmasked), parsed_body=body)
+    if route.name == "invoice":
+        return Answer(200, book.invoice(order_id, body), parsed_body=body)
+    if route.name == "start_handling":
+        book.start_handling(order_id)
+        return Answer(204, b"", content_type=None, parsed_body=body)
+    if route.name == "cancel":
+        return Answer(200, book.cancel(order_id, body), parsed_body=body)
+    assert route.invoice_number is not None
+    if route.name == "tracking_number":
+        return Answer(200, book.tracking_number(order_id, route.invoice_number, body), parsed_body=body)
+    return Answer(200, book.tracking_status(order_id, route.invoice_number, body), parsed_body=body)
 
 
 def fault_answer(action: FaultAction) -> Answer:

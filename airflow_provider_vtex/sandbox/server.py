@@ -25,7 +25,7 @@ from urllib.parse import unquote
 from airflow_provider_vtex.sandbox.admin import answer_admin
 from airflow_provider_vtex.sandbox.clock import vtex_now
 from airflow_provider_vtex.sandbox.errors import CODE_INVALID_REQUEST, error_body
-from airflow_provider_vtex.sandbox.faults import FaultAction
+from airflow_provider_vtex.sandbox.faults import REPLACING_KINDS, FaultAction
 from airflow_provider_vtex.sandbox.handlers import (
     Answer,
     Request,
@@ -33,7 +33,7 @@ from airflow_provider_vtex.sandbox.handlers import (
     fault_answer,
 )
 from airflow_provider_vtex.sandbox.request_log import fill_entry
-from airflow_provider_vtex.sandbox.routes import STANDARD_ROUTES, Route, match
+from airflow_provider_vtex.sandbox.routes import Route, match
 
 if TYPE_CHECKING:
     from airflow_provider_vtex.sandbox.app import VtexSandbox
@@ -168,17 +168,22 @@ class _Handler(BaseHTTPRequestHandler):
             raise ValueError("bad Content-Length")
         return self.rfile.read(length) if length else b""
 
-    def _send(self, answer: Answer) -> None:
+    def _send(self, answer: Answer, *, truncate: bool = False) -> None:
+        """Write the answer; ``truncate`` writes half the body under the full Content-Length, then
+        closes, so the client reads a broken answer (IncompleteRead)."""
         data = answer.encoded()
         self.send_response(answer.status)
-        self.send_header("Content-Type", answer.content_type)
+        if answer.content_type is not None:
+            self.send_header("Content-Type", answer.content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in answer.headers.items():
             self.send_header(name, value)
+        if truncate:
+            self.close_connection = True
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(data)
+        self.wfile.write(data[: len(data) // 2] if truncate else data)
 
     # -- dispatch ----------------------------------------------------------------------------------
 
@@ -208,10 +213,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _vtex(self, request: Request, started: float) -> None:
         sandbox = self.server.sandbox
-        matched = match(STANDARD_ROUTES, request.method, request.segments)
+        matched = match(sandbox.data_architecture, request.method, request.segments)
         route = matched if isinstance(matched, Route) else None
         entry: dict[str, Any] = {
             "time": vtex_now(),
+            "timestamp": time.time(),
             "method": request.method,
             "path": request.raw_path,
             "route": route.name if route else None,
@@ -224,35 +230,29 @@ class _Handler(BaseHTTPRequestHandler):
             action = sandbox.faults.match(route.name, sandbox.retry_after_seconds)
             if action.latency:
                 time.sleep(action.latency)
-        if action.kind in ("rate_limit", "status", "html"):
-            entry["fault"] = action.kind
+        if action.kind in REPLACING_KINDS:
             answer = fault_answer(action)
         else:
             answer = answer_vtex(sandbox, request, matched)
             if action.kind == "error_after_commit" and action.status is not None:
-                entry["fault"] = action.kind
                 message = "Internal Server Error (after the change was applied)"
                 answer = Answer(
                     action.status, error_body(str(action.status), message), parsed_body=answer.parsed_body
                 )
-        hidden = [sandbox.app_token]
-        sent_token = self.headers.get("X-VTEX-API-AppToken")
-        if sent_token and sent_token != sandbox.app_token:
-            hidden.append(sent_token)
+        entry["fault"] = action.kind
         fill_entry(
             entry,
             headers=self.headers.items(),
             raw_query=request.raw_query,
             raw_body=request.body,
             body=answer.parsed_body,
-            hidden=[h for h in hidden if h],
+            secrets=[sandbox.app_token, self.headers.get("X-VTEX-API-AppToken") or ""],
             duration_ms=(time.perf_counter() - started) * 1000,
         )
         if route is not None and route.name == "invoice" and isinstance(entry["body"], dict):
             number = entry["body"].get("invoiceNumber")
             entry["invoiceNumber"] = number if isinstance(number, str) else None
         if action.kind == "drop_after_commit":
-            entry["fault"] = action.kind
             entry["status"] = "dropped"
             sandbox.log.append(entry)
             # The write above is committed; the client never learns it. Closing without a byte
@@ -261,4 +261,4 @@ class _Handler(BaseHTTPRequestHandler):
             return
         entry["status"] = answer.status
         sandbox.log.append(entry)
-        self._send(answer)
+        self._send(answer, truncate=action.kind in ("truncated", "truncated_after_commit"))

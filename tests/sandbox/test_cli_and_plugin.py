@@ -24,9 +24,7 @@ def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
     seed = tmp_path / "orders.json"
     seed.write_text(json.dumps([{"orderId": "CLI-01", "items": [{"id": "1", "quantity": 1, "price": 990}]}]))
     fault = "get_order:status:count=1,status=503"
-    with running_cli(
-        "--port", "0", "--seed", str(seed), "--app-token", "cli-token", "--fault", fault, banner_lines=4
-    ) as cli:
+    with running_cli("--port", "0", "--seed", str(seed), "--app-token", "cli-token", "--fault", fault) as cli:
         assert cli.url.startswith("http://127.0.0.1:")
         assert cli.connection["extra"]["base_url"] == cli.url
         assert cli.connection["password"] == "cli-token"

@@ -248,7 +248,9 @@ def test_get_order_by_sequence(api: requests.Session, vtex_sandbox: VtexSandbox)
 
 def test_unknown_order_is_404(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
     error = assert_error(api.get(vtex_sandbox.url + ORDERS + "/nope-01", timeout=5), 404, "OMS007")
-    assert error["message"] == "Order Not Found"
+    # VTEX's message, then a hint naming the option that would have created the order.
+    assert error["message"].startswith("Order Not Found (vtex-sandbox: ")
+    assert "--auto-create-orders" in error["message"]
     response = api.post(vtex_sandbox.url + f"{ORDERS}/nope-01/invoice", json=invoice_body(), timeout=5)
     assert_error(response, 404, "OMS007")
     with pytest.raises(KeyError):
@@ -257,13 +259,13 @@ def test_unknown_order_is_404(api: requests.Session, vtex_sandbox: VtexSandbox) 
 
 def test_list_orders_paging_and_filter(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
     listing = api.get(vtex_sandbox.url + ORDERS, params={"per_page": 1}, timeout=5).json()
-    assert listing["paging"] == {"total": 6, "pages": 6, "currentPage": 1, "perPage": 1}
+    assert listing["paging"] == {"total": 7, "pages": 7, "currentPage": 1, "perPage": 1}
     assert len(listing["list"]) == 1
     assert listing["list"][0]["items"] is None
     assert "totalValue" in listing["list"][0]
-    assert listing["stats"]["stats"]["totalValue"]["Count"] == 6
+    assert listing["stats"]["stats"]["totalValue"]["Count"] == 7
     page2 = api.get(vtex_sandbox.url + ORDERS, params={"per_page": 4, "page": 2}, timeout=5).json()
-    assert len(page2["list"]) == 2
+    assert len(page2["list"]) == 3
     canceled = api.get(vtex_sandbox.url + ORDERS, params={"f_status": "canceled"}, timeout=5).json()
     assert [o["status"] for o in canceled["list"]] == ["canceled"]
     assert_error(api.get(vtex_sandbox.url + ORDERS, params={"per_page": "x"}, timeout=5), 400)
@@ -375,4 +377,6 @@ def test_auto_create_orders_makes_an_unknown_order_from_its_first_invoice(
     answer = api.post(f"{vtex_sandbox.url}{ORDERS}/bulk-000001/invoice", json=body)
     assert answer.status_code == 200, answer.text
     assert vtex_sandbox.order("bulk-000001")["status"] == "invoiced"
-    assert api.get(f"{vtex_sandbox.url}{ORDERS}/never-invoiced").status_code == 404
+    unknown = api.get(f"{vtex_sandbox.url}{ORDERS}/never-invoiced")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["message"] == "Order Not Found"  # no hint: the option is on

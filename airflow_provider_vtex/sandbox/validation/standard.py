@@ -1,4 +1,13 @@
-"""The standard OMS route set's request contracts (``/api/oms/pvt/orders/...``), as VTEX documents them."""
+"""The standard OMS route set's request contracts (``/api/oms/pvt/orders/...``), as VTEX documents them.
+
+Written from ``VTEX - Orders API.json`` (operations InvoiceNotification,
+Updatepartialinvoice.SendTrackingNumber, UpdateTrackingStatus, ListOrders, CancelOrder), never from the
+PII file: a field of the PII route here is refused with a message naming the route it belongs to.
+
+Choice where VTEX is vague: ``invoiceValue`` must be a STRING of digits, as the spec types it. A public
+integration reports that VTEX also takes a JSON number; the sandbox refuses it anyway, so a client that
+only works thanks to that undocumented leniency is caught here and not in production.
+"""
 
 from __future__ import annotations
 
@@ -6,140 +15,179 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vtex.sandbox.errors import bad_request
-from airflow_provider_vtex.sandbox.validation.common import is_int, is_text
+from airflow_provider_vtex.sandbox.model import InvoiceLine, InvoiceNotice, TrackingEvent
+from airflow_provider_vtex.sandbox.validation.common import (
+    is_int,
+    is_text,
+    optional_text,
+    parse_date,
+    parse_date_space_minutes,
+    parse_date_time,
+    refuse_foreign_fields,
+    require_object,
+)
+from airflow_provider_vtex.sandbox.validation.lines import check_line
 
 if TYPE_CHECKING:
     from airflow_provider_vtex.sandbox.model import Order
 
-_DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_DELIVERED_DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
-_DIGITS = re.compile(r"^[0-9]+$")
-_OPTIONAL_TEXT_FIELDS = (
-    "invoiceKey",
-    "invoiceUrl",
-    "embeddedInvoice",
-    "courier",
-    "trackingNumber",
-    "trackingUrl",
-    "dispatchedDate",
-    "cfop",
-)
+INVOICE_ROUTE = "the standard route POST /api/oms/pvt/orders/{orderId}/invoice"
+_PII_INVOICE_ROUTE = "the PII route POST /api/orders/pvt/document/{orderId}/invoices"
+_FOREIGN_INVOICE_FIELDS = {
+    "issuedDate": _PII_INVOICE_ROUTE + " (here: issuanceDate, a date and time)",
+    "extraValue": _PII_INVOICE_ROUTE,
+    "volumes": _PII_INVOICE_ROUTE,
+}
+_FOREIGN_ITEM_FIELDS = {"itemIndex": _PII_INVOICE_ROUTE + " (here: id, the SKU id)"}
+_DIGITS = re.compile(r"[0-9]+")
+_NULLABLE_TEXT = ("invoiceKey", "invoiceUrl", "embeddedInvoice", "trackingNumber", "trackingUrl", "cfop")
+_EXAMPLE_DATE = "2024-01-31T18:25:43-05:00"
 
 
-def validate_invoice(body: Any, order: Order) -> dict[str, Any]:
-    """Check an invoice notification body; returns the normalised payload or raises a 400."""
-    if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object")
+def validate_invoice(body: Any, order: Order) -> InvoiceNotice:
+    """Check an invoice notification body against the standard contract; raise a 400 otherwise."""
+    body = require_object(body)
+    refuse_foreign_fields(body, _FOREIGN_INVOICE_FIELDS, "", INVOICE_ROUTE)
     kind = body.get("type")
     if kind not in ("Output", "Input"):
         raise bad_request("Invalid invoice type: 'type' must be 'Output' or 'Input' (case-sensitive)")
     number = body.get("invoiceNumber")
-    if not is_text(number):
+    if not isinstance(number, str) or not is_text(number):
         raise bad_request("invoiceNumber is required and cannot be empty")
     raw_value = body.get("invoiceValue")
-    if is_int(raw_value):
-        value = raw_value
-    elif isinstance(raw_value, str) and _DIGITS.match(raw_value):
-        value = int(raw_value)
-    else:
+    if not isinstance(raw_value, str) or not _DIGITS.fullmatch(raw_value):
         raise bad_request(
-            "invoiceValue is required and must be the total in cents, as an integer or a string of "
-            'digits without decimal separator (e.g. "2499" for 24.99)'
+            "invoiceValue is required and must be the total in cents as a STRING of digits without "
+            f'decimal separator (e.g. "2499" for 24.99) on {INVOICE_ROUTE}; got {raw_value!r}'
         )
-    assert isinstance(value, int)
+    value = int(raw_value)
     if value <= 0:
         raise bad_request("invoiceValue must be greater than 0")
-    issuance = body.get("issuanceDate", body.get("issuedDate"))
-    if not is_text(issuance):
-        raise bad_request("issuanceDate is required (date and time of the invoice)")
-    assert isinstance(issuance, str)
-    if not _DATE_PREFIX.match(issuance):
-        raise bad_request("issuanceDate must be an ISO 8601 date and time, e.g. 2024-01-31T18:25:43-05:00")
-    for key in _OPTIONAL_TEXT_FIELDS:
-        if body.get(key) is not None and not isinstance(body[key], str):
-            raise bad_request(f"{key} must be a string or null")
-    raw_items = body.get("items")
+    issuance = parse_date_time(body.get("issuanceDate"))
+    if issuance is None:
+        raise bad_request(
+            "issuanceDate is required: the date AND time the invoice was issued, ISO 8601, e.g. "
+            f"{_EXAMPLE_DATE} (VTEX: 'You must add date and time in this field'); got "
+            f"{body.get('issuanceDate')!r}"
+        )
+    texts = {key: optional_text(body, key) for key in _NULLABLE_TEXT}
+    courier = optional_text(body, "courier", nullable=False)
+    dispatched = _optional_date_time(body, "dispatchedDate")
+    lines = _invoice_lines(body.get("items"), order)
+    return InvoiceNotice(
+        kind=kind,
+        number=number,
+        value=value,
+        issuance_date=issuance,
+        lines=lines,
+        invoice_key=texts["invoiceKey"],
+        invoice_url=texts["invoiceUrl"],
+        embedded_invoice=texts["embeddedInvoice"],
+        courier=courier,
+        tracking_number=texts["trackingNumber"],
+        tracking_url=texts["trackingUrl"],
+        dispatched_date=dispatched,
+        cfop=texts["cfop"],
+    )
+
+
+def _invoice_lines(raw_items: Any, order: Order) -> tuple[InvoiceLine, ...]:
     if not isinstance(raw_items, list) or not raw_items:
         raise bad_request("items is required: the list of invoiced items cannot be empty")
-    items: list[dict[str, Any]] = []
     sku_index: dict[str, int] = {}
-    for index, item in enumerate(order.items):
-        sku_index.setdefault(item["id"], index)
-    for position, item in enumerate(raw_items):
-        where = f"items[{position}]"
-        if not isinstance(item, dict):
-            raise bad_request(f"{where} must be an object")
+    for index, ordered in enumerate(order.items):
+        sku_index.setdefault(ordered.sku, index)
+    lines: list[InvoiceLine] = []
+    for position, raw in enumerate(raw_items):
+        where = f"items[{position}]."
+        item = require_object(raw, f"items[{position}]")
+        refuse_foreign_fields(item, _FOREIGN_ITEM_FIELDS, where, INVOICE_ROUTE)
+        sku = item.get("id")
+        if not isinstance(sku, str) or not is_text(sku):
+            raise bad_request(f"{where}id is required: the SKU id of an order item, as a string")
+        if sku not in sku_index:
+            raise bad_request(f"{where}id {sku!r} is not a SKU of order {order.order_id}")
         price, quantity = item.get("price"), item.get("quantity")
         if not is_int(price) or price < 0:
-            raise bad_request(f"{where}.price is required: the unit price in cents, an integer >= 0")
+            raise bad_request(f"{where}price is required: the UNIT price in cents, an integer >= 0")
         if not is_int(quantity) or quantity <= 0:
-            raise bad_request(f"{where}.quantity is required: an integer greater than 0")
-        if item.get("id") is not None:
-            sku = str(item["id"]) if is_int(item["id"]) else item["id"]
-            if not isinstance(sku, str) or sku not in sku_index:
-                raise bad_request(f"{where}.id {item['id']!r} is not a SKU of order {order.order_id}")
-            item_index = sku_index[sku]
-        elif item.get("itemIndex") is not None:
-            item_index = item["itemIndex"]
-            if not is_int(item_index) or not 0 <= item_index < len(order.items):
-                raise bad_request(f"{where}.itemIndex {item_index!r} is not a position in the order items")
-        else:
-            raise bad_request(f"{where} needs the SKU 'id' (or 'itemIndex')")
-        description = item.get("description")
-        if description is not None and not isinstance(description, str):
-            raise bad_request(f"{where}.description must be a string")
-        items.append(
-            {
-                "itemIndex": item_index,
-                "id": order.items[item_index]["id"],
-                "quantity": quantity,
-                "price": price,
-                "description": description,
-            }
-        )
-    normalised = dict(body)
-    normalised.update(type=kind, invoiceNumber=number, invoiceValue=value, issuanceDate=issuance, items=items)
-    return normalised
+            raise bad_request(f"{where}quantity is required: an integer greater than 0")
+        description = optional_text(item, "description", where, nullable=False)
+        index = sku_index[sku]
+        check_line(order, index, price, quantity, where, unit_price=True)
+        lines.append(InvoiceLine(index, sku, quantity, price, price * quantity, description))
+    return tuple(lines)
 
 
-def validate_tracking(body: Any) -> tuple[bool, str | None, list[dict[str, str]]]:
-    if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object")
+def _optional_date_time(body: dict[str, Any], key: str) -> str | None:
+    if body.get(key) is None:
+        return None
+    parsed = parse_date_time(body[key])
+    if parsed is None:
+        raise bad_request(f"{key} must be an ISO 8601 date and time, e.g. {_EXAMPLE_DATE}, or null")
+    return parsed
+
+
+def validate_tracking_number(body: Any) -> dict[str, str | None]:
+    """PATCH tracking: the fields to change. Absent keys stay as they were; an explicit ``null`` erases
+    the value (the pessimistic reading: a client that sends nulls loses what the invoice held)."""
+    body = require_object(body)
+    number = body.get("trackingNumber")
+    if not isinstance(number, str) or not is_text(number):
+        raise bad_request("trackingNumber is required and cannot be empty")
+    changes: dict[str, str | None] = {"trackingNumber": number}
+    for key in ("trackingUrl", "courier"):
+        if key in body:
+            changes[key] = optional_text(body, key)
+    if "dispatchedDate" in body:
+        changes["dispatchedDate"] = _optional_date_time(body, "dispatchedDate")
+    return changes
+
+
+def validate_tracking_status(body: Any, received: str) -> tuple[bool, str | None, list[TrackingEvent]]:
+    """PUT tracking: (delivered, delivered date as a VTEX time stamp, events)."""
+    body = require_object(body)
     delivered = body.get("isDelivered")
     if not isinstance(delivered, bool):
         raise bad_request("isDelivered is required and must be a boolean")
     if "deliveredDate" not in body:
         # The OpenAPI file marks deliveredDate required (nullable); send null when not delivered.
         raise bad_request("deliveredDate is required (use null when the package is not delivered yet)")
-    delivered_date = body["deliveredDate"]
-    if delivered_date is not None and (
-        not isinstance(delivered_date, str) or not _DELIVERED_DATE.match(delivered_date)
-    ):
-        raise bad_request("deliveredDate must use the format 'yyyy-mm-dd hh:mm' (e.g. '2022-10-01 21:15')")
+    delivered_date = None
+    if body["deliveredDate"] is not None:
+        delivered_date = parse_date_space_minutes(body["deliveredDate"])
+        if delivered_date is None:
+            raise bad_request(
+                "deliveredDate must be a real date and time in the format 'yyyy-mm-dd hh:mm' "
+                f"(e.g. '2022-10-01 21:15'); got {body['deliveredDate']!r}"
+            )
     events = body.get("events")
     if not isinstance(events, list):
         raise bad_request("events is required and must be a list")
-    checked: list[dict[str, str]] = []
-    for position, event in enumerate(events):
+    checked: list[TrackingEvent] = []
+    for position, raw in enumerate(events):
         where = f"events[{position}]"
-        if not isinstance(event, dict):
-            raise bad_request(f"{where} must be an object")
+        event = require_object(raw, where)
         for key in ("city", "state", "description", "date"):
             if not isinstance(event.get(key), str):
                 raise bad_request(f"{where}.{key} is required and must be a string")
         if len(event["description"]) > 5000:
             raise bad_request(f"{where}.description is longer than 5000 characters")
-        if not _DATE_PREFIX.match(event["date"]):
-            raise bad_request(f"{where}.date must be an international date, yyyy-mm-dd")
-        checked.append({k: event[k] for k in ("city", "state", "description", "date")})
+        day = parse_date(event["date"])
+        if day is None:
+            raise bad_request(
+                f"{where}.date must be a real day in the international format yyyy-mm-dd; got {event['date']!r}"
+            )
+        checked.append(TrackingEvent(event["city"], event["state"], event["description"], day, received))
     return delivered, delivered_date, checked
 
 
 def query_int(query: dict[str, list[str]], name: str, default: int) -> int:
+    """A positive integer query parameter (``page``, ``per_page``)."""
     values = query.get(name)
     if not values:
         return default
     raw = values[-1]
-    if not _DIGITS.match(raw) or int(raw) < 1:
+    if not _DIGITS.fullmatch(raw) or int(raw) < 1:
         raise bad_request(f"Query parameter {name} must be a positive integer")
     return int(raw)
