@@ -135,25 +135,28 @@ def _read_json(request: Request, expected: str) -> Any:
     if request.headers.get_content_type() != "application/json":
         raise _BodyError(415, CODE_UNSUPPORTED_MEDIA, "Content-Type must be application/json", text or None)
     try:
-        return json.loads(request.body, parse_constant=_refuse_constant)
+        body = json.loads(request.body, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise _BodyError(
             400, CODE_INVALID_REQUEST, f"The request body is not valid JSON ({exc})", text
         ) from None
+    if expected == "optional" and not isinstance(body, dict):
+        message = "The request body must be a JSON object, or be left out (this route's body is optional)"
+        raise _BodyError(400, CODE_INVALID_REQUEST, message, body)
+    return body
 
 
 def _operate(sandbox: VtexSandbox, route: Route, request: Request, body: Any) -> Answer:
     """Run the OMS operation of a matched, authorised request."""
     book = sandbox.state
-    query = parse_qs(request.raw_query)
+    query = parse_qs(request.raw_query, keep_blank_values=True)
     if route.name == "list_orders":
         if sandbox.data_architecture == "pii":
             filters = pii.validate_list_filters(body)
             page, per_page = filters.get("page", 1), filters.get("per_page", 15)
             statuses = {s for s in str(filters.get("f_status", "")).split(",") if s}
         else:
-            page, per_page = standard.query_int(query, "page", 1), standard.query_int(query, "per_page", 15)
-            statuses = {s for raw in query.get("f_status", []) for s in raw.split(",") if s}
+            page, per_page, statuses = standard.validate_list_query(query)
         return Answer(200, book.list_orders(page, per_page, statuses), parsed_body=body)
     assert route.order_id is not None
     order_id = route.order_id

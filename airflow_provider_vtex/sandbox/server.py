@@ -143,6 +143,23 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch()
 
+    # Methods VTEX's routes never take: answered 405 with Allow (not http.server's HTML 501).
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch()
+
+    def do_TRACE(self) -> None:
+        self._dispatch()
+
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (``QUERY``, ``PROPFIND``...) is dispatched too, to be answered 405 with Allow:
+        http.server would otherwise answer an HTML 501 that no VTEX route gives."""
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
+
     # -- plumbing ----------------------------------------------------------------------------------
 
     def _read_body(self) -> bytes:
@@ -183,7 +200,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(data[: len(data) // 2] if truncate else data)
+        if self.command != "HEAD":  # a HEAD answer has headers only
+            self.wfile.write(data[: len(data) // 2] if truncate else data)
 
     # -- dispatch ----------------------------------------------------------------------------------
 

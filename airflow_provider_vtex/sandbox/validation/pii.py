@@ -60,6 +60,13 @@ _LIST_FILTERS: dict[str, type] = {
     "f_hasOutputInvoice": bool,
     "f_invoicedDate": str,
     "f_shippingEstimate": str,
+    "f_sellerNames": str,
+    "f_affiliateId": str,
+    "f_callCenterOperatorName": str,
+    "f_isInstore": bool,
+    "f_RnB": str,
+    "salesChannelId": str,
+    "f_salesChannel": str,
 }
 _FILTER_ERRORS = ("all", "temp", "perm")
 _TYPE_NAMES = {str: "a string", bool: "a boolean (true or false)", int: "an integer"}

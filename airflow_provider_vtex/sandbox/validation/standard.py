@@ -182,8 +182,25 @@ def validate_tracking_status(body: Any, received: str) -> tuple[bool, str | None
     return delivered, delivered_date, checked
 
 
-def query_int(query: dict[str, list[str]], name: str, default: int) -> int:
-    """A positive integer query parameter (``page``, ``per_page``)."""
+#: The boolean filters of GET /api/oms/pvt/orders (the others are strings, any value goes).
+_BOOLEAN_FILTERS = ("f_hasInputInvoice", "incompleteOrders", "f_isInstore")
+
+
+def validate_list_query(query: dict[str, list[str]]) -> tuple[int, int, set[str]]:
+    """GET /api/oms/pvt/orders: (page, per_page, statuses); a parameter given twice or of the wrong
+    type is a 400."""
+    for name, values in query.items():
+        if len(values) > 1:
+            raise bad_request(f"Query parameter {name} is given {len(values)} times; give it once")
+    for name in _BOOLEAN_FILTERS:
+        if name in query and query[name][0] not in ("true", "false"):
+            raise bad_request(f"Query parameter {name} must be true or false, not {query[name][0]!r}")
+    page, per_page = _query_int(query, "page", 1), _query_int(query, "per_page", 15)
+    statuses = {s for raw in query.get("f_status", []) for s in raw.split(",") if s}
+    return page, per_page, statuses
+
+
+def _query_int(query: dict[str, list[str]], name: str, default: int) -> int:
     values = query.get(name)
     if not values:
         return default

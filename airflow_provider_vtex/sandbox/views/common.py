@@ -289,7 +289,7 @@ def payment(order: Order) -> dict[str, Any]:
         "tid": tid,
         "dueDate": None,
         "connectorResponses": {
-            "Message": None,
+            "Message": "Approved",
             "tid": tid,
             "authorizationId": "123456",
             "status": "approved",
@@ -307,7 +307,7 @@ def payment(order: Order) -> dict[str, Any]:
         "giftCardProvider": None,
         "giftCardAsDiscount": None,
         "koinUrl": None,
-        "accountId": None,
+        "accountId": "",
         "parentAccountId": None,
         "bankIssuedInvoiceIdentificationNumber": None,
         "bankIssuedInvoiceIdentificationNumberFormatted": None,
