@@ -26,7 +26,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-SPEC_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "vtex"
+#: ``../shared/vtex`` beside the repository; ``VTEX_SPEC_DIR`` points elsewhere (used to test the
+#: missing-files behaviour).
+SPEC_DIR = Path(
+    os.environ.get("VTEX_SPEC_DIR") or Path(__file__).resolve().parent.parent.parent / "shared" / "vtex"
+)
 SPEC_FILES = {"standard": "VTEX - Orders API.json", "pii": "VTEX - Orders API PII version.json"}
 MISSING_SPEC_REASON = (
     f"VTEX's OpenAPI files are not in {SPEC_DIR} (../shared/vtex is absent): spec checks skipped "

@@ -75,7 +75,7 @@ def test_rate_cap_is_honoured_and_vtex_never_throttles(monkeypatch: Any) -> None
                     "type": "Output",
                     "invoiceNumber": f"NF-{n}",
                     "invoiceValue": 100,
-                    "issuanceDate": "2024-03-01",
+                    "issuanceDate": "2024-03-01T10:00:00-03:00",
                     "items": [{"id": "1", "price": 100, "quantity": 1}],
                 },
             }
@@ -112,7 +112,7 @@ def test_retryable_failures_leave_airflow_retries_to_act(monkeypatch: Any) -> No
                         "type": "Output",
                         "invoiceNumber": "NF-1",
                         "invoiceValue": 7497,
-                        "issuanceDate": "2024-03-01",
+                        "issuanceDate": "2024-03-01T10:00:00-03:00",
                         "items": [{"id": "2001", "price": 2499, "quantity": 3}],
                     },
                 }

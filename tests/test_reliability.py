@@ -172,7 +172,7 @@ def test_invoice_already_in_vtex_is_skipped_failed_or_resent_as_asked(
             "type": "Output",
             "invoiceNumber": "NF-HELD",
             "invoiceValue": "7497",
-            "issuanceDate": "2024-03-01",
+            "issuanceDate": "2024-03-01T10:00:00-03:00",
             "items": [{"id": "2001", "price": 2499, "quantity": 3}],
         },
     )

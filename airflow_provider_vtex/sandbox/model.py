@@ -149,6 +149,11 @@ class Order:
     def items_total(self) -> int:
         return sum(i.price * i.quantity for i in self.items)
 
+    @property
+    def discounts(self) -> int:
+        """Cents the order value lies below its items and shipping (a negative total, as VTEX shows it)."""
+        return min(self.value - self.items_total - self.shipping_value, 0)
+
     def output_total(self) -> int:
         """Cents invoiced by sale (Output) invoices so far."""
         return sum(p.notice.value for p in self.packages.values() if p.notice.kind == "Output")

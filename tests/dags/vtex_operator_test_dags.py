@@ -91,7 +91,7 @@ def model_payload() -> None:
             type="Output",
             invoice_number="NF-4001",
             invoice_value="10640",  # items 9650 + shipping 990
-            issuance_date="2024-03-02",
+            issuance_date="2024-03-02T10:00:00-03:00",
             items=[{"id": "6100", "price": 8900, "quantity": 1}, {"id": "6101", "price": 150, "quantity": 5}],  # type: ignore[list-item]
         ),
     )
@@ -135,7 +135,7 @@ def invalid_payload() -> None:
             "type": "Output",
             "invoiceNumber": "NF 6001",
             "invoiceValue": "74.97",
-            "issuanceDate": "2024-03-04",
+            "issuanceDate": "2024-03-04T10:00:00-03:00",
             "items": [{"id": "2001", "price": 2499, "quantity": 3}],
         },
     )
@@ -154,7 +154,7 @@ def unknown_order() -> None:
             "type": "Output",
             "invoiceNumber": "NF-7001",
             "invoiceValue": "100",
-            "issuanceDate": "2024-03-04",
+            "issuanceDate": "2024-03-04T10:00:00-03:00",
             "items": [{"id": "2001", "price": 100, "quantity": 1}],
         },
     )
