@@ -75,7 +75,12 @@ def first_last(name: str) -> tuple[str, str]:
 def totals(order: Order) -> list[dict[str, Any]]:
     return [
         {"id": "Items", "name": "Total dos Itens", "value": order.items_total, "alternativeTotals": None},
-        {"id": "Discounts", "name": "Total dos Descontos", "value": order.discounts, "alternativeTotals": None},
+        {
+            "id": "Discounts",
+            "name": "Total dos Descontos",
+            "value": order.discounts,
+            "alternativeTotals": None,
+        },
         {
             "id": "Shipping",
             "name": "Total do Frete",
