@@ -70,6 +70,7 @@ STANDARD_PATCH = ("standard", "patch", "/api/oms/pvt/orders/{orderId}/invoice/{i
 STANDARD_PUT = ("standard", "put", "/api/oms/pvt/orders/{orderId}/invoice/{invoiceNumber}/tracking")
 STANDARD_GET = ("standard", "get", "/api/oms/pvt/orders/{orderId}")
 PII_INVOICE = ("pii", "post", "/api/orders/pvt/document/{orderId}/invoices")
+PII_GET = ("pii", "get", "/api/orders/pvt/document/{orderId}")
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,11 @@ def _tracking_patterns_from_prose(spec: dict[str, Any]) -> None:
     patch["dispatchedDate"]["pattern"] = _DATE_TIME_PATTERN
 
 
+def _product_categories_is_a_map(spec: dict[str, Any]) -> None:
+    item = _resolve(spec, _response_schema(spec, PII_GET)["properties"]["items"]["items"])
+    item["properties"]["productCategories"] = {"type": "object", "additionalProperties": {"type": "string"}}
+
+
 def _patch_takes_partial_bodies(spec: dict[str, Any]) -> None:
     _request_schema(spec, STANDARD_PATCH)["required"] = ["trackingNumber"]
 
@@ -249,6 +255,14 @@ EXCEPTIONS: tuple[SpecException, ...] = (
         "The example is what VTEX answers; the sandbox answers priceDefinition.",
         "both",
         _price_definition_name,
+    ),
+    SpecException(
+        "pii",
+        "GET /api/orders/pvt/document/{orderId} 200: items[].productCategories",
+        "Declares a PROPERTY named 'additionalProperties' (of type string) instead of the keyword.",
+        "The example shows a map of category id to name ({'1004164': 'Trousers'}); the keyword was meant.",
+        "both",
+        _product_categories_is_a_map,
     ),
     SpecException(
         "standard",

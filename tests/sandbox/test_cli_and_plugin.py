@@ -26,6 +26,8 @@ def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
     fault = "get_order:status:count=1,status=503"
     with running_cli("--port", "0", "--seed", str(seed), "--app-token", "cli-token", "--fault", fault) as cli:
         assert cli.url.startswith("http://127.0.0.1:")
+        # The banner's line works when pasted into a shell (cli.connection is what bash exported).
+        assert cli.export_line.startswith("export AIRFLOW_CONN_VTEX_DEFAULT='")
         assert cli.connection["extra"]["base_url"] == cli.url
         assert cli.connection["password"] == "cli-token"
         headers = {"X-VTEX-API-AppKey": "sandbox-key", "X-VTEX-API-AppToken": "cli-token"}

@@ -279,12 +279,20 @@ def test_unknown_route_is_404_with_error_body(api: requests.Session, vtex_sandbo
     assert_error(api.get(vtex_sandbox.url + "/", timeout=5), 404)
 
 
-def test_wrong_method_is_405(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+def test_wrong_method_is_405_with_allow(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
     # POST instead of PATCH for the tracking number: a classic client mistake.
     response = api.post(
         vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice/NF-1", json={"trackingNumber": "T"}, timeout=5
     )
     assert_error(response, 405)
+    assert response.headers["Allow"] == "PATCH"
+    for method in ("DELETE", "OPTIONS", "TRACE", "QUERY"):
+        other = api.request(method, vtex_sandbox.url + f"{ORDERS}/{ORDER}", timeout=5)
+        assert other.status_code == 405, method
+        assert other.headers["Allow"] == "GET"
+    head = api.head(vtex_sandbox.url + f"{ORDERS}/{ORDER}", timeout=5)
+    assert head.status_code == 405
+    assert head.content == b""
 
 
 def test_path_segments_are_url_decoded(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
@@ -336,6 +344,54 @@ def test_request_log_redacts_the_token(api: requests.Session, vtex_sandbox: Vtex
     )
     assert "sandbox-token" not in dumped
     assert "almost-the-token" not in dumped
+
+
+def test_request_log_scrubs_the_token_from_every_field(
+    api: requests.Session, vtex_sandbox: VtexSandbox
+) -> None:
+    token = vtex_sandbox.app_token
+    # The token as an order id (raw and URL-encoded), an invoice number, a custom header's value, a
+    # query key, inside a body string: none of it may reach the log.
+    api.get(f"{vtex_sandbox.url}{ORDERS}/{token}", headers={"X-Debug": f"token={token}"}, timeout=5)
+    api.get(f"{vtex_sandbox.url}{ORDERS}/x%20{token}", params={token: "1"}, timeout=5)
+    api.post(
+        f"{vtex_sandbox.url}{ORDERS}/{ORDER}/invoice",
+        json=invoice_body(invoiceNumber=f"NF-{token}", note=[{"deep": token}]),
+        timeout=5,
+    )
+    api.patch(f"{vtex_sandbox.url}{ORDERS}/{ORDER}/invoice/{token}", json={"trackingNumber": "T"}, timeout=5)
+    log = vtex_sandbox.requests
+    assert len(log) == 4
+    admin = requests.get(vtex_sandbox.url + "/_sandbox/requests", timeout=5).text
+    assert token not in json.dumps(log) + admin
+    assert log[0]["orderId"] == "***REDACTED***"
+    assert log[0]["headers"]["X-Debug"] == "token=***REDACTED***"
+    assert log[2]["invoiceNumber"] == "NF-***REDACTED***"
+    assert log[3]["invoiceNumber"] == "***REDACTED***"
+
+
+def test_stats_busiest_second_and_duplicates(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    for _ in range(3):
+        api.post(f"{vtex_sandbox.url}{ORDERS}/{ORDER}/invoice", json=invoice_body(), timeout=5)
+    api.get(f"{vtex_sandbox.url}{ORDERS}/{ORDER}", timeout=5)
+    stats = vtex_sandbox.stats()
+    assert stats["requests"] == 4
+    assert 1 <= stats["busiestSecond"]["count"] <= 4
+    assert stats["routes"]["invoice"]["requests"] == 3
+    assert stats["orders"] == {
+        ORDER: {"invoices": 1, "receipts": 3, "duplicates": 2, "resentInvoices": {"NF-1001": 3}}
+    }
+    assert requests.get(f"{vtex_sandbox.url}/_sandbox/stats", timeout=5).json() == vtex_sandbox.stats()
+
+
+def test_busiest_window_slides_over_the_time_stamps() -> None:
+    from airflow_provider_vtex.sandbox.request_log import busiest_window
+
+    assert busiest_window([]) == {"count": 0, "start": None}
+    # 0.0-0.9 holds three; 0.5-1.4 holds four (a fixed window per whole second would say three).
+    assert busiest_window([0.0, 0.5, 0.9, 1.2, 1.4, 3.0]) == {"count": 4, "start": 0.5}
+    assert busiest_window([2.0, 1.0, 1.5, 1.0]) == {"count": 3, "start": 1.0}  # any order
+    assert busiest_window([0.0, 1.0]) == {"count": 1, "start": 0.0}  # the window is half-open
 
 
 def test_counts(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:

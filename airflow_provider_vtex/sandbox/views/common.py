@@ -311,6 +311,7 @@ def payment(order: Order) -> dict[str, Any]:
         },
         "giftCardProvider": None,
         "giftCardAsDiscount": None,
+        "isGiftCardDiscount": None,
         "koinUrl": None,
         "accountId": "",
         "parentAccountId": None,
@@ -333,6 +334,8 @@ def payment_data(order: Order) -> dict[str, Any]:
                 "transactionId": transaction,
                 "merchantName": STORE.upper(),
                 "payments": [payment(order)],
+                "sharedTransaction": False,
+                "status": "Finished",
             }
         ],
     }
