@@ -246,6 +246,7 @@ def test_accepted_variants(api: requests.Session, vtex_sandbox: VtexSandbox, cha
         ({"issuedDate": "2026-11-05"}, "issuedDate is not a field of the standard route"),
         ({"extraValue": 100}, "belongs to the PII route"),
         ({"volumes": 1}, "belongs to the PII route"),
+        ({"cfop": "5100"}, "belongs to the PII route"),
         ({"courier": None}, "null is not allowed"),
         ({"dispatchedDate": "2026-11-06"}, "dispatchedDate"),
         ({"items": DROP}, "items"),
@@ -395,6 +396,24 @@ def test_tracking_number_validation(api: requests.Session, vtex_sandbox: VtexSan
     response = patch_tracking(api, vtex_sandbox, "NF-1001", body)
     assert response.status_code == 400, response.text
     assert vtex_sandbox.invoices(ORDER)[0]["trackingNumber"] == ""
+
+
+def test_tracking_patch_keeps_absent_keys_and_erases_explicit_nulls(
+    api: requests.Session, vtex_sandbox: VtexSandbox
+) -> None:
+    sent = invoice_body(courier="Loggi", trackingUrl="https://t.example/1", trackingNumber="TRK-0")
+    assert_receipt(post_invoice(api, vtex_sandbox, sent))
+    assert_receipt(patch_tracking(api, vtex_sandbox, "NF-1001", {"trackingNumber": "TRK-1"}))
+    (held,) = vtex_sandbox.invoices(ORDER)
+    assert (held["trackingNumber"], held["courier"], held["trackingUrl"]) == (
+        "TRK-1",
+        "Loggi",
+        "https://t.example/1",
+    )
+    # The pessimistic reading of PATCH: an explicit null erases what the invoice held.
+    assert_receipt(patch_tracking(api, vtex_sandbox, "NF-1001", {"trackingNumber": "TRK-1", "courier": None}))
+    (held,) = vtex_sandbox.invoices(ORDER)
+    assert (held["courier"], held["trackingUrl"]) == (None, "https://t.example/1")
 
 
 def test_events_before_tracking_number_are_refused(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:

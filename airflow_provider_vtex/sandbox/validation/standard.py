@@ -37,10 +37,11 @@ _FOREIGN_INVOICE_FIELDS = {
     "issuedDate": _PII_INVOICE_ROUTE + " (here: issuanceDate, a date and time)",
     "extraValue": _PII_INVOICE_ROUTE,
     "volumes": _PII_INVOICE_ROUTE,
+    "cfop": _PII_INVOICE_ROUTE,
 }
 _FOREIGN_ITEM_FIELDS = {"itemIndex": _PII_INVOICE_ROUTE + " (here: id, the SKU id)"}
 _DIGITS = re.compile(r"[0-9]+")
-_NULLABLE_TEXT = ("invoiceKey", "invoiceUrl", "embeddedInvoice", "trackingNumber", "trackingUrl", "cfop")
+_NULLABLE_TEXT = ("invoiceKey", "invoiceUrl", "embeddedInvoice", "trackingNumber", "trackingUrl")
 _EXAMPLE_DATE = "2024-01-31T18:25:43-05:00"
 
 
@@ -87,7 +88,6 @@ def validate_invoice(body: Any, order: Order) -> InvoiceNotice:
         tracking_number=texts["trackingNumber"],
         tracking_url=texts["trackingUrl"],
         dispatched_date=dispatched,
-        cfop=texts["cfop"],
     )
 
 
