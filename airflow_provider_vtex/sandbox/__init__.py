@@ -15,6 +15,14 @@ Quick tour::
         assert sb.order("70caf3941s6df1")["status"] == "invoiced"
         print(sb.summary())
 
+``VtexSandbox(data_architecture="pii")`` plays a store on VTEX's PII data architecture (its own routes,
+contract and answers) instead of the standard OMS routes.
+
+Modules, one concern each: ``routes`` (the route tables of both architectures), ``handlers`` (VTEX's
+checks and operations per request), ``validation`` (each route set's request contract), ``orders`` (the
+state machine), ``views`` (VTEX's JSON shapes), ``seed``, ``errors``, ``request_log``, ``faults``,
+``admin`` (``/_sandbox/``), ``server`` (HTTP only) and ``app`` (:class:`VtexSandbox`).
+
 Standard library only. Importing this package is cheap: the server module is loaded on first use.
 """
 

@@ -302,6 +302,8 @@ def test_new_invoice_shows_in_get_order_only_after_the_delay(
     assert stale["packageAttachment"]["packages"] == []
     assert stale["status"] == "ready-for-handling"
     assert stale["invoicedDate"] is None
+    listed = api.get(f"{vtex_sandbox.url}/api/oms/pvt/orders", params={"f_status": "invoiced"}, timeout=5)
+    assert listed.json()["list"] == []  # the list lags too
     # The write side is consistent at once: the sandbox's own view and PATCH see the invoice.
     assert vtex_sandbox.order(ORDER)["status"] == "invoiced"
     assert_receipt(patch_tracking(api, vtex_sandbox, "NF-1001", {"trackingNumber": "TRK-1"}))
