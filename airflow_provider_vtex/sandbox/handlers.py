@@ -112,6 +112,8 @@ def _authenticated(sandbox: VtexSandbox, request: Request) -> bool:
 
 
 class _BodyError(Exception):
+    """A body the route cannot take (empty, not JSON, wrong media type); carries the answer to give."""
+
     def __init__(self, status: int, code: str, message: str, raw: Any = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.raw = status, code, message, raw
@@ -124,8 +126,8 @@ def _refuse_constant(name: str) -> Any:
 def _read_json(request: Request, expected: str) -> Any:
     """The JSON body of a route that takes one (``required``/``optional``); ``None`` otherwise.
 
-    Strict JSON: ``NaN`` and ``Infinity`` (which Python's json accepts) are refused, as any JSON parser
-    outside JavaScript's would.
+    Strict JSON: ``NaN`` and ``Infinity`` are refused. Python's json module accepts them, JSON does not:
+    a client that sends them would be refused by VTEX.
     """
     if expected == "none" or (expected == "optional" and not request.body.strip()):
         return None
