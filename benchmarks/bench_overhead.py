@@ -119,7 +119,9 @@ def make_clients(sandbox: Any, scheme: str) -> dict[str, Callable[[], Any]]:
     parts = urlsplit(sandbox.url)
     if parts.scheme == "https":
         context = ssl.create_default_context(cafile=sandbox.ca_file)
-        bare: http.client.HTTPConnection = http.client.HTTPSConnection(parts.hostname, parts.port, context=context)
+        bare: http.client.HTTPConnection = http.client.HTTPSConnection(
+            parts.hostname, parts.port, context=context
+        )
     else:
         bare = http.client.HTTPConnection(parts.hostname, parts.port)
     bare.connect()
@@ -203,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     prepare_environment()
-    print_header("bench_overhead: per-call overhead of VtexHook.send_invoice vs raw requests, http.client, HttpHook")
+    print_header(
+        "bench_overhead: per-call overhead of VtexHook.send_invoice vs raw requests, http.client, HttpHook"
+    )
     from importlib.metadata import version
 
     print(

@@ -208,49 +208,78 @@ def _xcom_value(value: Any) -> Any:
 
 
 # ------------------------------------------------------------------ contract check of every hook request
-#: Requests of the current test that broke VTEX's OpenAPI contract.
+#: Requests of the current test that broke VTEX's OpenAPI contract (or could not be checked).
 _CONTRACT_VIOLATIONS: list[Any] = []
+#: Hook requests sent while VTEX's files are missing and VTEX_REQUIRE_SPEC=1 demands them.
+_UNCHECKED_REQUESTS: list[str] = []
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _record_hook_requests() -> Iterator[None]:
-    """Check every request the hook sends (recognised by its User-Agent) against VTEX's OpenAPI spec.
+    """Check every request the hook sends (recognised by its User-Agent) against the OpenAPI file of its
+    route set (PII routes -> the PII file, the others -> the standard file), with openapi-core.
 
-    Wraps ``requests.Session.send``, above the transport, so requests answered by the sandbox and by
-    the requests-level fakes are both checked.
+    Wraps the transport adapters' ``send`` (requests' own ``HTTPAdapter`` and requests-mock's adapter),
+    the one step every request passes, however it was prepared, so requests answered by the sandbox and
+    by requests-mock are both checked. Without ``../shared/vtex`` nothing can be checked: the requests
+    are let through locally, but with ``VTEX_REQUIRE_SPEC=1`` (CI) each test that sent one fails.
     """
-    from tests import contract
+    from tests import contract, spec_exceptions
 
-    if not contract.spec_available():
+    available = contract.spec_available()
+    if not available and not spec_exceptions.spec_required():
         yield
         return
     import requests
+    import requests_mock.adapter
 
-    original = requests.Session.send
-
-    def send(self: requests.Session, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def check(request: requests.PreparedRequest) -> None:
         if str(request.headers.get("User-Agent", "")).startswith("airflow-provider-vtex/"):
-            _CONTRACT_VIOLATIONS.extend(
-                contract.check_request(
-                    request.method or "", request.url or "", dict(request.headers), request.body
+            if available:
+                _CONTRACT_VIOLATIONS.extend(
+                    contract.check_request(
+                        request.method or "", request.url or "", dict(request.headers), request.body
+                    )
                 )
-            )
-        return original(self, request, **kwargs)
+            else:
+                _UNCHECKED_REQUESTS.append(f"{request.method} {request.url}")
 
-    requests.Session.send = send  # type: ignore[method-assign]
+    adapters = (requests.adapters.HTTPAdapter, requests_mock.adapter.Adapter)
+    originals = {adapter: adapter.send for adapter in adapters}
+
+    def wrap(original: Any) -> Any:
+        def send(self: Any, request: requests.PreparedRequest, **kwargs: Any) -> Any:
+            check(request)
+            return original(self, request, **kwargs)
+
+        return send
+
+    for adapter, original in originals.items():
+        adapter.send = wrap(original)  # type: ignore[method-assign]
     try:
         yield
     finally:
-        requests.Session.send = original  # type: ignore[method-assign]
+        for adapter, original in originals.items():
+            adapter.send = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)
 def _hook_requests_follow_vtex_contract(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail a test whose hook requests broke the spec, unless it is marked as a documented deviation."""
+    from tests import spec_exceptions
+
     _CONTRACT_VIOLATIONS.clear()
+    _UNCHECKED_REQUESTS.clear()
     yield
     found = sorted({str(v) for v in _CONTRACT_VIOLATIONS})
+    unchecked = list(_UNCHECKED_REQUESTS)
     _CONTRACT_VIOLATIONS.clear()
+    _UNCHECKED_REQUESTS.clear()
+    if unchecked:
+        pytest.fail(
+            f"VTEX_REQUIRE_SPEC=1 but the hook's requests could not be checked: {spec_exceptions.SPEC_DIR} "
+            f"does not hold VTEX's OpenAPI files. Unchecked: {unchecked}"
+        )
     marker = request.node.get_closest_marker("spec_deviation")
     if marker is not None:
         allowed = marker.args

@@ -521,3 +521,42 @@ def test_test_connection_reports_a_broken_connection(vtex_connection: Callable[.
     ok, message = VtexHook().test_connection()
     assert not ok
     assert "App Token" in message
+
+
+def test_a_pii_resend_refused_as_a_duplicate_is_confirmed_by_reading(
+    pii_hook: VtexHook, requests_mock: rm.Mocker, clock: FakeClock, reference_invoice: dict[str, Any]
+) -> None:
+    """VTEX applied the first send later than its visibility window; the PII route then refuses the resend."""
+    conflict = {
+        "status_code": 409,
+        "json": {"error": {"code": "OMS013", "message": "invoiceNumber already used"}},
+    }
+    requests_mock.post(f"{PII_ORDER_URL}/invoices", [{"status_code": 504}, conflict])
+    held = {
+        "json": {
+            "orderId": "70caf3941s6df1",
+            "packageAttachment": {"packages": [{"invoiceNumber": "123456789"}]},
+        }
+    }
+    requests_mock.get(PII_ORDER_URL, [{"json": {"orderId": "70caf3941s6df1"}}] * 16 + [held])
+    assert (
+        pii_hook.send_invoice("70caf3941s6df1", reference_invoice).outcome is Outcome.CONFIRMED_BY_READ_BACK
+    )
+    assert methods(requests_mock).count("POST") == 2
+
+
+def test_resend_on_purpose_is_refused_on_the_pii_architecture(
+    pii_hook: VtexHook, requests_mock: rm.Mocker, reference_invoice: dict[str, Any]
+) -> None:
+    held = {
+        "json": {
+            "orderId": "70caf3941s6df1",
+            "packageAttachment": {"packages": [{"invoiceNumber": "123456789"}]},
+        }
+    }
+    requests_mock.get(PII_ORDER_URL, [held])
+    with pytest.raises(VtexInvoiceAlreadySentError, match="not possible on VTEX's PII data architecture"):
+        pii_hook.send_invoice(
+            "70caf3941s6df1", reference_invoice, check_first=True, if_already_invoiced="resend"
+        )
+    assert "POST" not in methods(requests_mock)

@@ -23,7 +23,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 import requests
@@ -406,7 +406,7 @@ class VtexClient:
         prepared = requests.PreparedRequest()
         prepared.method = method
         prepared.url = self.config.base_url + path + (f"?{urlencode(params, doseq=True)}" if params else "")
-        prepared.headers = CaseInsensitiveDict(self.session.headers)
+        prepared.headers = CaseInsensitiveDict(cast("Mapping[str, str]", self.session.headers))
         prepared.hooks = {"response": []}
         if json_body is not None:
             prepared.body = json.dumps(json_body, allow_nan=False).encode()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from airflow_provider_vtex.compat import BaseHook, mask_secret
 from airflow_provider_vtex.exceptions import (
     VtexAuthError,
+    VtexConflictError,
     VtexConnectionConfigError,
     VtexError,
     VtexInvoiceAlreadySentError,
@@ -286,6 +287,13 @@ class VtexHook(BaseHook):
                 order_id=order_id,
                 invoice_number=invoice_number,
             )
+        if if_already_invoiced == "resend" and self.data_architecture == "pii":
+            raise VtexInvoiceAlreadySentError(
+                f"{what}. if_already_invoiced='resend' is not possible on VTEX's PII data architecture: its "
+                "invoice route refuses a second request with the same invoiceNumber. Use 'skip' or 'fail'.",
+                order_id=order_id,
+                invoice_number=invoice_number,
+            )
         if if_already_invoiced == "resend":
             self.log.warning(
                 "%s; if_already_invoiced='resend': sending it again (VTEX issues a new receipt).", what
@@ -517,9 +525,16 @@ class VtexHook(BaseHook):
         """Send a write that must not be applied twice: ``(answer, False)`` when VTEX answered, or
         ``(None, True)`` when the answer was lost and reading back showed the write applied."""
         resends_left = budget.max_attempts - 1
+        resent = False
         while True:
             try:
                 return self._call(operation, order_id=order_id, json_body=body, budget=budget), False
+            except VtexConflictError:
+                # A resend refused as a duplicate (VTEX's PII route refuses a repeated invoiceNumber): VTEX
+                # applied the earlier send after all, later than its visibility window. Confirm by reading.
+                if resent and applied():
+                    return None, True
+                raise
             except VtexError as exc:
                 if not maybe_applied(exc):
                     raise
@@ -554,6 +569,7 @@ class VtexHook(BaseHook):
                         last_error=root_cause(exc),
                     ) from exc
                 resends_left -= 1
+                resent = True
                 self.log.info(
                     "VTEX does not show the %s %.0f s after it was sent: sending it again.",
                     what,

@@ -15,6 +15,14 @@ Quick tour::
         assert sb.order("70caf3941s6df1")["status"] == "invoiced"
         print(sb.summary())
 
+``VtexSandbox(data_architecture="pii")`` plays a store on VTEX's PII data architecture (its own routes,
+contract and answers) instead of the standard OMS routes.
+
+Modules, one concern each: ``routes`` (the route tables of both architectures), ``handlers`` (VTEX's
+checks and operations per request), ``validation`` (each route set's request contract), ``orders`` (the
+state machine), ``views`` (VTEX's JSON shapes), ``seed``, ``errors``, ``request_log``, ``faults``,
+``admin`` (``/_sandbox/``), ``server`` (HTTP only) and ``app`` (:class:`VtexSandbox`).
+
 Standard library only. Importing this package is cheap: the server module is loaded on first use.
 """
 
@@ -23,17 +31,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from airflow_provider_vtex.sandbox.app import VtexSandbox
+    from airflow_provider_vtex.sandbox.errors import SandboxError
     from airflow_provider_vtex.sandbox.faults import Fault, FaultError
-    from airflow_provider_vtex.sandbox.server import VtexSandbox
-    from airflow_provider_vtex.sandbox.state import SandboxError
 
 __all__ = ["Fault", "FaultError", "SandboxError", "VtexSandbox"]
 
 _LAZY = {
     "Fault": "airflow_provider_vtex.sandbox.faults",
     "FaultError": "airflow_provider_vtex.sandbox.faults",
-    "SandboxError": "airflow_provider_vtex.sandbox.state",
-    "VtexSandbox": "airflow_provider_vtex.sandbox.server",
+    "SandboxError": "airflow_provider_vtex.sandbox.errors",
+    "VtexSandbox": "airflow_provider_vtex.sandbox.app",
 }
 
 

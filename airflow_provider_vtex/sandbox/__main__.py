@@ -7,6 +7,7 @@ Example::
 
     vtex-sandbox --port 8089 --fault invoice:rate_limit:count=3,retry_after=1
     vtex-sandbox --port 8443 --tls   # HTTPS with a throwaway self-signed certificate
+    vtex-sandbox --data-architecture pii   # a store on VTEX's PII data architecture
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_vtex.sandbox.app import VtexSandbox
 from airflow_provider_vtex.sandbox.faults import Fault, FaultError
-from airflow_provider_vtex.sandbox.server import VtexSandbox
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -51,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="an invoice for an unknown order creates the order from the invoice (bulk demos, benchmarks)",
     )
     parser.add_argument(
+        "--data-architecture",
+        choices=("standard", "pii"),
+        default="standard",
+        help="the store's VTEX data architecture: 'standard' serves the OMS routes (/api/oms/pvt/orders/...), "
+        "'pii' the PII data architecture's routes (/api/orders/pvt/document/...) (default: standard)",
+    )
+    parser.add_argument(
         "--retry-after", type=int, default=1, metavar="SECONDS", help="default Retry-After of 429 faults"
     )
     parser.add_argument(
@@ -78,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="ROUTE:KIND[:K=V,...]",
         help="inject a fault (repeatable), e.g. invoice:rate_limit:count=3,retry_after=1 or "
-        "*:latency:latency=0.2 or invoice:drop_after_commit:count=1",
+        "*:latency:latency=0.2 or invoice:drop_after_commit:count=1 or get_order:truncated:status=200",
     )
     return parser
 
@@ -103,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             invoice_visibility_delay=args.invoice_visibility_delay,
             retry_after_seconds=args.retry_after,
             auto_create_orders=args.auto_create_orders,
+            data_architecture=args.data_architecture,
             tls=args.tls,
             max_log=args.max_log,
         )
@@ -128,9 +137,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"certificate to trust (CA file): {sandbox.ca_file}", flush=True)
         for fault in faults:
             print(f"fault: {fault.to_dict()}", flush=True)
+        print(f"data architecture: {sandbox.data_architecture}", flush=True)
         print("export the Airflow connection with:", flush=True)
-        print(f"AIRFLOW_CONN_VTEX_DEFAULT={shlex.quote(sandbox.airflow_connection())}", flush=True)
-        print(f"admin: {sandbox.url}/_sandbox/orders  {sandbox.url}/_sandbox/requests", flush=True)
+        print(f"export AIRFLOW_CONN_VTEX_DEFAULT={shlex.quote(sandbox.airflow_connection())}", flush=True)
+        admin = f"{sandbox.url}/_sandbox"
+        print(f"admin: {admin}/orders  {admin}/requests  {admin}/stats", flush=True)
         while not stop.wait(0.5):
             pass
     finally:

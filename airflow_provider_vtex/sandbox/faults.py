@@ -18,16 +18,27 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_vtex.sandbox.routes import ROUTE_NAMES
+
 #: Route names a fault can target. They name the VTEX operations, not URL patterns, so a rule keeps
-#: working whatever order id or invoice number the client uses.
-ROUTES: frozenset[str] = frozenset(
-    {"invoice", "tracking_number", "tracking_status", "get_order", "list_orders", "*"}
-)
+#: working whatever order id or invoice number the client uses, and in both data architectures.
+ROUTES: frozenset[str] = ROUTE_NAMES | {"*"}
 
 #: Supported fault kinds (see :class:`Fault`).
 KINDS: frozenset[str] = frozenset(
-    {"rate_limit", "status", "latency", "drop_after_commit", "error_after_commit", "html"}
+    {
+        "rate_limit",
+        "status",
+        "latency",
+        "drop_after_commit",
+        "error_after_commit",
+        "html",
+        "truncated",
+        "truncated_after_commit",
+    }
 )
+#: Kinds whose answer replaces VTEX's: the request is not handled at all.
+REPLACING_KINDS: frozenset[str] = frozenset({"rate_limit", "status", "html", "truncated"})
 
 _FIELDS = ("route", "kind", "count", "status", "retry_after", "rps", "latency")
 
@@ -41,7 +52,8 @@ class Fault:
     """One fault rule.
 
     * ``route``: ``invoice`` (POST invoice), ``tracking_number`` (PATCH), ``tracking_status`` (PUT
-      tracking), ``get_order``, ``list_orders`` or ``*`` (every VTEX route; never the admin routes).
+      tracking), ``get_order``, ``list_orders``, ``start_handling``, ``cancel`` or ``*`` (every VTEX
+      route; never the admin routes). The names are the same in both data architectures.
     * ``kind``:
 
       - ``rate_limit``: answer 429 with a ``Retry-After`` header for the next ``count`` requests or,
@@ -53,7 +65,12 @@ class Fault:
         connection without writing any response -- the "did my invoice go through?" case;
       - ``error_after_commit``: handle the request (the write is applied), then answer ``status``
         (default 500) with a JSON error body -- VTEX failing after it saved the invoice;
-      - ``html``: answer an HTML error page (status default 502), as VTEX's edge sometimes does.
+      - ``html``: answer an HTML error page (status default 502), as VTEX's edge sometimes does;
+      - ``truncated``: do NOT handle the request; answer ``status`` (default 502) with a JSON error body
+        cut in the middle (``Content-Length`` announces more than is written), then close the
+        connection -- a proxy dying mid-answer;
+      - ``truncated_after_commit``: handle the request (the write is applied), then cut VTEX's real
+        answer short the same way -- the client cannot tell whether its write went through.
 
     * ``count``: how many requests the rule affects; ``None`` means every request (for ``rps`` rules:
       every request over the limit).
@@ -157,7 +174,7 @@ class FaultAction:
     """What the server must do to one request: the outcome of matching the rules."""
 
     latency: float = 0.0
-    kind: str | None = None  # rate_limit | status | *_after_commit | html | None (handle normally)
+    kind: str | None = None  # a kind of KINDS but latency; None = handle normally
     status: int | None = None
     retry_after: int | None = None
 
@@ -227,7 +244,7 @@ class FaultSet:
             status = 429
         elif chosen.kind in ("status", "error_after_commit") and status is None:
             status = 500
-        elif chosen.kind == "html" and status is None:
+        elif chosen.kind in ("html", "truncated") and status is None:
             status = 502
         retry_after = chosen.retry_after if chosen.retry_after is not None else default_retry_after
         return FaultAction(latency=latency, kind=chosen.kind, status=status, retry_after=retry_after)

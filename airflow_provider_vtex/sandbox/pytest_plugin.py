@@ -23,7 +23,7 @@ import pytest
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from airflow_provider_vtex.sandbox.server import VtexSandbox
+    from airflow_provider_vtex.sandbox.app import VtexSandbox
 
 CONNECTION_ENV_VAR = "AIRFLOW_CONN_VTEX_DEFAULT"
 
@@ -39,7 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def vtex_sandbox(request: pytest.FixtureRequest) -> Iterator[VtexSandbox]:
     """A running VTEX OMS sandbox on a free loopback port (seeded orders, all permissions)."""
-    from airflow_provider_vtex.sandbox.server import VtexSandbox
+    from airflow_provider_vtex.sandbox.app import VtexSandbox
 
     marker = request.node.get_closest_marker("vtex_sandbox")
     kwargs = dict(marker.kwargs) if marker is not None else {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 import signal
 import subprocess
 import sys
@@ -17,13 +16,27 @@ from typing import Any
 class RunningCli:
     url: str
     banner: list[str]
+    export_line: str
     connection: dict[str, Any]
     stdout: str = field(default="")
 
 
+def exported_connection(export_line: str) -> dict[str, Any]:
+    """What a shell makes of the banner's export line when it is pasted as is."""
+    result = subprocess.run(
+        ["bash", "-c", f'{export_line}\nprintf %s "$AIRFLOW_CONN_VTEX_DEFAULT"'],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    connection: dict[str, Any] = json.loads(result.stdout)
+    return connection
+
+
 @contextmanager
-def running_cli(*args: str, banner_lines: int = 5) -> Iterator[RunningCli]:
-    """Start the CLI, read its banner (URL, connection line), and on exit stop it with SIGTERM,
+def running_cli(*args: str) -> Iterator[RunningCli]:
+    """Start the CLI, read its banner (URL ... up to the admin line), and on exit stop it with SIGTERM,
     checking that it ends cleanly (exit 0, "stopped" on stdout, nothing on stderr)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "airflow_provider_vtex.sandbox", *args],
@@ -35,12 +48,17 @@ def running_cli(*args: str, banner_lines: int = 5) -> Iterator[RunningCli]:
         assert process.stdout is not None
         first = process.stdout.readline()
         assert first.startswith("vtex-sandbox listening on "), first
-        banner = [process.stdout.readline() for _ in range(banner_lines)]
-        conn_line = next(line for line in banner if line.startswith("AIRFLOW_CONN_VTEX_DEFAULT="))
+        banner: list[str] = []
+        while not banner or not banner[-1].startswith("admin:"):
+            line = process.stdout.readline()
+            assert line, f"the banner ended early: {banner}"
+            banner.append(line)
+        export_line = next(line for line in banner if line.startswith("export AIRFLOW_CONN_VTEX_DEFAULT="))
         cli = RunningCli(
             url=first.rsplit(" ", 1)[1].strip(),
             banner=banner,
-            connection=json.loads(shlex.split(conn_line.split("=", 1)[1])[0]),
+            export_line=export_line.strip(),
+            connection=exported_connection(export_line),
         )
         yield cli
         process.send_signal(signal.SIGTERM)

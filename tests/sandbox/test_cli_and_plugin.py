@@ -24,10 +24,10 @@ def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
     seed = tmp_path / "orders.json"
     seed.write_text(json.dumps([{"orderId": "CLI-01", "items": [{"id": "1", "quantity": 1, "price": 990}]}]))
     fault = "get_order:status:count=1,status=503"
-    with running_cli(
-        "--port", "0", "--seed", str(seed), "--app-token", "cli-token", "--fault", fault, banner_lines=4
-    ) as cli:
+    with running_cli("--port", "0", "--seed", str(seed), "--app-token", "cli-token", "--fault", fault) as cli:
         assert cli.url.startswith("http://127.0.0.1:")
+        # The banner's line works when pasted into a shell (cli.connection is what bash exported).
+        assert cli.export_line.startswith("export AIRFLOW_CONN_VTEX_DEFAULT='")
         assert cli.connection["extra"]["base_url"] == cli.url
         assert cli.connection["password"] == "cli-token"
         headers = {"X-VTEX-API-AppKey": "sandbox-key", "X-VTEX-API-AppToken": "cli-token"}
@@ -99,7 +99,7 @@ def test_marker_configures_the_fixture(vtex_sandbox: VtexSandbox) -> None:
 
 def test_plugin_module_imports_only_stdlib_and_the_sandbox() -> None:
     code = (
-        "import sys, airflow_provider_vtex.sandbox.pytest_plugin, airflow_provider_vtex.sandbox.server;"
+        "import sys, airflow_provider_vtex.sandbox.pytest_plugin, airflow_provider_vtex.sandbox.app;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('airflow', 'requests', 'pydantic', 'urllib3')"
         " or m in ('airflow_provider_vtex.models', 'airflow_provider_vtex.hooks')];"
         "print(bad)"

@@ -264,3 +264,51 @@ def test_admin_state_endpoints(api: requests.Session, vtex_sandbox: VtexSandbox)
     assert "ADM-01" not in requests.get(f"{base}/orders", timeout=5).json()
     assert requests.get(f"{base}/requests", timeout=5).json() == {"requests": []}
     assert requests.get(f"{base}/nothing", timeout=5).status_code == 404
+
+
+# -- answers cut short ----------------------------------------------------------------------------------
+
+
+def test_truncated_answer_applies_nothing_and_breaks_the_read(
+    api: requests.Session, vtex_sandbox: VtexSandbox
+) -> None:
+    vtex_sandbox.add_fault("invoice", "truncated", count=1)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        post_invoice(api, vtex_sandbox)
+    assert vtex_sandbox.invoices(ORDER) == []
+    (entry,) = vtex_sandbox.requests
+    assert (entry["status"], entry["fault"]) == (502, "truncated")
+    assert post_invoice(api, vtex_sandbox).status_code == 200  # the next connection works
+
+
+def test_truncated_after_commit_applies_the_write_then_breaks_the_read(
+    api: requests.Session, vtex_sandbox: VtexSandbox
+) -> None:
+    vtex_sandbox.add_fault("invoice", "truncated_after_commit", count=1)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        post_invoice(api, vtex_sandbox)
+    (invoice,) = vtex_sandbox.invoices(ORDER)  # committed, though the client could not read the receipt
+    assert len(invoice["receipts"]) == 1
+    assert vtex_sandbox.requests[0]["fault"] == "truncated_after_commit"
+
+
+def test_truncated_read_with_a_200_status(vtex_sandbox: VtexSandbox) -> None:
+    vtex_sandbox.add_fault("get_order", "truncated", status=200, count=1)
+    conn = http.client.HTTPConnection("127.0.0.1", vtex_sandbox.port, timeout=5)
+    try:
+        conn.request("GET", f"/api/oms/pvt/orders/{ORDER}", headers=AUTH)
+        response = conn.getresponse()
+        assert response.status == 200
+        announced = int(response.headers["Content-Length"])
+        with pytest.raises(http.client.IncompleteRead) as cut:
+            response.read()
+        assert 0 < len(cut.value.partial) < announced
+    finally:
+        conn.close()
+
+
+def test_parse_the_new_kinds_and_routes() -> None:
+    assert Fault.parse("cancel:truncated_after_commit:count=1") == Fault(
+        "cancel", "truncated_after_commit", 1
+    )
+    assert Fault.parse("start_handling:truncated:status=200").status == 200

@@ -14,9 +14,13 @@ import requests
 from airflow_provider_vtex.sandbox import VtexSandbox
 
 ORDER = "70caf3941s6df1"  # 3 x SKU 2001 at 2499 = 7497
-TWO_ITEMS = "1172452900788-01"  # SKU 18 (1 x 990) + SKU 27 (2 x 4590) + 300 shipping = 10470
+# SKU 18 (1 x 990) + SKU 27 (2 x 4590) + 300 shipping = 10470; it also holds SKU 123 (2 x 2499, the SKU
+# of VTEX's examples) given away: a discount of 4998 keeps the order value at 10470.
+TWO_ITEMS = "1172452900788-01"
 CANCELED = "1172452900790-01"
 DROP = object()
+#: VTEX's time stamps: UTC, 7 fractional digits, "Z" (e.g. 2024-09-25T18:03:19.7055982Z).
+VTEX_TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z"
 
 
 @pytest.fixture
@@ -72,7 +76,7 @@ def assert_receipt(response: requests.Response, order: str = ORDER) -> dict[str,
     assert set(data) == {"date", "orderId", "receipt"}
     assert data["orderId"] == order
     assert re.fullmatch(r"[0-9a-f]{32}", data["receipt"])
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}[+-]\d\d:\d\d", data["date"])
+    assert re.fullmatch(VTEX_TIMESTAMP, data["date"])
     return data
 
 
@@ -91,7 +95,7 @@ def test_invoice_records_a_package_and_invoices_the_order(
     assert package["invoiceNumber"] == "NF-1001"
     assert package["invoiceValue"] == 7497  # an integer in GET order, a string in the request
     assert package["type"] == "Output"
-    assert package["issuanceDate"] == "2026-11-05T10:00:00-03:00"
+    assert package["issuanceDate"] == "2026-11-05T13:00:00.0000000Z"  # normalised as VTEX does
     assert package["invoiceKey"].startswith("CFe")
     assert package["courierStatus"] is None
     assert package["restitutions"] == {}
@@ -132,13 +136,13 @@ def test_partial_invoices_reach_invoiced_only_at_the_order_value(
 ) -> None:
     one = {"id": "2001", "price": 2499, "quantity": 1}
     assert_receipt(
-        post_invoice(api, vtex_sandbox, invoice_body(invoiceNumber="P1", invoiceValue=2499, items=[one]))
+        post_invoice(api, vtex_sandbox, invoice_body(invoiceNumber="P1", invoiceValue="2499", items=[one]))
     )
     assert vtex_sandbox.order(ORDER)["status"] == "ready-for-handling"
     assert vtex_sandbox.order(ORDER)["invoicedDate"] is None
     two = {"id": "2001", "price": 2499, "quantity": 2}
     assert_receipt(
-        post_invoice(api, vtex_sandbox, invoice_body(invoiceNumber="P2", invoiceValue=4998, items=[two]))
+        post_invoice(api, vtex_sandbox, invoice_body(invoiceNumber="P2", invoiceValue="4998", items=[two]))
     )
     assert vtex_sandbox.order(ORDER)["status"] == "invoiced"
     assert [p["invoiceNumber"] for p in vtex_sandbox.invoices(ORDER)] == ["P1", "P2"]
@@ -158,7 +162,7 @@ def test_shipping_is_part_of_the_order_value(api: requests.Session, vtex_sandbox
     assert_receipt(post_invoice(api, vtex_sandbox, body, TWO_ITEMS), TWO_ITEMS)
     assert vtex_sandbox.order(TWO_ITEMS)["status"] == "ready-for-handling"  # 300 of shipping missing
     body = invoice_body(
-        invoiceNumber="NF-SHIP", invoiceValue=300, items=[{"itemIndex": 1, "price": 0, "quantity": 1}]
+        invoiceNumber="NF-SHIP", invoiceValue="300", items=[{"id": "27", "price": 0, "quantity": 1}]
     )
     assert_receipt(post_invoice(api, vtex_sandbox, body, TWO_ITEMS), TWO_ITEMS)
     assert vtex_sandbox.order(TWO_ITEMS)["status"] == "invoiced"
@@ -191,13 +195,23 @@ def test_return_invoice_creates_a_refund_and_keeps_status(
 @pytest.mark.parametrize(
     "changes",
     [
-        {"invoiceValue": 7497},
-        {"issuanceDate": DROP, "issuedDate": "2026-11-05"},
-        {"items": [{"itemIndex": 0, "price": 2499, "quantity": 3}]},
-        {"items": [{"id": 2001, "price": 2499, "quantity": 3}]},
+        {"issuanceDate": "2026-11-05T10:00:00Z"},
+        {"issuanceDate": "2026-11-05T10:00"},
+        {"issuanceDate": "2026-11-05T10:00:00.1234567+05:30"},
+        {"dispatchedDate": "2026-11-06T08:00:00.0000000+00:00"},
         {"courier": DROP, "trackingNumber": DROP, "trackingUrl": DROP, "invoiceUrl": None},
+        {"items": [{"id": "2001", "price": 2400, "quantity": 3}]},
+        {"unknownField": "VTEX ignores fields it does not know"},
     ],
-    ids=["int-value", "issuedDate", "itemIndex", "int-sku", "optional-missing"],
+    ids=[
+        "utc",
+        "no-seconds",
+        "ticks-and-offset",
+        "dispatched",
+        "optional-missing",
+        "discount",
+        "unknown-field",
+    ],
 )
 def test_accepted_variants(api: requests.Session, vtex_sandbox: VtexSandbox, changes: dict[str, Any]) -> None:
     assert_receipt(post_invoice(api, vtex_sandbox, invoice_body(**changes)))
@@ -217,11 +231,24 @@ def test_accepted_variants(api: requests.Session, vtex_sandbox: VtexSandbox, cha
         ({"invoiceValue": 74.97}, "invoiceValue"),
         ({"invoiceValue": "7,497"}, "invoiceValue"),
         ({"invoiceValue": True}, "invoiceValue"),
-        ({"invoiceValue": 0}, "greater than 0"),
+        ({"invoiceValue": 0}, "STRING of digits"),
+        ({"invoiceValue": 7497}, "STRING of digits"),
         ({"invoiceValue": "0"}, "greater than 0"),
         ({"invoiceValue": -5}, "invoiceValue"),
         ({"issuanceDate": DROP}, "issuanceDate"),
         ({"issuanceDate": "05/11/2026"}, "issuanceDate"),
+        ({"issuanceDate": "2026-11-20"}, "date AND time"),
+        ({"issuanceDate": "2026-11-20garbage"}, "issuanceDate"),
+        ({"issuanceDate": "2026-11-20T10:00:00-03:00garbage"}, "issuanceDate"),
+        ({"issuanceDate": "2026-02-30T10:00:00Z"}, "issuanceDate"),
+        ({"issuanceDate": "2026-11-20T25:00:00Z"}, "issuanceDate"),
+        ({"issuanceDate": "2026-11-20 10:00:00"}, "issuanceDate"),
+        ({"issuedDate": "2026-11-05"}, "issuedDate is not a field of the standard route"),
+        ({"extraValue": 100}, "belongs to the PII route"),
+        ({"volumes": 1}, "belongs to the PII route"),
+        ({"cfop": "5100"}, "belongs to the PII route"),
+        ({"courier": None}, "null is not allowed"),
+        ({"dispatchedDate": "2026-11-06"}, "dispatchedDate"),
         ({"items": DROP}, "items"),
         ({"items": []}, "items"),
         ({"items": {"id": "2001"}}, "items"),
@@ -234,7 +261,14 @@ def test_accepted_variants(api: requests.Session, vtex_sandbox: VtexSandbox, cha
         ({"items": [{"id": "2001", "price": 2499, "quantity": 0}]}, "quantity"),
         ({"items": [{"price": 2499, "quantity": 3}]}, "id"),
         ({"items": [{"id": "9999", "price": 2499, "quantity": 3}]}, "not a SKU"),
-        ({"items": [{"itemIndex": 1, "price": 2499, "quantity": 3}]}, "itemIndex"),
+        ({"items": [{"id": 2001, "price": 2499, "quantity": 3}]}, "as a string"),
+        (
+            {"items": [{"itemIndex": 0, "price": 2499, "quantity": 3}]},
+            "itemIndex is not a field of the standard",
+        ),
+        ({"items": [{"id": "2001", "price": 7497, "quantity": 3}]}, "UNIT price"),
+        ({"items": [{"id": "2001", "price": 2499, "quantity": 4}]}, "more than the 3 unit(s)"),
+        ({"items": [{"id": "2001", "price": 2499, "quantity": 3, "description": 5}]}, "description"),
         ({"courier": 5}, "courier"),
     ],
 )
@@ -268,6 +302,8 @@ def test_new_invoice_shows_in_get_order_only_after_the_delay(
     assert stale["packageAttachment"]["packages"] == []
     assert stale["status"] == "ready-for-handling"
     assert stale["invoicedDate"] is None
+    listed = api.get(f"{vtex_sandbox.url}/api/oms/pvt/orders", params={"f_status": "invoiced"}, timeout=5)
+    assert listed.json()["list"] == []  # the list lags too
     # The write side is consistent at once: the sandbox's own view and PATCH see the invoice.
     assert vtex_sandbox.order(ORDER)["status"] == "invoiced"
     assert_receipt(patch_tracking(api, vtex_sandbox, "NF-1001", {"trackingNumber": "TRK-1"}))
@@ -305,14 +341,16 @@ def test_tracking_number_then_events(api: requests.Session, vtex_sandbox: VtexSa
     status = {"isDelivered": True, "deliveredDate": "2026-11-07 14:30", "events": events}
     assert_receipt(put_status(api, vtex_sandbox, "NF-1001", status))
     package = vtex_sandbox.order(ORDER)["packageAttachment"]["packages"][0]
-    for key, value in patch.items():
-        assert package[key] == value
+    for key in ("trackingNumber", "trackingUrl", "courier"):
+        assert package[key] == patch[key]
+    assert package["dispatchedDate"] == "2026-11-06T08:00:00.0000000Z"
     courier_status = package["courierStatus"]
     assert courier_status["status"] == "ok"
     assert courier_status["finished"] is True
-    assert courier_status["deliveredDate"] == "2026-11-07 14:30"
+    # VTEX normalises the dates a client sends into its own time stamps.
+    assert courier_status["deliveredDate"] == "2026-11-07T14:30:00.0000000Z"
     assert [(e["city"], e["state"], e["description"], e["createDate"]) for e in courier_status["data"]] == [
-        (e["city"], e["state"], e["description"], e["date"]) for e in events
+        (e["city"], e["state"], e["description"], e["date"] + "T00:00:00.0000000Z") for e in events
     ]
     assert all("lastChange" in e for e in courier_status["data"])
     invoice = vtex_sandbox.invoices(ORDER)[0]
@@ -360,6 +398,24 @@ def test_tracking_number_validation(api: requests.Session, vtex_sandbox: VtexSan
     response = patch_tracking(api, vtex_sandbox, "NF-1001", body)
     assert response.status_code == 400, response.text
     assert vtex_sandbox.invoices(ORDER)[0]["trackingNumber"] == ""
+
+
+def test_tracking_patch_keeps_absent_keys_and_erases_explicit_nulls(
+    api: requests.Session, vtex_sandbox: VtexSandbox
+) -> None:
+    sent = invoice_body(courier="Loggi", trackingUrl="https://t.example/1", trackingNumber="TRK-0")
+    assert_receipt(post_invoice(api, vtex_sandbox, sent))
+    assert_receipt(patch_tracking(api, vtex_sandbox, "NF-1001", {"trackingNumber": "TRK-1"}))
+    (held,) = vtex_sandbox.invoices(ORDER)
+    assert (held["trackingNumber"], held["courier"], held["trackingUrl"]) == (
+        "TRK-1",
+        "Loggi",
+        "https://t.example/1",
+    )
+    # The pessimistic reading of PATCH: an explicit null erases what the invoice held.
+    assert_receipt(patch_tracking(api, vtex_sandbox, "NF-1001", {"trackingNumber": "TRK-1", "courier": None}))
+    (held,) = vtex_sandbox.invoices(ORDER)
+    assert (held["courier"], held["trackingUrl"]) == (None, "https://t.example/1")
 
 
 def test_events_before_tracking_number_are_refused(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
@@ -451,10 +507,12 @@ def test_custom_orders_and_no_seed() -> None:
 
 def test_seed_has_the_documented_example_order(vtex_sandbox: VtexSandbox) -> None:
     summary = vtex_sandbox.summary()
-    assert 5 <= len(summary) <= 6
+    assert len(summary) == 7
     assert summary[ORDER]["value"] == 7497
     assert summary[ORDER]["status"] == "ready-for-handling"
-    assert "1172452900788-01" in summary
+    # The orders of the spec files' examples hold SKU "123", so VTEX's own example bodies are accepted.
+    for example_order in ("1172452900788-01", "v71021948str-01"):
+        assert "123" in {item["id"] for item in vtex_sandbox.order(example_order)["items"]}
 
 
 def test_concurrent_invoices_are_consistent(vtex_sandbox: VtexSandbox) -> None:

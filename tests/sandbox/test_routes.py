@@ -248,7 +248,9 @@ def test_get_order_by_sequence(api: requests.Session, vtex_sandbox: VtexSandbox)
 
 def test_unknown_order_is_404(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
     error = assert_error(api.get(vtex_sandbox.url + ORDERS + "/nope-01", timeout=5), 404, "OMS007")
-    assert error["message"] == "Order Not Found"
+    # VTEX's message, then a hint naming the option that would have created the order.
+    assert error["message"].startswith("Order Not Found (vtex-sandbox: ")
+    assert "--auto-create-orders" in error["message"]
     response = api.post(vtex_sandbox.url + f"{ORDERS}/nope-01/invoice", json=invoice_body(), timeout=5)
     assert_error(response, 404, "OMS007")
     with pytest.raises(KeyError):
@@ -257,13 +259,13 @@ def test_unknown_order_is_404(api: requests.Session, vtex_sandbox: VtexSandbox) 
 
 def test_list_orders_paging_and_filter(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
     listing = api.get(vtex_sandbox.url + ORDERS, params={"per_page": 1}, timeout=5).json()
-    assert listing["paging"] == {"total": 6, "pages": 6, "currentPage": 1, "perPage": 1}
+    assert listing["paging"] == {"total": 7, "pages": 7, "currentPage": 1, "perPage": 1}
     assert len(listing["list"]) == 1
     assert listing["list"][0]["items"] is None
     assert "totalValue" in listing["list"][0]
-    assert listing["stats"]["stats"]["totalValue"]["Count"] == 6
+    assert listing["stats"]["stats"]["totalValue"]["Count"] == 7
     page2 = api.get(vtex_sandbox.url + ORDERS, params={"per_page": 4, "page": 2}, timeout=5).json()
-    assert len(page2["list"]) == 2
+    assert len(page2["list"]) == 3
     canceled = api.get(vtex_sandbox.url + ORDERS, params={"f_status": "canceled"}, timeout=5).json()
     assert [o["status"] for o in canceled["list"]] == ["canceled"]
     assert_error(api.get(vtex_sandbox.url + ORDERS, params={"per_page": "x"}, timeout=5), 400)
@@ -277,12 +279,20 @@ def test_unknown_route_is_404_with_error_body(api: requests.Session, vtex_sandbo
     assert_error(api.get(vtex_sandbox.url + "/", timeout=5), 404)
 
 
-def test_wrong_method_is_405(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+def test_wrong_method_is_405_with_allow(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
     # POST instead of PATCH for the tracking number: a classic client mistake.
     response = api.post(
         vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice/NF-1", json={"trackingNumber": "T"}, timeout=5
     )
     assert_error(response, 405)
+    assert response.headers["Allow"] == "PATCH"
+    for method in ("DELETE", "OPTIONS", "TRACE", "QUERY"):
+        other = api.request(method, vtex_sandbox.url + f"{ORDERS}/{ORDER}", timeout=5)
+        assert other.status_code == 405, method
+        assert other.headers["Allow"] == "GET"
+    head = api.head(vtex_sandbox.url + f"{ORDERS}/{ORDER}", timeout=5)
+    assert head.status_code == 405
+    assert head.content == b""
 
 
 def test_path_segments_are_url_decoded(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
@@ -336,6 +346,54 @@ def test_request_log_redacts_the_token(api: requests.Session, vtex_sandbox: Vtex
     assert "almost-the-token" not in dumped
 
 
+def test_request_log_scrubs_the_token_from_every_field(
+    api: requests.Session, vtex_sandbox: VtexSandbox
+) -> None:
+    token = vtex_sandbox.app_token
+    # The token as an order id (raw and URL-encoded), an invoice number, a custom header's value, a
+    # query key, inside a body string: none of it may reach the log.
+    api.get(f"{vtex_sandbox.url}{ORDERS}/{token}", headers={"X-Debug": f"token={token}"}, timeout=5)
+    api.get(f"{vtex_sandbox.url}{ORDERS}/x%20{token}", params={token: "1"}, timeout=5)
+    api.post(
+        f"{vtex_sandbox.url}{ORDERS}/{ORDER}/invoice",
+        json=invoice_body(invoiceNumber=f"NF-{token}", note=[{"deep": token}]),
+        timeout=5,
+    )
+    api.patch(f"{vtex_sandbox.url}{ORDERS}/{ORDER}/invoice/{token}", json={"trackingNumber": "T"}, timeout=5)
+    log = vtex_sandbox.requests
+    assert len(log) == 4
+    admin = requests.get(vtex_sandbox.url + "/_sandbox/requests", timeout=5).text
+    assert token not in json.dumps(log) + admin
+    assert log[0]["orderId"] == "***REDACTED***"
+    assert log[0]["headers"]["X-Debug"] == "token=***REDACTED***"
+    assert log[2]["invoiceNumber"] == "NF-***REDACTED***"
+    assert log[3]["invoiceNumber"] == "***REDACTED***"
+
+
+def test_stats_busiest_second_and_duplicates(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    for _ in range(3):
+        api.post(f"{vtex_sandbox.url}{ORDERS}/{ORDER}/invoice", json=invoice_body(), timeout=5)
+    api.get(f"{vtex_sandbox.url}{ORDERS}/{ORDER}", timeout=5)
+    stats = vtex_sandbox.stats()
+    assert stats["requests"] == 4
+    assert 1 <= stats["busiestSecond"]["count"] <= 4
+    assert stats["routes"]["invoice"]["requests"] == 3
+    assert stats["orders"] == {
+        ORDER: {"invoices": 1, "receipts": 3, "duplicates": 2, "resentInvoices": {"NF-1001": 3}}
+    }
+    assert requests.get(f"{vtex_sandbox.url}/_sandbox/stats", timeout=5).json() == vtex_sandbox.stats()
+
+
+def test_busiest_window_slides_over_the_time_stamps() -> None:
+    from airflow_provider_vtex.sandbox.request_log import busiest_window
+
+    assert busiest_window([]) == {"count": 0, "start": None}
+    # 0.0-0.9 holds three; 0.5-1.4 holds four (a fixed window per whole second would say three).
+    assert busiest_window([0.0, 0.5, 0.9, 1.2, 1.4, 3.0]) == {"count": 4, "start": 0.5}
+    assert busiest_window([2.0, 1.0, 1.5, 1.0]) == {"count": 3, "start": 1.0}  # any order
+    assert busiest_window([0.0, 1.0]) == {"count": 1, "start": 0.0}  # the window is half-open
+
+
 def test_counts(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
     for _ in range(3):
         api.post(vtex_sandbox.url + f"{ORDERS}/{ORDER}/invoice", json=invoice_body(), timeout=5)
@@ -375,4 +433,6 @@ def test_auto_create_orders_makes_an_unknown_order_from_its_first_invoice(
     answer = api.post(f"{vtex_sandbox.url}{ORDERS}/bulk-000001/invoice", json=body)
     assert answer.status_code == 200, answer.text
     assert vtex_sandbox.order("bulk-000001")["status"] == "invoiced"
-    assert api.get(f"{vtex_sandbox.url}{ORDERS}/never-invoiced").status_code == 404
+    unknown = api.get(f"{vtex_sandbox.url}{ORDERS}/never-invoiced")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["message"] == "Order Not Found"  # no hint: the option is on

@@ -1,0 +1,159 @@
+"""What OMS holds: orders, their items and invoice packages (plain records, no behaviour).
+
+The records are independent of the route set a request came through: a validated invoice from the
+standard route and one from the PII route become the same :class:`InvoiceNotice`, and ``views`` renders
+them in the shape of the route set that asks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STATUS_DESCRIPTIONS: dict[str, str] = {
+    # VTEX shows the store's locale; the sandbox plays a Brazilian store, as VTEX's own examples do.
+    "waiting-for-sellers-confirmation": "Aguardando confirmação do seller",
+    "payment-pending": "Pagamento Pendente",
+    "payment-approved": "Pagamento Aprovado",
+    "ready-for-handling": "Pronto para o manuseio",
+    "handling": "Preparando Entrega",
+    "invoiced": "Faturado",
+    "canceled": "Cancelado",
+}
+
+#: Receipt history kept per invoice: enough for any test, bounded for a load test re-sending one invoice.
+MAX_RECEIPT_HISTORY = 10_000
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    """One line of an order: a SKU, how many, and its prices in cents."""
+
+    unique_id: str
+    sku: str
+    product_id: str
+    ref_id: str
+    ean: str | None
+    name: str
+    quantity: int
+    price: int
+    list_price: int
+    selling_price: int
+    seller: str
+    image_url: str
+    detail_url: str
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """One invoiced line, whichever route set sent it.
+
+    The standard route sends the UNIT price (VTEX multiplies it by the quantity); the PII route sends the
+    TOTAL of the line. Both are kept, so each view can show what its route set means by ``price``.
+    """
+
+    item_index: int
+    sku: str
+    quantity: int
+    unit_price: int
+    line_total: int
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceNotice:
+    """A validated invoice notification; dates are already in VTEX's time-stamp format."""
+
+    kind: str  # "Output" (sale) or "Input" (return)
+    number: str
+    value: int
+    issuance_date: str
+    lines: tuple[InvoiceLine, ...]
+    invoice_key: str | None = None
+    invoice_url: str | None = None
+    embedded_invoice: str | None = None
+    courier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    dispatched_date: str | None = None
+    cfop: str | None = None
+    extra_value: int | None = None
+    volumes: int | None = None
+
+
+@dataclass
+class TrackingEvent:
+    city: str
+    state: str
+    description: str
+    date: str  # VTEX time stamp of the event's day
+    received: str  # when the sandbox got it (``lastChange``)
+
+
+@dataclass
+class CourierStatus:
+    """What PUT tracking last said: delivered or not, and the events."""
+
+    finished: bool
+    delivered_date: str | None
+    events: list[TrackingEvent]
+
+
+@dataclass
+class Package:
+    """An invoice as OMS stores it, plus the sandbox's own history of the calls that touched it.
+
+    ``courier``/``tracking_*``/``dispatched_date`` start as the invoice sent them and change with PATCH
+    tracking; ``refund`` is the value refunded by a return invoice (``None``: no refund happened).
+    """
+
+    notice: InvoiceNotice
+    visible_at: float
+    receipt: str
+    last_change: str
+    courier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    dispatched_date: str | None = None
+    courier_status: CourierStatus | None = None
+    refund: int | None = None
+    receipts: list[dict[str, str]] = field(default_factory=list)
+    tracking_receipts: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Cancellation:
+    reason: str
+    date: str
+    request_id: str
+
+
+@dataclass
+class Order:
+    order_id: str
+    sequence: str
+    status: str
+    value: int
+    items: list[OrderItem]
+    creation_date: str
+    last_change: str
+    client_name: str
+    client_email: str
+    shipping_value: int
+    invoiced_date: str | None = None
+    invoiced_visible_at: float | None = None
+    status_before_invoiced: str | None = None
+    cancellation: Cancellation | None = None
+    packages: dict[str, Package] = field(default_factory=dict)
+
+    @property
+    def items_total(self) -> int:
+        return sum(i.price * i.quantity for i in self.items)
+
+    @property
+    def discounts(self) -> int:
+        """Cents the order value lies below its items and shipping (a negative total, as VTEX shows it)."""
+        return min(self.value - self.items_total - self.shipping_value, 0)
+
+    def output_total(self) -> int:
+        """Cents invoiced by sale (Output) invoices so far."""
+        return sum(p.notice.value for p in self.packages.values() if p.notice.kind == "Output")

@@ -1,0 +1,176 @@
+"""The route tables of VTEX's two data architectures, and matching a request against them.
+
+A route name (``invoice``, ``get_order``...) names the VTEX operation, not the URL: it is the same in
+both route sets, so fault rules, permissions and the request log work whatever the architecture, order
+id or invoice number.
+
+* ``standard``: the OMS routes of ``VTEX - Orders API.json`` (``/api/oms/pvt/orders/...``);
+* ``pii``: the routes of ``VTEX - Orders API PII version.json`` (``/api/orders/...``), for stores on
+  VTEX's PII data architecture. It has no tracking PATCH/PUT routes.
+
+A sandbox serves the set of its architecture. A request to the other set gets a 404 that names the
+route to use instead, so a client author sees at once that the connection's architecture is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """One VTEX operation: sandbox name, HTTP method, path template (``{name}`` = one segment), and
+    whether it takes a JSON body (``required``, ``optional`` or ``none``)."""
+
+    name: str
+    method: str
+    template: str
+    body: str = "none"
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        return tuple(s for s in self.template.split("/") if s)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.template}"
+
+
+@dataclass(frozen=True)
+class Route:
+    """A matched VTEX operation and its decoded path parameters."""
+
+    spec: RouteSpec
+    order_id: str | None = None
+    invoice_number: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+@dataclass(frozen=True)
+class MethodNotAllowed:
+    """The path names an operation, but not with this method (``allowed`` goes into ``Allow``)."""
+
+    allowed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WrongArchitecture:
+    """The request fits a route of the OTHER data architecture; ``instead`` is what this one offers."""
+
+    requested: RouteSpec
+    architecture: str
+    instead: str
+
+
+STANDARD_ROUTES: tuple[RouteSpec, ...] = (
+    RouteSpec("list_orders", "GET", "/api/oms/pvt/orders"),
+    RouteSpec("get_order", "GET", "/api/oms/pvt/orders/{orderId}"),
+    RouteSpec("invoice", "POST", "/api/oms/pvt/orders/{orderId}/invoice", "required"),
+    RouteSpec(
+        "tracking_number", "PATCH", "/api/oms/pvt/orders/{orderId}/invoice/{invoiceNumber}", "required"
+    ),
+    RouteSpec(
+        "tracking_status", "PUT", "/api/oms/pvt/orders/{orderId}/invoice/{invoiceNumber}/tracking", "required"
+    ),
+    RouteSpec("start_handling", "POST", "/api/oms/pvt/orders/{orderId}/start-handling"),
+    RouteSpec("cancel", "POST", "/api/oms/pvt/orders/{orderId}/cancel", "optional"),
+)
+
+PII_ROUTES: tuple[RouteSpec, ...] = (
+    RouteSpec("list_orders", "POST", "/api/orders/extendsearch/orders", "optional"),
+    RouteSpec("get_order", "GET", "/api/orders/pvt/document/{orderId}"),
+    RouteSpec("invoice", "POST", "/api/orders/pvt/document/{orderId}/invoices", "required"),
+    RouteSpec("start_handling", "POST", "/api/orders/pvt/document/{orderId}/actions/start-handling"),
+    RouteSpec("cancel", "POST", "/api/orders/pvt/document/{orderId}/cancel", "optional"),
+)
+
+ROUTE_SETS: dict[str, tuple[RouteSpec, ...]] = {"standard": STANDARD_ROUTES, "pii": PII_ROUTES}
+_ARCHITECTURE_NAMES = {"standard": "the standard OMS data architecture", "pii": "the PII data architecture"}
+
+#: What a PII account offers instead of the standard tracking routes.
+_PII_TRACKING_INSTEAD = (
+    "the PII route set has no tracking routes: send courier, trackingNumber and trackingUrl with the invoice "
+    "(POST /api/orders/pvt/document/{orderId}/invoices)"
+)
+
+#: License Manager resources (any one of them is enough) per route name.
+ROUTE_RESOURCES: dict[str, tuple[str, ...]] = {
+    "invoice": ("Notify invoice",),
+    "tracking_number": ("Notify invoice",),
+    "tracking_status": ("Notify invoice",),
+    "get_order": ("View order", "Orders Full Access"),
+    "list_orders": ("View order", "List Orders", "Orders Full Access"),
+    "start_handling": ("Change order workflow status",),
+    "cancel": ("Cancel order",),
+}
+#: Return (Input) invoices are covered by "Notify refund" too.
+REFUND_RESOURCES: tuple[str, ...] = ("Notify refund", "Notify invoice")
+
+#: Every route name a fault rule may target.
+ROUTE_NAMES: frozenset[str] = frozenset(ROUTE_RESOURCES)
+
+
+def _bind(spec: RouteSpec, segments: list[str]) -> dict[str, str] | None:
+    """The path parameters when ``segments`` fit the template, else ``None``."""
+    expected = spec.segments
+    if len(expected) != len(segments):
+        return None
+    params: dict[str, str] = {}
+    for want, got in zip(expected, segments, strict=False):
+        if want.startswith("{") and want.endswith("}"):
+            params[want[1:-1]] = got
+        elif want != got:
+            return None
+    return params
+
+
+def _match_set(
+    routes: tuple[RouteSpec, ...], method: str, segments: list[str]
+) -> Route | MethodNotAllowed | None:
+    allowed: list[str] = []
+    for spec in routes:
+        params = _bind(spec, segments)
+        if params is None:
+            continue
+        if spec.method == method:
+            return Route(spec, params.get("orderId"), params.get("invoiceNumber"))
+        allowed.append(spec.method)
+    return MethodNotAllowed(tuple(allowed)) if allowed else None
+
+
+def match(
+    architecture: str, method: str, segments: list[str]
+) -> Route | MethodNotAllowed | WrongArchitecture | None:
+    """Match a decoded path against the architecture's route set.
+
+    Returns the route, :class:`MethodNotAllowed` (the path exists with other methods),
+    :class:`WrongArchitecture` (the request fits the other route set) or ``None`` (unknown path).
+    """
+    found = _match_set(ROUTE_SETS[architecture], method, segments)
+    if found is not None:
+        return found
+    other = "pii" if architecture == "standard" else "standard"
+    elsewhere = _match_set(ROUTE_SETS[other], method, segments)
+    if isinstance(elsewhere, Route):
+        return WrongArchitecture(elsewhere.spec, architecture, _instead(architecture, elsewhere.name))
+    return None
+
+
+def _instead(architecture: str, name: str) -> str:
+    counterpart = next((s for s in ROUTE_SETS[architecture] if s.name == name), None)
+    if counterpart is None:
+        return _PII_TRACKING_INSTEAD
+    return f"use {counterpart}"
+
+
+def wrong_architecture_message(wrong: WrongArchitecture) -> str:
+    """What a client author must read: which architecture the account uses and the route to call."""
+    other = "pii" if wrong.architecture == "standard" else "standard"
+    return (
+        f"This account uses {_ARCHITECTURE_NAMES[wrong.architecture]}: {wrong.instead}. "
+        f"{wrong.requested} belongs to {_ARCHITECTURE_NAMES[other]} "
+        "(vtex-sandbox: set the connection's data_architecture extra to match the store, or start the "
+        f"sandbox with --data-architecture {other})"
+    )

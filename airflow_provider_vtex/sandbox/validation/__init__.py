@@ -1,0 +1,1 @@
+"""Request-body contracts, one module per VTEX route set."""

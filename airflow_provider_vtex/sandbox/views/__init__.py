@@ -1,0 +1,24 @@
+"""The JSON shapes VTEX answers with (one module per route set) and the sandbox's own inspection views.
+
+Each shape follows its OpenAPI file: every documented field is present, and ``null`` appears only where
+the file says the field is nullable. Where the file itself is wrong, ``tests/spec_exceptions.py`` says
+so and why.
+"""
+
+from __future__ import annotations
+
+from airflow_provider_vtex.sandbox.views.admin import invoice_counts, order_summary, package_admin_view
+from airflow_provider_vtex.sandbox.views.common import Visible
+from airflow_provider_vtex.sandbox.views.pii import pii_order, pii_order_list
+from airflow_provider_vtex.sandbox.views.standard import standard_order, standard_order_list
+
+__all__ = [
+    "Visible",
+    "invoice_counts",
+    "order_summary",
+    "package_admin_view",
+    "pii_order",
+    "pii_order_list",
+    "standard_order",
+    "standard_order_list",
+]
