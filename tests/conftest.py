@@ -123,11 +123,11 @@ class FakeClock:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """Fake time in the hook, client and rate-limiter modules (see :class:`FakeClock`)."""
-    from airflow_provider_vtex.hooks import client, rate_limit, vtex
+    """Fake time in the hook, client, rules and rate-limiter modules (see :class:`FakeClock`)."""
+    from airflow_provider_vtex.hooks import client, rate_limit, rules, vtex
 
     fake = FakeClock()
-    for module in (client, rate_limit, vtex):
+    for module in (client, rate_limit, rules, vtex):
         monkeypatch.setattr(module, "time", fake)
     return fake
 

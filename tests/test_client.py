@@ -27,7 +27,7 @@ from airflow_provider_vtex.exceptions import (
     VtexTransportError,
     VtexUnexpectedResponseError,
 )
-from airflow_provider_vtex.hooks.client import RetryPolicy
+from airflow_provider_vtex.hooks.rules import RetryPolicy
 from airflow_provider_vtex.hooks.vtex import VtexHook
 from tests.conftest import FakeClock
 

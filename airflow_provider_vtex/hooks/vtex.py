@@ -30,7 +30,8 @@ from airflow_provider_vtex.exceptions import (
     root_cause,
 )
 from airflow_provider_vtex.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, HOOK_NAME
-from airflow_provider_vtex.hooks.client import Budget, RetryPolicy, VtexClient, maybe_applied, short
+from airflow_provider_vtex.hooks.client import VtexClient
+from airflow_provider_vtex.hooks.rules import Budget, RetryPolicy, maybe_applied, short
 from airflow_provider_vtex.hooks.config import (
     VtexConnectionConfig,
     connection_form_widgets,

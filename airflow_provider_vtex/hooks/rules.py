@@ -1,0 +1,374 @@
+"""The rules every VTEX client follows, whatever HTTP library carries the requests.
+
+They decide which calls are safe to repeat:
+
+* an idempotent call (GET, the tracking PATCH/PUT, a feed commit) is retried after 429, 5xx, a timeout,
+  a dropped connection or a truncated answer;
+* a call that is not (an invoice, start-handling, cancel) is retried only after answers that prove VTEX
+  did nothing: 429, or a request that never left (connection refused, DNS, connect timeout). Every other
+  failure is *ambiguous* (:func:`maybe_applied`): the caller must read back before sending again.
+
+Every wait of one call (backoff, ``Retry-After``, the caller's read-backs) draws on one :class:`Budget`,
+so ``max_total_wait`` bounds the whole call, not each loop separately. Every quote of VTEX's answer has
+the AppKey and AppToken scrubbed at the source (:class:`Scrubber`), so no message, log line or XCom can
+carry them. Nothing here imports Airflow or an HTTP library: the requests client of the hook and the
+httpx client of the triggers share it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import tenacity
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
+
+from airflow_provider_vtex.exceptions import (
+    VtexApiError,
+    VtexAuthError,
+    VtexBadRequestError,
+    VtexConflictError,
+    VtexError,
+    VtexNotFoundError,
+    VtexRateLimitedError,
+    VtexRetriesExhaustedError,
+    VtexServerError,
+    VtexTransportError,
+    VtexUnexpectedResponseError,
+    error_fields,
+    excerpt,
+    root_cause,
+)
+from airflow_provider_vtex.get_provider_info import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+    from airflow_provider_vtex.hooks.routes import Route
+
+USER_AGENT = f"airflow-provider-vtex/{__version__}"
+#: Statuses after which a write may or may not have been applied.
+AMBIGUOUS_STATUSES = frozenset({500, 502, 503, 504})
+REDACTED = "***"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long one call may retry.
+
+    :param max_retries: retries of one request after a retryable failure.
+    :param backoff_initial: the first backoff step in seconds; each retry doubles it.
+    :param backoff_max: cap on any single wait, including a ``Retry-After`` VTEX asks for.
+    :param max_total_wait: no wait may end later than this many seconds after the call started.
+    """
+
+    max_retries: int
+    backoff_initial: float = 1.0
+    backoff_max: float = 60.0
+    max_total_wait: float = 300.0
+
+    def backoff(self, retry_number: int) -> float:
+        """Exponential backoff with "equal jitter": between half and all of ``initial * 2**(n-1)``.
+
+        Half is fixed so the waits really grow; half is random so many clients do not retry in step.
+        """
+        step = min(self.backoff_max, self.backoff_initial * 2.0 ** (retry_number - 1))
+        return step / 2 + random.uniform(0, step / 2)
+
+    def budget(self) -> Budget:
+        return Budget(deadline=time.monotonic() + self.max_total_wait, max_attempts=self.max_retries + 1)
+
+
+@dataclass
+class Budget:
+    """What one call (a request with its retries, read-backs and resends) may still spend."""
+
+    deadline: float
+    max_attempts: int
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def allows(self, seconds: float) -> bool:
+        return seconds <= self.remaining()
+
+
+# ------------------------------------------------------------------------------------------ rules
+def maybe_applied(exc: VtexError) -> bool:
+    """Whether a failed request may nevertheless have been applied by VTEX (read back before resending)."""
+    cause = root_cause(exc)
+    if isinstance(cause, VtexTransportError):
+        return cause.request_sent
+    if isinstance(cause, VtexUnexpectedResponseError):
+        return True
+    return isinstance(cause, VtexApiError) and cause.http_status in AMBIGUOUS_STATUSES
+
+
+def should_retry(exc: BaseException, *, idempotent: bool) -> bool:
+    """Whether sending the same request again is both useful and safe."""
+    if isinstance(exc, VtexTransportError):
+        return idempotent or not exc.request_sent
+    if isinstance(exc, VtexRateLimitedError):
+        return True
+    if isinstance(exc, VtexApiError) and exc.http_status >= 500:
+        return idempotent
+    return False
+
+
+def is_outage(exc: VtexError) -> bool:
+    """Whether a failure says VTEX (or the way to it) is down or throttling, rather than this request
+    being wrong: what a circuit breaker counts."""
+    cause = root_cause(exc)
+    if isinstance(cause, VtexTransportError):
+        return True
+    return isinstance(cause, VtexApiError) and (cause.http_status == 429 or cause.http_status >= 500)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as seconds (delta-seconds or an HTTP date), via urllib3's parser; None if absent
+    or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(Retry().parse_retry_after(value)))
+    except (InvalidHeader, ValueError, OverflowError):
+        return None
+
+
+class Scrubber:
+    """Replaces the connection's secrets wherever a message quotes VTEX's answer or a request error."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self.secrets = tuple(sorted((s for s in secrets if s), key=len, reverse=True))
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+
+@dataclass(frozen=True)
+class AnswerRules:
+    """Turns VTEX's answers into results or typed errors, whatever HTTP library received them."""
+
+    conn_id: str
+    scrub: Scrubber = field(repr=False)
+
+    def interpret(
+        self,
+        status: int,
+        reason: str,
+        headers: Mapping[str, str],
+        content: bytes,
+        method: str,
+        path: str,
+        route: Route,
+    ) -> Any:
+        """The JSON body of a success (``None`` when empty), else the error VTEX's answer means."""
+        if 200 <= status < 300:
+            if status == 204 or not content.strip():
+                return None
+            parsed = _json_or_none(content)
+            if not isinstance(parsed, dict | list):
+                raise VtexUnexpectedResponseError(
+                    f"VTEX answered {method} {path} with {status} but a {_content_type(headers)} body instead of "
+                    f"JSON: {self._quote(content)!r}. An HTML page here usually means a proxy or login page, not "
+                    f"VTEX's API: check the base URL of connection '{self.conn_id}'.",
+                    http_status=status,
+                    method=method,
+                    path=path,
+                )
+            return parsed
+        if 300 <= status < 400:
+            raise VtexUnexpectedResponseError(
+                f"VTEX answered {method} {path} with a redirect ({status}) to "
+                f"{self.scrub(headers.get('Location') or 'nowhere')!r}. Redirects are not followed, so the "
+                f"credentials go only to the base URL: point connection '{self.conn_id}' at the final address.",
+                http_status=status,
+                method=method,
+                path=path,
+            )
+        raise self.error_for(status, reason, headers, content, method, path, route)
+
+    def _quote(self, content: bytes) -> str:
+        return excerpt(self.scrub(content.decode("utf-8", errors="replace")))
+
+    def error_for(
+        self,
+        status: int,
+        reason: str,
+        headers: Mapping[str, str],
+        content: bytes,
+        method: str,
+        path: str,
+        route: Route,
+    ) -> VtexApiError:
+        parsed = _json_or_none(content)
+        code, message = error_fields(parsed)
+        code = None if code is None else self.scrub(code)
+        message = None if message is None else self.scrub(message)
+        if message is None and parsed is None:
+            said = f"a {_content_type(headers)} body: {self._quote(content)!r}" if content else "no body"
+        else:
+            said = f"error {code!r}: {message!r}" if code else repr(message or self._quote(content))
+        head = (
+            f"VTEX answered {status} {self.scrub(reason or '')}".rstrip() + f" to {method} {path} ({said})."
+        )
+        details: dict[str, Any] = {
+            "http_status": status,
+            "method": method,
+            "path": path,
+            "error_code": code,
+            "error_message": message,
+        }
+        if status == 401:
+            return VtexAuthError(
+                f"{head} The App Key/App Token of connection '{self.conn_id}' were rejected: check its login and "
+                "password.",
+                **details,
+            )
+        if status == 403:
+            return VtexAuthError(
+                f"{head} The App Key of connection '{self.conn_id}' lacks the License Manager resource "
+                f"'{route.resource}' (product OMS, category OMS access): add it to the key's role.",
+                **details,
+            )
+        if status == 404:
+            return VtexNotFoundError(
+                f"{head} Check the order id and invoice number; in marketplace flows the invoice goes to the "
+                "seller (fulfillment) account's order, and only orders of the last two years can be reached.",
+                **details,
+            )
+        if status == 409:
+            return VtexConflictError(
+                f"{head} The order's status does not allow this action now; read the order to see its status.",
+                **details,
+            )
+        if status == 429:
+            wait = retry_after_seconds(headers.get("Retry-After"))
+            return VtexRateLimitedError(
+                f"{head} The account is rate-limited; VTEX asked to wait "
+                f"{f'{wait:g} s' if wait is not None else 'an unspecified time'}.",
+                retry_after=wait,
+                **details,
+            )
+        if status >= 500:
+            hint = (
+                "VTEX's circuit breaker is open; it should recover shortly."
+                if status == 503
+                else "VTEX or a gateway in front of it failed."
+            )
+            return VtexServerError(
+                f"{head} {hint}", retry_after=retry_after_seconds(headers.get("Retry-After")), **details
+            )
+        return VtexBadRequestError(
+            f"{head} VTEX refused the request as sent; sending it again will not help: fix the payload or the "
+            "order's state first.",
+            **details,
+        )
+
+
+class RetryRules:
+    """The retry policy as tenacity arguments, shared by the sync client (``tenacity.Retrying``) and the
+    async one (``tenacity.AsyncRetrying``): same waits, same log lines, same final error.
+
+    The per-call :class:`Budget` and attempt limit travel in the wrapped call's keyword arguments
+    (``budget=``, ``attempts=``), so one ``Retrying`` built per kind of call serves every call and thread.
+
+    :param on_throttle: called with the wait after a 429, so other callers can pause too.
+    """
+
+    def __init__(
+        self, policy: RetryPolicy, logger: Any, on_throttle: Callable[[float], None] | None = None
+    ) -> None:
+        self.policy = policy
+        self.log = logger
+        self.on_throttle = on_throttle
+
+    def arguments(self, *, idempotent: bool) -> dict[str, Any]:
+        """tenacity's arguments for one kind of call (``sleep`` is left to the caller's flavour)."""
+        return {
+            "retry": tenacity.retry_if_exception(lambda exc: should_retry(exc, idempotent=idempotent)),
+            "wait": self._wait,
+            "stop": _stop,
+            "before_sleep": self._log_wait,
+            "retry_error_callback": self._give_up,
+            "reraise": True,
+        }
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        """``Retry-After`` when VTEX gave one, else exponential backoff; capped by ``backoff_max``."""
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            wait = float(min(retry_after, self.policy.backoff_max))
+        else:
+            wait = min(self.policy.backoff(state.attempt_number), self.policy.backoff_max)
+        if isinstance(exc, VtexRateLimitedError) and self.on_throttle is not None:
+            self.on_throttle(wait)  # the account is throttled: every caller of this client waits
+        return wait
+
+    def _log_wait(self, state: tenacity.RetryCallState) -> None:
+        route, path = state.args[0], state.args[1]
+        exc = state.outcome.exception() if state.outcome else None
+        seconds = state.next_action.sleep if state.next_action else 0.0
+        reason = "Retry-After" if getattr(exc, "retry_after", None) is not None else "backoff"
+        self.log.info(
+            "VTEX %s %s failed on attempt %d of %d (%s); waiting %.2f s (%s) before retrying.",
+            route.method,
+            path,
+            state.attempt_number,
+            state.kwargs["attempts"],
+            short(exc),
+            seconds,
+            reason,
+        )
+
+    def _give_up(self, state: tenacity.RetryCallState) -> Any:
+        route, path = state.args[0], state.args[1]
+        exc = state.outcome.exception() if state.outcome else None
+        assert isinstance(exc, VtexError)
+        waited = state.seconds_since_start or 0.0
+        budget: Budget = state.kwargs["budget"]
+        why = (
+            "the call's time budget (max_total_wait) would run out before the next try"
+            if state.attempt_number < state.kwargs["attempts"]
+            else f"max_retries={state.kwargs['attempts'] - 1}"
+        )
+        raise VtexRetriesExhaustedError(
+            f"Gave up on {route.method} {path} after {state.attempt_number} attempt(s) over {waited:.1f} s ({why}; "
+            f"{max(0.0, budget.remaining()):.0f} s of the call's budget left). VTEX last answered: {exc}",
+            attempts=state.attempt_number,
+            last_error=exc,
+        ) from exc
+
+
+def _stop(state: tenacity.RetryCallState) -> bool:
+    """Stop after the call's attempts, or when the next wait would end past the call's deadline."""
+    budget: Budget = state.kwargs["budget"]
+    if state.attempt_number >= state.kwargs["attempts"]:
+        return True
+    return not budget.allows(state.upcoming_sleep)
+
+
+def short(exc: BaseException | None) -> str:
+    """A few words naming a failure, for log lines."""
+    if isinstance(exc, VtexApiError):
+        return f"HTTP {exc.http_status}"
+    return type(exc).__name__ if exc else "unknown"
+
+
+def _json_or_none(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
+
+
+def _content_type(headers: Mapping[str, str]) -> str:
+    return (headers.get("Content-Type") or "untyped").split(";")[0].strip()
