@@ -47,10 +47,11 @@ class VtexReadOrderFeedOperator(VtexBaseOperator):
         items: list[dict[str, Any]] = []
         with self.vtex_errors():
             while len(items) < limit:
-                lot = self.hook.get_feed_items(max_lot=min(10, limit - len(items)))
-                if not lot:
-                    break
+                asked = min(10, limit - len(items))
+                lot = self.hook.get_feed_items(max_lot=asked)
                 items.extend(item.to_xcom() for item in lot)
+                if len(lot) < asked:  # fewer than asked: nothing more is visible now
+                    break
         states = Counter(str(item["state"]) for item in items)
         self.log.info(
             "Read %d feed item(s), not committed (%s).",

@@ -148,7 +148,27 @@ def order_status_sensor_reschedule() -> None:
     )
 
 
+@dag(
+    dag_id="vtex_test_order_status_sensor_deferrable",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    params={"order_id": "70caf3941s6df1"},
+    tags=["vtex-tests"],
+)
+def order_status_sensor_deferrable() -> None:
+    VtexOrderStatusSensor(
+        task_id="wait",
+        order_id="{{ params.order_id }}",
+        deferrable=True,
+        poke_interval=0.2,
+        timeout=30,
+        hook_params=HOOK_PARAMS,
+    )
+
+
 fault_matrix()
+order_status_sensor_deferrable()
 order_status_sensor_reschedule()
 if_already_invoiced()
 confirmation()
