@@ -23,6 +23,8 @@ mask_secret                ``airflow.sdk.log`` (3.0)                    ``airflo
                                                                         secrets_masker`` (2.x)
 BaseTrigger, TriggerEvent  ``airflow.triggers.base`` (all)
 BaseEventTrigger           ``airflow.triggers.base`` (3.0)              ``None`` on 2.x
+SharedStreamProducer,      ``airflow.triggers.shared_stream`` (3.3)     ``None`` before 3.3 (no ack mode)
+reject_shared_stream_event
 Asset, AssetWatcher        ``airflow.sdk`` (3.0)                        ``None`` on 2.x (2.x has Datasets)
 conf                       ``airflow.sdk.configuration`` (3.2)          ``airflow.configuration``
 =========================  ===========================================  =================================
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
         AirflowSkipException,
     )
     from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
+    from airflow.triggers.shared_stream import SharedStreamProducer, reject_shared_stream_event
 else:
     try:
         from airflow.sdk import BaseOperator, BaseSensorOperator, PokeReturnValue
@@ -103,6 +106,9 @@ _LAZY_NAMES: dict[str, tuple[str, bool]] = {
     "BaseEventTrigger": ("airflow.triggers.base", False),  # 3.0+: event-driven scheduling
     "Asset": ("airflow.sdk", False),  # 3.0+ (2.x has Datasets)
     "AssetWatcher": ("airflow.sdk", False),  # 3.0+
+    # 3.3+: shared streams in ack mode (the broker advances only for events Airflow stored)
+    "SharedStreamProducer": ("airflow.triggers.shared_stream", False),
+    "reject_shared_stream_event": ("airflow.triggers.shared_stream", False),
 }
 
 
@@ -173,8 +179,10 @@ __all__ = [
     "BaseSensorOperator",
     "BaseTrigger",
     "PokeReturnValue",
+    "SharedStreamProducer",
     "TriggerEvent",
     "conf",
     "default_deferrable",
     "mask_secret",
+    "reject_shared_stream_event",
 ]
