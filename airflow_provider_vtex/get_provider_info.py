@@ -116,7 +116,14 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "VTEX", "python-modules": ["airflow_provider_vtex.sensors.order_status"]}
         ],
         "triggers": [
-            {"integration-name": "VTEX", "python-modules": ["airflow_provider_vtex.triggers.order_status"]}
+            {
+                "integration-name": "VTEX",
+                "python-modules": [
+                    "airflow_provider_vtex.triggers.order_status",
+                    # Airflow 3 only (event-driven scheduling): importing it on Airflow 2 raises ImportError.
+                    "airflow_provider_vtex.triggers.order_feed",
+                ],
+            }
         ],
         "connection-types": [connection_type],
     }
