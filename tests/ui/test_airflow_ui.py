@@ -17,6 +17,7 @@ unless ``VTEX_UI_TEST_REQUIRED=1`` (set by ``.ci/run``), where that is an error.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -30,11 +31,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_vtex.compat import AIRFLOW_V_3_0_PLUS
 from tests.ui import browser
 from tests.ui.airflow_stack import REPO_ROOT, AirflowStack, free_port, wait_for
 
-if not AIRFLOW_V_3_0_PLUS:
+if importlib.util.find_spec("airflow.api_fastapi") is None:  # Airflow 2: no FastAPI server, no React UI
     pytest.skip(
         "the browser test drives Airflow 3's React UI; on Airflow 2 the form declaration is checked by "
         "tests/ui/test_connection_form.py",
