@@ -9,7 +9,6 @@ import sys
 import pytest
 
 from airflow_provider_vtex import compat
-from airflow_provider_vtex.get_provider_info import CONN_FIELDS, get_provider_info
 from airflow_provider_vtex.hooks.vtex import VtexHook
 
 
@@ -39,13 +38,6 @@ def test_connection_form_fields_labels_and_hidden_fields() -> None:
         f"extra__vtex__{name}"
         for name in ("environment", "base_url", "timeout", "data_architecture", "max_retries")
     }
-
-
-def test_fallback_form_methods_match_the_declared_form() -> None:
-    info = get_provider_info()["connection-types"][0]
-    declared = {key.replace("-", "_"): value for key, value in info["ui-field-behaviour"].items()}
-    assert VtexHook.get_ui_field_behaviour() == declared
-    assert set(info["conn-fields"]) == set(CONN_FIELDS)
 
 
 def test_airflow_providers_list_shows_the_provider() -> None:
