@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
@@ -213,7 +214,8 @@ def _failed_before_sending(exc: requests.exceptions.ConnectionError) -> bool:
 
 
 def _reason(exc: BaseException) -> str:
-    """The innermost readable cause of a requests/urllib3 error, without the URL pool noise."""
+    """The innermost readable cause of a requests/urllib3 error, without the connection-pool noise
+    (``HTTPConnection(host=..., port=...): ``): the error names the URL already."""
     cause: Any = exc.args[0] if exc.args else exc
     reason = getattr(cause, "reason", None)
-    return str(reason or cause)
+    return re.sub(r"^\w*Connection\([^)]*\):\s*", "", str(reason or cause))
