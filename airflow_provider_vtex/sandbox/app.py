@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_vtex.sandbox.clock import SandboxClock
 from airflow_provider_vtex.sandbox.errors import SandboxError
 from airflow_provider_vtex.sandbox.faults import Fault, FaultError, FaultSet
-from airflow_provider_vtex.sandbox.feed import FeedHub
+from airflow_provider_vtex.sandbox.feed import FeedHub, parse_feed_config
 from airflow_provider_vtex.sandbox.orders import OrderBook, check_architecture
 from airflow_provider_vtex.sandbox.request_log import RequestLog
 from airflow_provider_vtex.sandbox.seed import load_seed
@@ -321,6 +321,16 @@ class VtexSandbox:
         simulation = self._simulation
         if simulation is not None:
             simulation.cancel()
+
+    def configure_feed(self, config: dict[str, Any], app_key: str | None = None) -> None:
+        """Set the feed configuration of ``app_key`` (default: the sandbox's key) as
+        ``POST /api/orders/feed/config`` would, for a test's set-up; ``ValueError`` with VTEX's 400
+        message when ``config`` breaks the contract."""
+        try:
+            settings = parse_feed_config(config, self.state.sample_document())
+        except SandboxError as exc:
+            raise ValueError(exc.message) from None
+        self.feeds.configure(app_key or self.app_key, settings)
 
     def advance_clock(self, seconds: float) -> None:
         """Let ``seconds`` pass for the feed's timers at once: visibility timeouts end, events past their

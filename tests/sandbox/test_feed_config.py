@@ -3,6 +3,7 @@ without one, permissions, JSONata (and its optional extra), and "Test JSONata ex
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -293,3 +294,37 @@ def test_the_jsonata_test_route_refuses_what_it_cannot_evaluate(
 ) -> None:
     response = feed.session.post(feed.base + JSONATA, json=body, timeout=10)
     assert named in error_message(response)
+
+
+def test_a_runaway_expression_is_stopped_and_refused(feed: FeedClient) -> None:
+    """JSONata turns tail recursion into a loop: without a limit it would hold a server thread forever."""
+    endless = "($f := function($x){$f($x)}; $f(1))"
+    response = feed.session.post(
+        feed.base + JSONATA, json={"Expression": endless, "Document": "{}"}, timeout=30
+    )
+    assert "Evaluation timeout" in error_message(response)
+    assert "cannot be evaluated on an order" in error_message(feed.configure(orders_config(endless)))
+
+
+def test_using_jsonata_leaves_the_interpreter_s_recursion_limit_alone() -> None:
+    """jsonata-python raises the process's recursion limit when imported; the sandbox puts it back."""
+    code = (
+        "import sys; before = sys.getrecursionlimit();"
+        "from airflow_provider_vtex.sandbox.feed.expressions import compile_expression;"
+        "assert compile_expression('value > 1', 'x').matches({'value': 2}, 'x');"
+        "print(before == sys.getrecursionlimit(), 'jsonata' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split() == ["True", "True"]
+
+
+def test_configure_feed_sets_a_configuration_from_python(vtex_sandbox: VtexSandbox, feed: FeedClient) -> None:
+    vtex_sandbox.configure_feed(workflow_config("canceled", visibility=7))
+    assert feed.config().json()["queue"]["visibilityTimeoutInSeconds"] == 7
+    with pytest.raises(ValueError, match=r"filter\.status\[0\] is 'cancelled'"):
+        vtex_sandbox.configure_feed(workflow_config("cancelled"))
+    vtex_sandbox.configure_feed(workflow_config("handling"), app_key="another-key")
+    assert feed.config().json()["filter"]["status"] == ["canceled"]  # another key's configuration
+    assert set(vtex_sandbox.stats()["feeds"]) == {vtex_sandbox.app_key, "another-key"}

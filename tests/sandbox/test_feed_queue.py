@@ -76,6 +76,7 @@ def test_maxlot_hands_out_at_most_that_many_oldest_first(vtex_sandbox: VtexSandb
         "?maxlot=2.5",
         "?maxlot=ten",
         "?maxlot=1&maxlot=2",
+        "?maxlot=01",
         "?maxLot=5",
     ],
 )

@@ -33,8 +33,9 @@ MAX_VISIBILITY_TIMEOUT = 43_200
 MIN_RETENTION = 60
 MAX_RETENTION = 1_209_600
 
-#: The statuses a FromWorkflow filter may name: VTEX's list ("Status available to filter"). The sandbox
-#: plays only some of them (see ``model.STATUS_DESCRIPTIONS``); a feed filtered on the others stays empty.
+#: The statuses a FromWorkflow filter may name: VTEX's list ("Status available to filter"), exactly. The
+#: sandbox plays only some of them (see ``model.STATUS_DESCRIPTIONS``; not waiting-for-sellers-confirmation,
+#: which VTEX's list lacks); a feed filtered on the others stays empty.
 WORKFLOW_STATUSES: tuple[str, ...] = (
     "order-created",
     "on-order-completed",
@@ -66,8 +67,6 @@ WORKFLOW_STATUSES: tuple[str, ...] = (
     "cancellation-requested",
     "cancel",
     "canceled",
-    # Not in VTEX's list, but a status VTEX's own seller flow goes through and the sandbox plays.
-    "waiting-for-sellers-confirmation",
 )
 
 _ROOT_FIELDS = ("filter", "queue")

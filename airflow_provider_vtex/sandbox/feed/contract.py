@@ -22,7 +22,7 @@ def parse_max_lot(query: dict[str, list[str]]) -> int:
     if len(values) > 1:
         raise bad_request(f"maxlot is given {len(values)} times; give it once")
     raw = values[0]
-    if re.fullmatch(r"[0-9]{1,3}", raw) is None or not 1 <= int(raw) <= MAX_LOT:
+    if re.fullmatch(r"[1-9][0-9]*", raw) is None or not 1 <= int(raw) <= MAX_LOT:
         raise bad_request(
             f"maxlot must be a whole number from 1 to {MAX_LOT} (the most VTEX hands out), not {raw!r}"
         )
@@ -70,7 +70,9 @@ def evaluate_test(body: Any) -> bool:
         raise bad_request(
             f'Document must be a JSON document in a string (e.g. \'{{"status": "canceled"}}\'): {exc}'
         ) from None
-    return compile_expression(body["Expression"], "Expression").matches(document, "Expression")
+    return compile_expression(body["Expression"], "Expression").matches(
+        document, "Expression", of_an_order=False
+    )
 
 
 def _not_json(name: str) -> Any:
