@@ -96,8 +96,8 @@ def sandbox_process(*args: str) -> Iterator[SandboxProcess]:
         assert process.stdout is not None
         url = None
         connection = None
-        for _ in range(20):
-            line = process.stdout.readline()
+        for _ in range(60):
+            line = process.stdout.readline().removeprefix("export ")
             if not line:
                 raise RuntimeError(f"sandbox exited: {shlex.join(command)}")
             if line.startswith("vtex-sandbox listening on "):

@@ -86,8 +86,10 @@ def example_vtex_erp_order_loop() -> None:
 
     @task
     def send_to_erp(orders: list[dict[str, Any]]) -> list[str]:
-        """CHANGE: create the orders in your ERP; return the ids it accepted."""
-        return [order["order_id"] for order in orders if order["status"] == READY]
+        """CHANGE: create the orders in your ERP (keyed by order id, so an order sent again by a run after
+        a crash is not created twice); return the ids it accepted. An order already in ``handling`` is one
+        an earlier run started before it died: the ERP may not have confirmed it yet, so it goes too."""
+        return [order["order_id"] for order in orders if order["status"] in (READY, "handling")]
 
     orders = get_orders(read_feed.output)
     accepted = send_to_erp(orders)
@@ -99,15 +101,16 @@ def example_vtex_erp_order_loop() -> None:
         started: list[dict[str, Any]], orders: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         """CHANGE: the invoices your ERP issued for the orders now in handling (here: one per order,
-        for its whole value; on the standard route an item's price is its unit price)."""
-        handled = {result["order_id"] for result in started if result["outcome"] == "started"}
+        for its whole value; on the standard route an item's price is its unit price). Orders a crashed
+        run had already started ("already_handling") are invoiced too: the bulk task skips what VTEX holds."""
+        handled = {result["order_id"] for result in started if result["outcome"] != "not_ready"}
         issued = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         return [
             {
                 "order_id": order["order_id"],
                 "invoice": {
                     "type": "Output",
-                    "invoiceNumber": f"NF-{order['order_id'].split('-')[0][-9:]}",
+                    "invoiceNumber": f"NF-{order['order_id'].rsplit('-', 1)[0]}",
                     "invoiceValue": order["value"],
                     "issuanceDate": issued,
                     "items": order["items"],
@@ -118,7 +121,9 @@ def example_vtex_erp_order_loop() -> None:
         ]
 
     invoices = invoices_from_erp(start_handling.output, orders)
-    notify_invoices = BulkInvoiceNotificationOperator(task_id="notify_invoices", invoices=invoices)
+    notify_invoices = BulkInvoiceNotificationOperator(
+        task_id="notify_invoices", invoices=invoices, check_existing="always"
+    )
 
     @task
     def tracking_from_carrier(results: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -95,12 +95,13 @@ if Asset is not None and AssetWatcher is not None:  # Airflow 3: event-driven sc
 
         @task
         def invoices_from_erp(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            """CHANGE: the invoices your ERP issued for the orders now in handling."""
+            """CHANGE: the invoices your ERP issued for the orders now in handling (including those an
+            earlier run started: the bulk task skips what VTEX already holds)."""
             hook = VtexHook()
             issued = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
             invoices = []
             for result in results:
-                if result["outcome"] != "started":
+                if result["outcome"] == "not_ready":
                     continue
                 order = hook.get_order(result["order_id"])
                 invoices.append(
@@ -108,7 +109,7 @@ if Asset is not None and AssetWatcher is not None:  # Airflow 3: event-driven sc
                         "order_id": result["order_id"],
                         "invoice": {
                             "type": "Output",
-                            "invoiceNumber": f"NF-EV-{result['order_id'].split('-')[0][-9:]}",
+                            "invoiceNumber": f"NF-EV-{result['order_id'].rsplit('-', 1)[0]}",
                             "invoiceValue": order["value"],
                             "issuanceDate": issued,
                             "items": [
@@ -120,6 +121,8 @@ if Asset is not None and AssetWatcher is not None:  # Airflow 3: event-driven sc
                 )
             return invoices
 
-        BulkInvoiceNotificationOperator(task_id="notify_invoices", invoices=invoices_from_erp(started.output))
+        BulkInvoiceNotificationOperator(
+            task_id="notify_invoices", invoices=invoices_from_erp(started.output), check_existing="always"
+        )
 
     example_vtex_orders_from_feed_events()

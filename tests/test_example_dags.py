@@ -124,3 +124,81 @@ def test_bulk_invoicing_maps_one_bulk_task_per_chunk(
         assert {r["outcome"] for r in results} == {"sent"}
         assert all(sandbox.order(f"bulk-{n:06d}-01")["status"] == "invoiced" for n in range(45))
         assert sandbox.post_count() == 45
+
+
+READY_FEED = {
+    "filter": {"type": "FromWorkflow", "status": ["ready-for-handling"]},
+    "queue": {"visibilityTimeoutInSeconds": 60, "MessageRetentionPeriodInSeconds": 3600},
+}
+
+
+def ready_orders(sandbox: Any, count: int, prefix: str) -> list[str]:
+    """Orders a store's customers placed and paid: each reaches ready-for-handling (a feed event)."""
+    ids = [f"{prefix}-{n:03d}-01" for n in range(count)]
+    for order_id in ids:
+        sandbox.place_order(order_id, status="payment-approved")
+        sandbox.move_order(order_id, "ready-for-handling")
+    return ids
+
+
+@pytest.mark.airflow_dag
+def test_erp_order_loop_handles_invoices_and_commits_each_order_once(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
+    sandbox = vtex_sandbox_connection
+    sandbox.configure_feed(READY_FEED)
+    ids = ready_orders(sandbox, 5, "ERP")
+    dag_run = run_dag("example_vtex_erp_order_loop")
+    assert {state for states in task_states(dag_run).values() for state in states} == {"success"}
+    for order_id in ids:
+        order = sandbox.order(order_id)
+        assert order["status"] == "invoiced", order_id
+        (package,) = order["packageAttachment"]["packages"]
+        assert package["trackingNumber"]
+        assert sandbox.timeline(order_id)["startHandling"]["calls"] == 1
+    (queue,) = sandbox.stats()["feeds"].values()
+    assert queue["quantity"] == 0  # every item read was committed
+
+    again = run_dag("example_vtex_erp_order_loop")  # nothing new in the feed: nothing done twice
+    assert xcom_values(again, "read_feed") == [[]]
+    assert all(sandbox.timeline(order_id)["startHandling"]["calls"] == 1 for order_id in ids)
+
+
+@pytest.mark.airflow_dag
+def test_erp_order_loop_after_a_run_died_before_committing(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
+    """The feed hands the items out again; the orders started by the dead run are not started twice."""
+    from airflow_provider_vtex.sandbox import Fault
+
+    sandbox = vtex_sandbox_connection
+    sandbox.configure_feed(READY_FEED)
+    ids = ready_orders(sandbox, 3, "DIED")
+    sandbox.add_fault(Fault("feed_commit", "status", status=401))  # the run dies at the commit
+    failed = run_dag("example_vtex_erp_order_loop")
+    assert task_states(failed)["commit_feed"] == ["failed"]
+    assert all(sandbox.order(order_id)["status"] == "handling" for order_id in ids)
+    sandbox.clear_faults()
+    sandbox.advance_clock(61)  # the feed's visibility timeout passes: the items come back
+    dag_run = run_dag("example_vtex_erp_order_loop")
+    assert {state for states in task_states(dag_run).values() for state in states} == {"success"}, str(task_states(dag_run))
+    outcomes = {r["order_id"]: r["outcome"] for r in xcom_values(dag_run, "start_handling")[0]}
+    assert outcomes == dict.fromkeys(ids, "already_handling")
+    for order_id in ids:
+        assert sandbox.timeline(order_id)["startHandling"]["calls"] == 1
+        assert sandbox.order(order_id)["status"] == "invoiced"
+
+
+@pytest.mark.airflow_dag
+@pytest.mark.skipif(AssetWatcher is None, reason="event-driven scheduling needs Airflow 3")
+def test_orders_from_feed_events_reconciles_ready_orders_without_events(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
+    """A run with no triggering event (the clock's) still handles every ready order: the reconciliation."""
+    sandbox = vtex_sandbox_connection
+    ids = ready_orders(sandbox, 3, "RECON")
+    dag_run = run_dag("example_vtex_orders_from_feed_events")
+    assert {state for states in task_states(dag_run).values() for state in states} == {"success"}
+    for order_id in ids:
+        assert sandbox.timeline(order_id)["startHandling"]["calls"] == 1
+        assert sandbox.order(order_id)["status"] == "invoiced"

@@ -98,3 +98,52 @@ def test_the_producer_commits_only_what_airflow_stored_or_every_watcher_rejected
     ]
     asyncio.run(producer.advance(batch))
     producer.poller.commit.assert_awaited_once_with(["stored", "dropped"])
+
+
+# ---------------------------------------------------------------- the standalone loop against the sandbox
+READY_FEED = {
+    "filter": {"type": "FromWorkflow", "status": ["ready-for-handling"]},
+    "queue": {"visibilityTimeoutInSeconds": 60, "MessageRetentionPeriodInSeconds": 3600},
+}
+
+
+def run_until(trigger: VtexOrderFeedTrigger, count: int, timeout: float = 30) -> list[dict[str, Any]]:
+    """The first ``count`` events the trigger's own loop (Airflow 3.0-3.2's way) fires."""
+
+    async def run() -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        stream = trigger.run()
+        try:
+            async for event in stream:
+                events.append(event.payload)
+                if len(events) >= count:
+                    break
+        finally:
+            await stream.aclose()
+        return events
+
+    return asyncio.run(asyncio.wait_for(run(), timeout=timeout))
+
+
+def test_the_trigger_fires_per_ready_order_commits_and_then_goes_quiet(vtex_sandbox_connection: Any) -> None:
+    sandbox = vtex_sandbox_connection
+    sandbox.configure_feed(READY_FEED)
+    for n in range(12):
+        sandbox.place_order(f"FEED-{n:03d}-01", status="payment-approved")
+        sandbox.move_order(f"FEED-{n:03d}-01", "ready-for-handling")
+    trigger = VtexOrderFeedTrigger(poll_interval=0.05, quiet_period=0.2, hook_params={"max_retries": 1})
+    events = run_until(trigger, 13)
+    orders = [event for event in events if event["kind"] == "order"]
+    assert sorted(event["order_id"] for event in orders) == [f"FEED-{n:03d}-01" for n in range(12)]
+    assert {event["state"] for event in orders} == {"ready-for-handling"}
+    assert events[-1] == {"kind": "quiet"}  # after the burst: one event with no order
+    feed = sandbox.stats()["feeds"]
+    (queue,) = feed.values()
+    assert queue["quantity"] == 0  # every handed-out item was committed
+
+
+def test_without_a_feed_configuration_the_trigger_fails_with_vtexs_answer(vtex_sandbox_connection: Any) -> None:
+    from airflow_provider_vtex.exceptions import VtexNotFoundError
+
+    with pytest.raises(VtexNotFoundError, match="feed"):
+        run_until(VtexOrderFeedTrigger(poll_interval=0.05, hook_params={"max_retries": 0}), 1)

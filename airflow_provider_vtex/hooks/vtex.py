@@ -23,6 +23,7 @@ from airflow_provider_vtex.exceptions import (
     VtexError,
     VtexInvoiceAlreadySentError,
     VtexInvoiceNotVisibleError,
+    VtexNotFoundError,
     VtexOutcomeUnknownError,
     VtexPayloadError,
     VtexRetriesExhaustedError,
@@ -495,8 +496,15 @@ class VtexHook(BaseHook):
         self._call("feed_config_set", json_body=FeedConfig.parse(config).to_wire())
 
     def delete_feed_config(self) -> None:
-        """Remove the feed's configuration for this AppKey (its queue stops receiving events)."""
-        self._call("feed_config_delete")
+        """Remove the feed's configuration for this AppKey (its queue stops receiving events).
+
+        Deleting is made idempotent: VTEX answers 404 when there is none (also to a retry whose first
+        answer was lost), and that means the configuration is gone, as asked.
+        """
+        try:
+            self._call("feed_config_delete")
+        except VtexNotFoundError:
+            self.log.info("VTEX holds no feed configuration for this AppKey: nothing to delete.")
 
     def get_feed_items(self, max_lot: int = MAX_LOT) -> list[FeedItem]:
         """Up to ``max_lot`` (1 to 10) feed items, NOT committed: each becomes visible again after the
