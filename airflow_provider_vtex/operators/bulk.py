@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -32,6 +31,7 @@ from airflow_provider_vtex.operators.invoice import CheckExisting, IfAlreadyInvo
 if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Callable, Sequence
+    from concurrent.futures import Future
 
     from airflow_provider_vtex.compat import Context
     from airflow_provider_vtex.models import InvoiceResult
@@ -288,6 +288,11 @@ class BulkInvoiceNotificationOperator(VtexBaseOperator):
     ) -> None:
         """Run ``work`` for each index from a thread pool, queueing only a few per thread, and stop
         starting new ones once the outage breaker opens."""
+        from concurrent.futures import (  # at run time, not parse time
+            FIRST_COMPLETED,
+            ThreadPoolExecutor,
+            wait,
+        )
 
         def guarded(index: int) -> tuple[int, _Result | None]:
             try:
