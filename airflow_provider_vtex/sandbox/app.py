@@ -274,7 +274,8 @@ class VtexSandbox:
           window, sliding over the request log's time stamps) and the same ``routes`` by route name;
         * ``orders``: per order with invoices, the invoices held, receipts issued and ``duplicates``
           (receipts beyond the first of an invoice, i.e. invoices sent more than once), with
-          ``resentInvoices`` naming them.
+          ``resentInvoices`` naming them, and ``hiddenReads``: GET-order reads that did not show an
+          invoice yet because of ``invoice_visibility_delay`` (proof that a client read inside the window).
 
         The log is bounded (``max_log``): on a long run the windows cover its last entries only.
         """

@@ -144,6 +144,9 @@ class Order:
     status_before_invoiced: str | None = None
     cancellation: Cancellation | None = None
     packages: dict[str, Package] = field(default_factory=dict)
+    #: GET-order reads that hid an invoice VTEX had applied (the visibility delay at work): a test of a
+    #: retry reads this to know its retry really met an invoice it could not see yet.
+    hidden_reads: int = 0
 
     @property
     def items_total(self) -> int:
