@@ -297,6 +297,7 @@ class VtexSandbox:
         retry_after: int | None = None,
         rps: float | None = None,
         latency: float | None = None,
+        every: int | None = None,
     ) -> Fault:
         """Add a rule: ``add_fault(Fault(...))`` or ``add_fault("invoice", "status", status=503, count=1)``."""
         if isinstance(route, Fault):
@@ -304,7 +305,7 @@ class VtexSandbox:
         else:
             if kind is None:
                 raise FaultError("add_fault(route, kind, ...) needs a kind")
-            fault = Fault(route, kind, count, status, retry_after, rps, latency)
+            fault = Fault(route, kind, count, status, retry_after, rps, latency, every)
         return self.faults.add(fault)
 
     def clear_faults(self) -> None:

@@ -178,8 +178,8 @@ def _operate(sandbox: VtexSandbox, route: Route, request: Request, body: Any) ->
     return Answer(200, book.tracking_status(order_id, route.invoice_number, body), parsed_body=body)
 
 
-def fault_answer(action: FaultAction) -> Answer:
-    """The answer of a fault that replaces VTEX's own (429, an error status, an HTML page)."""
+def fault_answer(action: FaultAction, request: Request) -> Answer:
+    """The answer of a fault that replaces VTEX's own (429, an error status, an HTML page, an echo)."""
     status = action.status or 500
     if action.kind == "rate_limit":
         body = error_body("429", "Too Many Requests: the request limit for this route was exceeded")
@@ -195,4 +195,8 @@ def fault_answer(action: FaultAction) -> Answer:
             "</body></html>"
         )
         return Answer(status, page.encode(), content_type="text/html; charset=utf-8")
+    if action.kind == "echo_headers":
+        # Deliberately unredacted: the client under test must scrub it (the request log still does).
+        quoted = "; ".join(f"{name}: {value}" for name, value in request.headers.items())
+        return Answer(status, error_body(str(status), f"{phrase}: could not process the request with headers {quoted}"))
     return Answer(status, error_body(str(status), f"{phrase} (vtex-sandbox injected fault)"))
