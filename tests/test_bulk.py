@@ -123,3 +123,88 @@ def test_retryable_failures_leave_airflow_retries_to_act(monkeypatch: Any) -> No
             operator.execute(context={})  # type: ignore[arg-type]
     assert not isinstance(caught.value, AirflowFailException)
     assert "70caf3941s6df1 (HTTP 503)" in str(caught.value)
+
+
+# ------------------------------------------------------------------ the issue's rows, in real Airflow
+def invoiced_once(sandbox: VtexSandbox, orders: list[str]) -> dict[str, int]:
+    """Duplicates and losses as the sandbox counts them."""
+    held = sandbox.stats()["orders"]
+    return {
+        "duplicates": sum(held.get(o, {}).get("duplicates", 0) for o in orders),
+        "lost": sum(1 for o in orders if not held.get(o, {}).get("invoices")),
+    }
+
+
+def add_orders(sandbox: VtexSandbox, prefix: str, count: int) -> list[str]:
+    """Orders as ``vtex_test_bulk_faults`` invoices them (they exist before they are invoiced)."""
+    orders = [f"{prefix}-{n:05d}" for n in range(count)]
+    for order in orders:
+        sandbox.add_order(order, [{"id": "1", "price": 1000, "quantity": 1}])
+    return orders
+
+
+def test_identical_entries_are_sent_once_and_conflicting_ones_not_at_all(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
+    sandbox = vtex_sandbox_connection
+    dag_run = run_dag("vtex_test_bulk_duplicates")
+    states = task_states(dag_run)
+    # The same {order_id, invoice} three times, with check_existing="always": one POST, three results.
+    assert states["duplicates"] == ["success"]
+    assert sandbox.post_count("70caf3941s6df1") == 1
+    results = xcom_values(dag_run, "duplicates")[0]
+    assert [r["outcome"] for r in results] == ["sent"] * 4
+    assert len({results[i]["receipt"] for i in (0, 1, 3)}) == 1
+    assert sandbox.stats()["orders"]["70caf3941s6df1"]["duplicates"] == 0
+    # Two different invoices with one order and number: both refused before anything is sent, no retry.
+    assert states["conflicts"] == ["failed"]
+    assert dag_run.get_task_instance("conflicts").try_number == 1
+    assert sandbox.post_count("v502559llux-01") == 0
+    conflicts = xcom_values(dag_run, "conflicts", "results")[0]
+    assert [r["error_code"] for r in conflicts] == ["conflicting_duplicate"] * 2
+    assert "invoices[0] and invoices[1]" in conflicts[0]["error"]
+
+
+def test_truncated_answers_during_a_bulk_run_neither_abort_it_nor_duplicate(
+    run_dag: Callable[..., Any], monkeypatch: Any
+) -> None:
+    with VtexSandbox() as sandbox:
+        orders = add_orders(sandbox, "trunc", 60)
+        monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())
+        sandbox.add_fault(Fault("invoice", "truncated_after_commit", every=5))  # applied, answer cut short
+        sandbox.add_fault(Fault("invoice", "truncated", every=7))  # not applied, answer cut short
+        sandbox.add_fault(Fault("get_order", "truncated", status=200, every=4))  # a read-back cut short
+        dag_run = run_dag("vtex_test_bulk_faults", run_conf={"count": 60, "prefix": "trunc"})
+        truncated = sum(1 for e in sandbox.requests if e["fault"] in ("truncated", "truncated_after_commit"))
+        counts = invoiced_once(sandbox, orders)
+    assert truncated >= 15
+    assert task_states(dag_run)["bulk"] == ["success"]
+    assert dag_run.get_task_instance("bulk").try_number == 1
+    assert counts == {"duplicates": 0, "lost": 0}
+    outcomes = [r["outcome"] for r in xcom_values(dag_run, "bulk")[0]]
+    assert set(outcomes) == {"sent", "confirmed_by_read_back"}
+
+
+def test_the_rate_cap_holds_at_the_server_with_one_core_busy(
+    run_dag: Callable[..., Any], monkeypatch: Any
+) -> None:
+    """40 invoices at max_requests_per_second=10 while another process keeps a core busy: no one-second
+    window at the sandbox holds more than 10 requests (the limiter guarantees it by construction)."""
+    import subprocess
+    import sys
+
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        with VtexSandbox(auto_create_orders=True) as sandbox:
+            monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())
+            sandbox.add_fault(Fault("*", "rate_limit", rps=10, retry_after=1))  # VTEX throttles above 10/s
+            dag_run = run_dag("vtex_test_bulk_rate_cap")
+            stats = sandbox.stats()
+            throttled = sandbox.count(status=429)
+    finally:
+        busy.kill()
+        busy.wait(timeout=10)
+    assert task_states(dag_run)["bulk"] == ["success"]
+    assert stats["routes"]["invoice"]["requests"] == 40
+    assert stats["busiestSecond"]["count"] <= 10
+    assert throttled == 0
