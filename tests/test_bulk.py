@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_vtex.compat import AirflowException, AirflowFailException
-from airflow_provider_vtex.operators.bulk import BulkInvoiceNotificationOperator
+from airflow_provider_vtex.operators.bulk import QUEUED_PER_THREAD, BulkInvoiceNotificationOperator
 from airflow_provider_vtex.sandbox import Fault, VtexSandbox
 from tests.conftest import task_states, xcom_values
 
@@ -185,6 +185,36 @@ def test_truncated_answers_during_a_bulk_run_neither_abort_it_nor_duplicate(
     assert set(outcomes) == {"sent", "confirmed_by_read_back"}
 
 
+@pytest.mark.parametrize("status", [503, 429])
+def test_a_total_outage_stops_the_chunk_early_and_fails_it_retryably(
+    run_dag: Callable[..., Any], monkeypatch: Any, status: int
+) -> None:
+    count = 1000
+    with VtexSandbox() as sandbox:
+        add_orders(sandbox, "down", count)
+        monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())
+        if status == 429:
+            sandbox.add_fault(Fault("*", "rate_limit", retry_after=0))
+        else:
+            sandbox.add_fault(Fault("*", "status", status=503))
+        dag_run = run_dag("vtex_test_bulk_faults", run_conf={"count": count, "prefix": "down"})
+        requests_seen = len(sandbox.requests)
+        posts = sandbox.post_count()
+    ti = dag_run.get_task_instance("bulk")
+    assert task_states(dag_run)["bulk"] == ["failed"]
+    assert ti.try_number == 2  # retryable: the task's retry ran (and met the outage too)
+    # Per try, the breaker lets through the invoices before it opened and those already queued; each
+    # costs at most 4 attempts (max_retries=3), the POST's read-back included. Without the breaker:
+    # every one of the 1,000 invoices, to the per-call limit, on each try.
+    tried_per_try = 10 + 8 * QUEUED_PER_THREAD  # max_consecutive_outages + queued (8 threads)
+    assert posts <= tried_per_try * 4
+    assert requests_seen <= 2 * tried_per_try * 5
+    results = xcom_values(dag_run, "bulk", "results")[0]
+    not_tried = [r for r in results if r["outcome"] == "not_tried"]
+    assert len(not_tried) >= count - 2 * tried_per_try
+    assert all(r["error_code"] == "outage" for r in not_tried)
+
+
 def test_the_rate_cap_holds_at_the_server_with_one_core_busy(
     run_dag: Callable[..., Any], monkeypatch: Any
 ) -> None:
@@ -208,3 +238,24 @@ def test_the_rate_cap_holds_at_the_server_with_one_core_busy(
     assert stats["routes"]["invoice"]["requests"] == 40
     assert stats["busiestSecond"]["count"] <= 10
     assert throttled == 0
+
+
+def test_a_lost_write_whose_read_back_also_failed_counts_as_an_outage() -> None:
+    """What the breaker counts when every answer is 503: the POST's answer is ambiguous, so it is read
+    back, and the read-back fails too. The breaker must count that, or it never opens."""
+    from airflow_provider_vtex.exceptions import (
+        VtexOutcomeUnknownError,
+        VtexRetriesExhaustedError,
+        VtexServerError,
+    )
+    from airflow_provider_vtex.hooks.rules import is_outage
+
+    def unknown(read_error: Exception | None) -> VtexOutcomeUnknownError:
+        try:
+            raise VtexOutcomeUnknownError("lost", order_id="o", what="invoice") from read_error
+        except VtexOutcomeUnknownError as exc:
+            return exc
+
+    down = VtexServerError("503", http_status=503, method="GET", path="/o")
+    assert is_outage(unknown(VtexRetriesExhaustedError("gave up", attempts=4, last_error=down)))
+    assert not is_outage(unknown(None))  # the read-back window outlived the call's budget: not an outage
