@@ -12,6 +12,7 @@ import pytest
 from airflow_provider_vtex.compat import AirflowException, AirflowFailException
 from airflow_provider_vtex.operators.bulk import QUEUED_PER_THREAD, BulkInvoiceNotificationOperator
 from airflow_provider_vtex.sandbox import Fault, VtexSandbox
+from tests import fault_report
 from tests.conftest import task_states, xcom_values
 
 pytestmark = pytest.mark.airflow_dag
@@ -259,3 +260,38 @@ def test_a_lost_write_whose_read_back_also_failed_counts_as_an_outage() -> None:
     down = VtexServerError("503", http_status=503, method="GET", path="/o")
     assert is_outage(unknown(VtexRetriesExhaustedError("gave up", attempts=4, last_error=down)))
     assert not is_outage(unknown(None))  # the read-back window outlived the call's budget: not an outage
+
+
+def test_5000_invoices_with_one_answer_in_ten_faulted_are_all_delivered_once(
+    run_dag: Callable[..., Any], monkeypatch: Any
+) -> None:
+    """About 10 % of the answers are 429, 503 or a 500 after VTEX applied the invoice: every invoice
+    arrives, none twice."""
+    count = 5000
+    with VtexSandbox(max_log=200_000) as sandbox:
+        orders = add_orders(sandbox, "soak", count)
+        monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())
+        sandbox.add_fault(Fault("*", "rate_limit", every=29, retry_after=0))
+        sandbox.add_fault(Fault("*", "status", status=503, every=31))
+        sandbox.add_fault(Fault("invoice", "error_after_commit", every=37))
+        dag_run = run_dag("vtex_test_bulk_faults", run_conf={"count": count, "prefix": "soak"})
+        faulted = sum(1 for e in sandbox.requests if e["fault"])
+        answers = len(sandbox.requests)
+        counts = invoiced_once(sandbox, orders)
+    ti = dag_run.get_task_instance("bulk")
+    fault_report.record(
+        "faults",
+        {
+            "fault": f"{count:,} invoices in one bulk task, {faulted:,} of {answers:,} answers 429, 503 or 500 after commit",
+            "invoice task": f"{task_states(dag_run)['bulk'][0]} (try {ti.try_number})",
+            "tracking task": "-",
+            "POSTs received": "-",
+            "invoices held": count - counts["lost"],
+            "duplicates": counts["duplicates"],
+            "lost": counts["lost"],
+            "why": "429 waited out and resent; 503 and 500-after-commit read back before any resend",
+        },
+    )
+    assert faulted >= answers // 12
+    assert task_states(dag_run)["bulk"] == ["success"]
+    assert counts == {"duplicates": 0, "lost": 0}
