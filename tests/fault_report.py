@@ -68,8 +68,8 @@ def write(path: Path, airflow_version: str) -> None:
         for row in table.rows:
             lines.append("| " + " | ".join(_cell(row.get(c, "")) for c in columns) + " |")
         if table.counts_invoices:
-            duplicates += sum(int(r.get("duplicates", 0)) for r in table.rows)
-            lost += sum(int(r.get("lost", 0)) for r in table.rows)
+            duplicates += sum(r["duplicates"] for r in table.rows if isinstance(r.get("duplicates"), int))
+            lost += sum(r["lost"] for r in table.rows if isinstance(r.get("lost"), int))
     lines += ["", f"Duplicates in total: {duplicates}; invoices lost: {lost}.", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 

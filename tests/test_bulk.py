@@ -178,6 +178,19 @@ def test_truncated_answers_during_a_bulk_run_neither_abort_it_nor_duplicate(
         dag_run = run_dag("vtex_test_bulk_faults", run_conf={"count": 60, "prefix": "trunc"})
         truncated = sum(1 for e in sandbox.requests if e["fault"] in ("truncated", "truncated_after_commit"))
         counts = invoiced_once(sandbox, orders)
+    fault_report.record(
+        "faults",
+        {
+            "fault": f"bulk of 60 invoices, {truncated} answers truncated (before or after VTEX applied the write)",
+            "invoice task": f"{task_states(dag_run)['bulk'][0]} (try {dag_run.get_task_instance('bulk').try_number})",
+            "tracking task": "-",
+            "POSTs received": "-",
+            "invoices held": 60 - counts["lost"],
+            "duplicates": counts["duplicates"],
+            "lost": counts["lost"],
+            "why": "a cut answer is ambiguous: read back before any resend; no ChunkedEncodingError escapes",
+        },
+    )
     assert truncated >= 15
     assert task_states(dag_run)["bulk"] == ["success"]
     assert dag_run.get_task_instance("bulk").try_number == 1
@@ -202,6 +215,19 @@ def test_a_total_outage_stops_the_chunk_early_and_fails_it_retryably(
         requests_seen = len(sandbox.requests)
         posts = sandbox.post_count()
     ti = dag_run.get_task_instance("bulk")
+    fault_report.record(
+        "faults",
+        {
+            "fault": f"total outage, every answer {status}: bulk of {count:,} invoices",
+            "invoice task": f"{task_states(dag_run)['bulk'][0]} (try {ti.try_number}), {posts} POSTs, {requests_seen} requests",
+            "tracking task": "-",
+            "POSTs received": posts,
+            "invoices held": "-",
+            "duplicates": 0,
+            "lost": "none silently: each listed in `results`",
+            "why": "the outage breaker stops the chunk after 10 invoices in a row failed; the rest are listed as not tried, the task fails retryably",
+        },
+    )
     assert task_states(dag_run)["bulk"] == ["failed"]
     assert ti.try_number == 2  # retryable: the task's retry ran (and met the outage too)
     # Per try, the breaker lets through the invoices before it opened and those already queued; each
