@@ -106,6 +106,10 @@ class AirflowDeployment:
                 # A task whose worker vanished is failed (and retried) after 20 s, not Airflow's 5 minutes.
                 "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
                 "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
+                # A killed scheduler's job counts as dead after 10 s, and a restarted scheduler looks for
+                # the task instances it orphaned every 5 s (Airflow: 30 s and 5 minutes).
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "10",
+                "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "5",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 # A task supervisor wakes every second (not every 5 s), so it reports a killed task process
                 # at once: the retry starts sooner, the harder case for the visibility window.

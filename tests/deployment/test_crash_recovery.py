@@ -90,6 +90,35 @@ def test_worker_killed_right_after_vtex_applied_the_invoice_then_airflow_retries
     assert_no_token_in_output(deployed, dag_id)
 
 
+def test_scheduler_killed_with_its_workers_after_the_post_then_restarted(
+    deployed: Deployed, sandbox: Any, delay: float
+) -> None:
+    """The whole worker side dies: the scheduler, its LocalExecutor workers and the task process under
+    them are SIGKILLed right after VTEX applied the invoice. Restarted, the scheduler finds the task
+    without a heartbeat, fails it, and Airflow retries it."""
+    airflow, dag_id, order = deployed.airflow, "vtex_crash_invoice", f"crash-scheduler-{delay:g}"
+    run_id = airflow.trigger(
+        dag_id, {"order_id": order, "invoice_number": "NF-CS-1", "crash": False, "linger": 60}
+    )
+    wait_for("the invoice POST", lambda: sandbox.post_count() >= 1, 120, 0.02)
+    airflow.kill_component("scheduler")
+    airflow.restart_component("scheduler")
+    state = airflow.wait_for_run(dag_id, run_id)
+    ti = airflow.task_instance(dag_id, run_id, "invoice")
+    counts = invoice_counts(sandbox, [order])
+    report(
+        "scheduler with its executor workers and the task SIGKILLed after VTEX applied the invoice; "
+        "scheduler restarted, task retried after its heartbeat timed out",
+        delay,
+        f"{state}, try {ti['try_number']}",
+        counts,
+    )
+    assert (state, ti["try_number"]) == ("success", 2)
+    assert airflow.xcom(dag_id, run_id, "invoice")["outcome"] == "already_invoiced"
+    assert counts["POSTs"] == 1
+    assert (counts["invoices held"], counts["duplicates"], counts["lost"]) == (1, 0, 0)
+
+
 def test_crashed_task_cleared_with_airflow_tasks_clear(
     deployed: Deployed, sandbox: Any, delay: float
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import time
 from typing import Any
 
 from airflow_provider_vtex.operators.bulk import BulkInvoiceNotificationOperator
@@ -31,13 +32,16 @@ INVOICE = {
 
 
 class InvoiceThenCrash(InvoiceNotificationOperator):
-    """Sends the invoice, then, on the first try when ``params.crash`` is set, SIGKILLs its own process:
-    VTEX has applied the invoice and Airflow never hears of it (a worker lost right after the POST)."""
+    """Sends the invoice, then, on the first try: with ``params.crash``, SIGKILLs its own process (VTEX
+    has applied the invoice and Airflow never hears of it); with ``params.linger`` seconds, waits that
+    long before returning, so a test can kill the whole worker meanwhile."""
 
     def execute(self, context: Any) -> dict[str, Any]:
         result = super().execute(context)
-        if context["params"].get("crash") and context["ti"].try_number == 1:
-            os.kill(os.getpid(), signal.SIGKILL)
+        if context["ti"].try_number == 1:
+            if context["params"].get("crash"):
+                os.kill(os.getpid(), signal.SIGKILL)
+            time.sleep(float(context["params"].get("linger") or 0))
         return result
 
 
@@ -46,7 +50,7 @@ class InvoiceThenCrash(InvoiceNotificationOperator):
     schedule=None,
     start_date=START,
     catchup=False,
-    params={"order_id": "crash-0001", "invoice_number": "NF-CRASH-1", "crash": True},
+    params={"order_id": "crash-0001", "invoice_number": "NF-CRASH-1", "crash": True, "linger": 0},
     default_args={"retries": 1, "retry_delay": dt.timedelta(seconds=3)},
     tags=["vtex-tests"],
 )
