@@ -198,5 +198,7 @@ def fault_answer(action: FaultAction, request: Request) -> Answer:
     if action.kind == "echo_headers":
         # Deliberately unredacted: the client under test must scrub it (the request log still does).
         quoted = "; ".join(f"{name}: {value}" for name, value in request.headers.items())
-        return Answer(status, error_body(str(status), f"{phrase}: could not process the request with headers {quoted}"))
+        return Answer(
+            status, error_body(str(status), f"{phrase}: could not process the request with headers {quoted}")
+        )
     return Answer(status, error_body(str(status), f"{phrase} (vtex-sandbox injected fault)"))
