@@ -31,7 +31,6 @@ from airflow_provider_vtex.exceptions import (
 )
 from airflow_provider_vtex.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, HOOK_NAME
 from airflow_provider_vtex.hooks.client import VtexClient
-from airflow_provider_vtex.hooks.rules import Budget, RetryPolicy, maybe_applied, short
 from airflow_provider_vtex.hooks.config import (
     VtexConnectionConfig,
     connection_form_widgets,
@@ -44,6 +43,7 @@ from airflow_provider_vtex.hooks.routes import (
     Operation,
     route_for,
 )
+from airflow_provider_vtex.hooks.rules import Budget, RetryPolicy, maybe_applied, short
 from airflow_provider_vtex.models import (
     INVOICE_MODELS,
     AnyInvoice,
