@@ -1,15 +1,18 @@
 # One place for the commands the README and CI use. Everything installs itself into local
-# virtual environments: .venv (Airflow 3.3, the default) and .venv-airflow2 (Airflow 2.11).
+# virtual environments: .venv (Airflow 3.3, the default), .venv-airflow2 (Airflow 2.11) and, for the
+# smoke runs of the built wheel, .venv-smoke/airflow-X.Y.Z.
 PYTHON ?= python3
 AIRFLOW_VERSION ?= 3.3.2
 AIRFLOW2_VERSION ?= 2.11.2
+# The latest patch release of every other supported minor: a smoke run each in CI (.ci/run).
+SMOKE_VERSIONS ?= 2.10.5 3.0.6 3.1.8 3.2.2
 VENV := .venv
 VENV2 := .venv-airflow2
 VENV_CELERY := .venv-celery
 # apache-airflow-providers-celery 3.26.0 fails with celery 5.7 (cannot import 'retry' from celery.backends.database)
 CELERY_PACKAGES := "apache-airflow-providers-celery==3.26.0" "celery[redis]==5.6.3" "kombu<5.7"
 
-.PHONY: demo test test-ui test-airflow2 test-distributed lint sandbox fault-matrix bench clean
+.PHONY: demo test test-ui test-airflow2 test-distributed lint dist smoke smoke-all smoke-versions sandbox fault-matrix bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +72,24 @@ fault-matrix: $(VENV)/.installed
 		tests/test_bulk.py::test_truncated_answers_during_a_bulk_run_neither_abort_it_nor_duplicate \
 		tests/test_bulk.py::test_a_total_outage_stops_the_chunk_early_and_fails_it_retryably tests/test_security.py
 
+## dist: build the wheel and the sdist into dist/ (offline: .venv's build and hatchling, no isolation)
+dist: $(VENV)/.installed
+	rm -rf dist
+	$(VENV)/bin/python -m build --no-isolation --outdir dist .
+
+## smoke: the built wheel in a fresh venv with one Airflow, e.g. `make smoke AIRFLOW=3.1.8`:
+## providers list, connection form, `airflow connections test`, every example DAG (scripts/smoke.sh)
+smoke: dist
+	@if [ -z "$(AIRFLOW)" ]; then echo "usage: make smoke AIRFLOW=X.Y.Z (CI runs: $(SMOKE_VERSIONS))" >&2; exit 2; fi
+	PYTHON=$(PYTHON) bash scripts/smoke.sh $(AIRFLOW)
+
+## smoke-all: the smoke run on each of $(SMOKE_VERSIONS)
+smoke-all: dist
+	for version in $(SMOKE_VERSIONS); do PYTHON=$(PYTHON) bash scripts/smoke.sh $$version || exit 1; done
+
+smoke-versions:
+	@echo $(SMOKE_VERSIONS)
+
 ## sandbox: serve the VTEX OMS sandbox on http://127.0.0.1:8089 until Ctrl-C
 sandbox: $(VENV)/.installed
 	$(VENV)/bin/vtex-sandbox --port 8089
@@ -83,4 +104,4 @@ bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/bench_memory.py
 
 clean:
-	rm -rf $(VENV) $(VENV2) $(VENV_CELERY) .airflow .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(VENV2) $(VENV_CELERY) .venv-smoke dist .airflow .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -107,11 +107,23 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_vtex.operators.invoice",
                     "airflow_provider_vtex.operators.tracking",
                     "airflow_provider_vtex.operators.bulk",
+                    "airflow_provider_vtex.operators.feed",
+                    "airflow_provider_vtex.operators.start_handling",
                 ],
             }
         ],
         "sensors": [
             {"integration-name": "VTEX", "python-modules": ["airflow_provider_vtex.sensors.order_status"]}
+        ],
+        "triggers": [
+            {
+                "integration-name": "VTEX",
+                "python-modules": [
+                    "airflow_provider_vtex.triggers.order_status",
+                    # Airflow 3 only (event-driven scheduling): importing it on Airflow 2 raises ImportError.
+                    "airflow_provider_vtex.triggers.order_feed",
+                ],
+            }
         ],
         "connection-types": [connection_type],
     }

@@ -1,18 +1,24 @@
 """The demo: every example DAG through a real Airflow, against the local VTEX sandbox.
 
-Run by ``make demo`` inside the project's virtual environment. It:
+Run by ``make demo`` inside the project's virtual environment, and by ``scripts/smoke.sh`` with the
+Python of a venv holding another Airflow version and the built wheel. It:
 
-1. prepares an Airflow home with SQLite in ``.airflow/`` (git-ignored) whose DAGs folder is ``example_dags/``;
+1. prepares an Airflow home with SQLite (``.airflow/``, git-ignored, or ``--airflow-home``) whose DAGs
+   folder is ``example_dags/``;
 2. starts the VTEX OMS sandbox (seeded orders) on a free local port;
-3. (re)creates the ``vtex_default`` connection pointing at it, with ``airflow connections add``;
-4. runs every example DAG with ``airflow dags test`` (logs in ``.airflow/demo-logs/``);
+3. (re)creates the ``vtex_default`` connection pointing at it, with ``airflow connections add``, and
+   checks it with ``airflow connections test vtex_default`` (what the UI's Test button runs);
+4. runs every example DAG with ``airflow dags test`` (logs in ``<Airflow home>/demo-logs/``);
 5. stops the sandbox and prints what VTEX now holds for each order.
 
-It exits non-zero, naming the DAG and its log, if any DAG run does not succeed.
+It exits non-zero, naming the step and its log, if the connection test or any DAG run does not succeed.
+Airflow runs with the Airflow home as its working directory, so it imports the provider installed in
+this Python's environment (the built wheel, in a smoke run), never the source tree by accident.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -25,13 +31,18 @@ from typing import Any
 from airflow_provider_vtex.sandbox import VtexSandbox
 
 REPO = Path(__file__).resolve().parent.parent
-AIRFLOW_HOME = REPO / ".airflow"
-LOGS = AIRFLOW_HOME / "demo-logs"
+DEFAULT_AIRFLOW_HOME = REPO / ".airflow"
 DAGS = sorted(p.stem for p in (REPO / "example_dags").glob("example_*.py"))
 #: Run configuration per DAG: the bulk example invoices 10,000 orders by default; the demo asks for
 #: fewer, at the example's own rate cap, to finish in seconds.
 DAG_CONF = {"example_vtex_bulk_invoicing": {"invoice_count": 300, "chunk_size": 100}}
 BULK_PREFIX = "bulk-"
+#: Orders the seed holds in a state no example changes, and why that is expected.
+SEEDED_ON_PURPOSE = {
+    "canceled": "seeded canceled on purpose, to show the status sensor's failure path; expected"
+}
+
+AIRFLOW_HOME = DEFAULT_AIRFLOW_HOME  # set by main() from --airflow-home
 
 
 def airflow_env() -> dict[str, str]:
@@ -42,6 +53,8 @@ def airflow_env() -> dict[str, str]:
             "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "example_dags"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
+            # `airflow connections test` (like the UI's Test button) is off unless enabled.
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         }
     )
     return env
@@ -49,7 +62,9 @@ def airflow_env() -> dict[str, str]:
 
 def airflow(*args: str, log: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "airflow", *args]
-    done = subprocess.run(command, env=airflow_env(), capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        command, env=airflow_env(), cwd=AIRFLOW_HOME, capture_output=True, text=True, check=False
+    )
     if log is not None:
         log.write_text(done.stdout + done.stderr, encoding="utf-8")
     if check and done.returncode != 0:
@@ -64,17 +79,26 @@ def run_state(output: str) -> str:
     return found[-1] if found else "unknown"
 
 
+def shown(path: Path) -> str:
+    """``path`` relative to the repository when inside it (shorter), else absolute."""
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
 def money(cents: int) -> str:
     return f"{cents / 100:,.2f}"
 
 
-def print_summary(summary: dict[str, Any]) -> None:
+def print_summary(summary: dict[str, Any], seeded: dict[str, Any]) -> None:
+    """What VTEX holds per order; ``seeded`` is the sandbox's summary before any DAG ran."""
     print("\nWhat VTEX (the sandbox) now holds:\n")
     bulk = {order_id: order for order_id, order in summary.items() if order_id.startswith(BULK_PREFIX)}
     for order_id, order in summary.items():
         if order_id in bulk:
             continue
-        print(f"  order {order_id:<18} {order['status']:<19} value {money(order['value']):>9}")
+        note = ""
+        if order_id in seeded and seeded[order_id]["status"] == order["status"] and not order["invoices"]:
+            note = "  (" + SEEDED_ON_PURPOSE.get(order["status"], "as seeded: no example DAG uses it") + ")"
+        print(f"  order {order_id:<18} {order['status']:<19} value {money(order['value']):>9}{note}")
         for invoice in order["invoices"]:
             receipt = invoice["receipt"] or "-"
             print(
@@ -98,19 +122,52 @@ def print_summary(summary: dict[str, Any]) -> None:
     print()
 
 
-def main() -> int:
-    LOGS.mkdir(parents=True, exist_ok=True)
-    print(f"demo: Airflow home {AIRFLOW_HOME} (SQLite), DAGs from example_dags/")
-    airflow("db", "migrate", log=LOGS / "db-migrate.log")
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--airflow-home",
+        type=Path,
+        default=DEFAULT_AIRFLOW_HOME,
+        help="Airflow home (SQLite database, logs); default .airflow/ in the repository",
+    )
+    return parser.parse_args(argv)
+
+
+def test_connection(log: Path) -> str | None:
+    """Run ``airflow connections test vtex_default``; None if it succeeded, else what went wrong."""
+    done = airflow("connections", "test", "vtex_default", log=log, check=False)
+    output = done.stdout + done.stderr
+    if done.returncode == 0 and "Connection success!" in output:
+        return None
+    return f"`airflow connections test vtex_default` failed (exit code {done.returncode}; see {log})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    global AIRFLOW_HOME
+    AIRFLOW_HOME = parse_args(argv).airflow_home.resolve()
+    logs = AIRFLOW_HOME / "demo-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    import airflow_provider_vtex
+
+    print(
+        f"demo: Airflow home {AIRFLOW_HOME} (SQLite), DAGs from example_dags/, "
+        f"provider {airflow_provider_vtex.__version__} from {Path(airflow_provider_vtex.__file__).parent}"
+    )
+    airflow("db", "migrate", log=logs / "db-migrate.log")
     failures: list[str] = []
     # auto_create_orders: the bulk example invoices orders the sandbox does not seed.
     with VtexSandbox(auto_create_orders=True) as sandbox:
-        print(f"demo: VTEX sandbox serving {sandbox.url} with {len(sandbox.summary())} seeded orders")
+        seeded = sandbox.summary()
+        print(f"demo: VTEX sandbox serving {sandbox.url} with {len(seeded)} seeded orders")
         airflow("connections", "delete", "vtex_default", check=False)
         airflow("connections", "add", "vtex_default", "--conn-json", sandbox.airflow_connection())
+        problem = test_connection(logs / "connections-test.log")
+        print(f"demo: airflow connections test vtex_default: {'success' if problem is None else 'FAILED'}")
+        if problem is not None:
+            failures.append(problem)
         for dag_id in DAGS:
             started = time.monotonic()
-            log = LOGS / f"{dag_id}.log"
+            log = logs / f"{dag_id}.log"
             conf = ["--conf", json.dumps(DAG_CONF[dag_id])] if dag_id in DAG_CONF else []
             done = airflow("dags", "test", dag_id, *conf, log=log, check=False)
             state = (
@@ -118,15 +175,13 @@ def main() -> int:
                 if done.returncode == 0
                 else f"exit code {done.returncode}"
             )
-            print(
-                f"demo: {dag_id:<36} {state:<8} {time.monotonic() - started:5.1f} s   log: {log.relative_to(REPO)}"
-            )
+            print(f"demo: {dag_id:<36} {state:<8} {time.monotonic() - started:5.1f} s   log: {shown(log)}")
             if state != "success":
                 failures.append(f"{dag_id} ({state}; see {log})")
         summary = sandbox.summary()
         requests_served = len(sandbox.requests)
     print(f"demo: sandbox stopped after serving {requests_served} VTEX API requests")
-    print_summary(summary)
+    print_summary(summary, seeded)
     if failures:
         print("demo FAILED: " + "; ".join(failures), file=sys.stderr)
         return 1

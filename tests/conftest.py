@@ -135,11 +135,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 @pytest.fixture
 def run_dag(airflow_db: Path) -> Callable[..., Any]:
     """Run a DAG from the DAGs folder with ``dag.test()`` (in-process, SQLite) and return its DagRun."""
-    from airflow_provider_vtex.compat import AIRFLOW_V_3_0_PLUS
-
-    if AIRFLOW_V_3_0_PLUS:
+    try:  # Airflow 3.2+
         from airflow.dag_processing.dagbag import DagBag
-    else:
+    except ImportError:  # Airflow 2.x, 3.0, 3.1
         from airflow.models.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(_DAGS_FOLDER))  # example DAGs are off via AIRFLOW__CORE__LOAD_EXAMPLES
@@ -167,11 +165,9 @@ def xcom_values(dag_run: Any, task_id: str, key: str = "return_value") -> list[A
     """A task's XComs under ``key`` (by default its return values), in map-index order."""
     from sqlalchemy import select
 
-    from airflow_provider_vtex.compat import AIRFLOW_V_3_0_PLUS
-
-    if AIRFLOW_V_3_0_PLUS:
+    try:  # Airflow 3: the table's model (XCom is the task SDK's accessor there)
         from airflow.models.xcom import XComModel as XCom
-    else:
+    except ImportError:  # Airflow 2.x
         from airflow.models.xcom import XCom
     from airflow.utils.session import create_session
 

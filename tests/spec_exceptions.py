@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -70,6 +71,11 @@ STANDARD_PATCH = ("standard", "patch", "/api/oms/pvt/orders/{orderId}/invoice/{i
 STANDARD_PUT = ("standard", "put", "/api/oms/pvt/orders/{orderId}/invoice/{invoiceNumber}/tracking")
 STANDARD_GET = ("standard", "get", "/api/oms/pvt/orders/{orderId}")
 PII_INVOICE = ("pii", "post", "/api/orders/pvt/document/{orderId}/invoices")
+FEED_READ = ("standard", "get", "/api/orders/feed")
+FEED_COMMIT = ("standard", "post", "/api/orders/feed")
+FEED_CONFIG_GET = ("standard", "get", "/api/orders/feed/config")
+FEED_CONFIG_SET = ("standard", "post", "/api/orders/feed/config")
+JSONATA_TEST = ("standard", "post", "/api/orders/expressions/jsonata")
 PII_GET = ("pii", "get", "/api/orders/pvt/document/{orderId}")
 
 
@@ -209,6 +215,42 @@ def _patch_takes_partial_bodies(spec: dict[str, Any]) -> None:
     _request_schema(spec, STANDARD_PATCH)["required"] = ["trackingNumber"]
 
 
+def _feed_bodies_required(spec: dict[str, Any]) -> None:
+    for _, verb, path in (FEED_COMMIT, FEED_CONFIG_SET, JSONATA_TEST):
+        spec["paths"][path][verb]["requestBody"]["required"] = True
+
+
+def _feed_config_answer_spelling(spec: dict[str, Any]) -> None:
+    queue = _response_schema(spec, FEED_CONFIG_GET)["properties"]["queue"]["properties"]
+    queue["messageRetentionPeriodInSeconds"] = queue.pop("MessageRetentionPeriodInSeconds")
+
+
+def _maxlot_from_prose(spec: dict[str, Any]) -> None:
+    _, verb, path = FEED_READ
+    for parameter in spec["paths"][path][verb]["parameters"]:
+        if _resolve(spec, parameter).get("name") == "maxlot":
+            parameter["schema"] = {"type": "string", "pattern": "^([1-9]|10)$", "example": "10"}
+
+
+def _jsonata_example_escaped_once(spec: dict[str, Any]) -> None:
+    _, verb, path = JSONATA_TEST
+    content = spec["paths"][path][verb]["requestBody"]["content"]["application/json"]
+    content["example"] = {"Expression": 'status = "canceled"', "Document": '{"status":"canceled"}'}
+
+
+def _feed_config_rules_from_prose(spec: dict[str, Any]) -> None:
+    body = _request_schema(spec, FEED_CONFIG_SET)["properties"]
+    body["filter"]["properties"]["type"]["enum"] = ["FromWorkflow", "FromOrders"]
+    status = body["filter"]["properties"]["status"]
+    # The description lists them, one "- status" a line, after "Status available to filter".
+    listed = status["description"].split("Status available to filter", 1)[1].replace("\r", "")
+    status["items"]["enum"] = re.findall(r"^- ([a-z][a-z-]*[a-z])", listed, re.MULTILINE)
+    status["minItems"] = 1
+    queue = body["queue"]["properties"]
+    queue["visibilityTimeoutInSeconds"].update(minimum=0, maximum=43200)
+    queue["MessageRetentionPeriodInSeconds"].update(minimum=60, maximum=1209600)
+
+
 EXCEPTIONS: tuple[SpecException, ...] = (
     SpecException(
         "both",
@@ -310,7 +352,55 @@ EXCEPTIONS: tuple[SpecException, ...] = (
         "conformance",
         _patch_takes_partial_bodies,
     ),
+    SpecException(
+        "standard",
+        "POST /api/orders/feed (commit), POST /api/orders/feed/config, POST /api/orders/expressions/jsonata: "
+        "requestBody",
+        "The request body is not marked required, while its schema requires handles / filter and queue / "
+        "Expression and Document.",
+        "There is no commit, configuration or test without one; the sandbox answers 400 to an empty body.",
+        "both",
+        _feed_bodies_required,
+    ),
+    SpecException(
+        "standard",
+        "GET /api/orders/feed/config 200: queue.MessageRetentionPeriodInSeconds",
+        "The answer's schema spells it with a capital M, as the request does; the file's own example of the "
+        "answer (and VTEX's answers quoted in its community) spell it messageRetentionPeriodInSeconds.",
+        "The example is what VTEX answers; the sandbox answers the small m.",
+        "both",
+        _feed_config_answer_spelling,
+    ),
+    SpecException(
+        "standard",
+        "GET /api/orders/feed: maxlot",
+        "A string whose example is the Postman variable '{{maxLot}}'; the rule (at most 10) is in the "
+        "description only.",
+        "Written as a pattern (1 to 10) with a real example, so schemathesis reaches the feed's 200.",
+        "conformance",
+        _maxlot_from_prose,
+    ),
+    SpecException(
+        "standard",
+        "POST /api/orders/expressions/jsonata: example",
+        'The example is escaped twice: its Expression is status = \\"canceled\\" (backslashes inside the '
+        "text), which is not the JSONata meant, and its Document is not JSON.",
+        "Escaped once, it is the test the description means (true).",
+        "conformance",
+        _jsonata_example_escaped_once,
+    ),
+    SpecException(
+        "standard",
+        "POST /api/orders/feed/config: filter.type, filter.status, queue timers",
+        "Rules stated in the descriptions (and VTEX's help center) only: type is FromWorkflow or FromOrders; "
+        "the statuses come from a listed set; the visibility timeout goes up to 43200 s, the retention up "
+        "to 1209600 s. The lower bounds are undocumented: the sandbox takes Amazon SQS's (0 and 60 s).",
+        "Written as enums and bounds, so schemathesis generates configurations VTEX's prose allows.",
+        "conformance",
+        _feed_config_rules_from_prose,
+    ),
 )
+
 
 #: Schemathesis checks left out of the conformance test, with the reason.
 EXCLUDED_CHECKS: dict[str, str] = {

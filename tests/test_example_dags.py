@@ -11,19 +11,20 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_vtex.compat import AssetWatcher
 from tests.conftest import REPO_ROOT, rendered_fields, task_states, xcom_values
 
 EXAMPLES = sorted(p.stem for p in (REPO_ROOT / "example_dags").glob("example_*.py"))
+#: Examples that need Airflow 3's event-driven scheduling: on Airflow 2 their file defines no DAG.
+AIRFLOW_3_ONLY = {"example_vtex_orders_from_feed_events"}
 
 
 def test_example_dags_import_without_errors_or_network(
     monkeypatch: pytest.MonkeyPatch, airflow_db: Path
 ) -> None:
-    from airflow_provider_vtex.compat import AIRFLOW_V_3_0_PLUS
-
-    if AIRFLOW_V_3_0_PLUS:
+    try:  # Airflow 3.2+
         from airflow.dag_processing.dagbag import DagBag
-    else:
+    except ImportError:  # Airflow 2.x, 3.0, 3.1
         from airflow.models.dagbag import DagBag
 
     def no_network(self: socket.socket, address: Any) -> None:
@@ -32,7 +33,8 @@ def test_example_dags_import_without_errors_or_network(
     monkeypatch.setattr(socket.socket, "connect", no_network)
     bag = DagBag(dag_folder=str(REPO_ROOT / "example_dags"))
     assert bag.import_errors == {}
-    assert sorted(bag.dag_ids) == EXAMPLES
+    expected = EXAMPLES if AssetWatcher is not None else [e for e in EXAMPLES if e not in AIRFLOW_3_ONLY]
+    assert sorted(bag.dag_ids) == expected
     for dag_id in bag.dag_ids:
         assert "vtex" in bag.get_dag(dag_id).tags
         assert bag.get_dag(dag_id).doc_md

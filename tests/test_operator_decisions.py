@@ -8,6 +8,7 @@ Airflow in test_operators, test_bulk and test_reliability.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -15,7 +16,7 @@ from unittest import mock
 
 import pytest
 
-from airflow_provider_vtex.compat import AirflowException, AirflowFailException
+from airflow_provider_vtex.compat import AirflowException, AirflowFailException, AirflowSkipException
 from airflow_provider_vtex.exceptions import (
     VtexConflictError,
     VtexInvoiceAlreadySentError,
@@ -24,11 +25,14 @@ from airflow_provider_vtex.exceptions import (
     VtexUnsupportedError,
 )
 from airflow_provider_vtex.hooks.vtex import VtexHook
-from airflow_provider_vtex.models import InvoiceResult, Outcome
+from airflow_provider_vtex.models import FeedItem, InvoiceResult, Outcome
 from airflow_provider_vtex.operators.bulk import BulkInvoiceNotificationOperator
+from airflow_provider_vtex.operators.feed import VtexCommitOrderFeedOperator, VtexReadOrderFeedOperator
 from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
+from airflow_provider_vtex.operators.start_handling import VtexStartHandlingOperator
 from airflow_provider_vtex.operators.tracking import TrackingNotificationOperator
 from airflow_provider_vtex.sensors.order_status import VtexOrderStatusSensor
+from airflow_provider_vtex.triggers.order_status import VtexOrderStatusTrigger
 
 ORDER = "1172452900788-01"
 
@@ -207,3 +211,134 @@ def test_hook_params_reach_the_hook_and_bulk_adds_its_own() -> None:
         9,
     )
     assert invoice_operator(hook_params={"readback_timeout": 9}).hook.readback_timeout == 9
+
+
+# ---------------------------------------------------------------- deferrable sensor
+def test_a_deferrable_sensor_returns_at_once_when_the_order_is_already_there() -> None:
+    sensor = VtexOrderStatusSensor(task_id="wait", order_id=ORDER, deferrable=True)
+    with mock.patch.object(VtexHook, "get_order", return_value={"status": "ready-for-handling"}):
+        assert sensor.execute(context()) == "ready-for-handling"
+
+
+def test_a_deferrable_sensor_defers_to_the_trigger_with_its_settings() -> None:
+    sensor = VtexOrderStatusSensor(
+        task_id="wait",
+        order_id=ORDER,
+        deferrable=True,
+        poke_interval=30,
+        timeout=600,
+        hook_params={"max_retries": 2},
+    )
+    with (
+        mock.patch.object(VtexHook, "get_order", return_value={"status": "payment-pending"}),
+        mock.patch.object(sensor, "defer") as defer,
+    ):
+        sensor.execute(context())
+    trigger = defer.call_args.kwargs["trigger"]
+    assert isinstance(trigger, VtexOrderStatusTrigger)
+    assert defer.call_args.kwargs["method_name"] == "execute_complete"
+    _, kwargs = trigger.serialize()
+    assert kwargs["order_id"] == ORDER
+    assert (kwargs["poll_interval"], kwargs["hook_params"]) == (30, {"max_retries": 2})
+    assert kwargs["end_time"] == pytest.approx(time.time() + 600, abs=5)
+
+
+def test_deferrable_defaults_to_airflows_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert VtexOrderStatusSensor(task_id="a", order_id=ORDER).deferrable is False
+    monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "True")
+    assert VtexOrderStatusSensor(task_id="b", order_id=ORDER).deferrable is True
+
+
+@pytest.mark.parametrize(
+    ("event", "outcome"),
+    [
+        ({"status": "success", "order_status": "handling"}, "handling"),
+        ({"status": "failed", "message": "Order X is 'canceled'"}, AirflowFailException),
+        ({"status": "timeout", "message": "did not reach"}, AirflowFailException),
+    ],
+)
+def test_the_sensor_resumes_from_the_trigger_event(event: dict[str, Any], outcome: Any) -> None:
+    sensor = VtexOrderStatusSensor(task_id="wait", order_id=ORDER, deferrable=True)
+    if isinstance(outcome, str):
+        assert sensor.execute_complete(context(), event) == outcome
+    else:
+        with pytest.raises(outcome, match=event["message"]):
+            sensor.execute_complete(context(), event)
+
+
+def test_a_soft_failing_sensor_skips_on_timeout() -> None:
+    sensor = VtexOrderStatusSensor(task_id="wait", order_id=ORDER, deferrable=True, soft_fail=True)
+    with pytest.raises(AirflowSkipException):
+        sensor.execute_complete(context(), {"status": "timeout", "message": "late"})
+
+
+# ---------------------------------------------------------------- feed and start handling
+def test_reading_the_feed_reads_in_lots_of_ten_and_commits_nothing() -> None:
+    item = FeedItem.model_validate(
+        {"eventId": "e", "handle": "h", "orderId": ORDER, "state": "ready-for-handling", "lastState": "x"}
+    )
+    lots = [[item] * 10, [item] * 10, [item] * 3]
+    with (
+        mock.patch.object(VtexHook, "get_feed_items", side_effect=lots) as read,
+        mock.patch.object(VtexHook, "commit_feed_items") as commit,
+    ):
+        items = VtexReadOrderFeedOperator(task_id="read", max_items=25).execute(context())
+    assert len(items) == 23
+    assert [call.kwargs["max_lot"] for call in read.call_args_list] == [10, 10, 5]
+    assert items[0]["order_id"] == ORDER
+    commit.assert_not_called()
+
+
+def test_committing_takes_feed_items_or_handles() -> None:
+    with mock.patch.object(VtexHook, "commit_feed_items") as commit:
+        assert (
+            VtexCommitOrderFeedOperator(task_id="c", handles=[{"handle": "h1"}, "h2"]).execute(context()) == 2
+        )
+    commit.assert_called_once_with(["h1", "h2"])
+    with pytest.raises(AirflowFailException, match=r"handles\[0\]"):
+        VtexCommitOrderFeedOperator(task_id="c2", handles=[{"order_id": "x"}]).execute(context())
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome", "starts"),
+    [
+        ("ready-for-handling", "started", 1),
+        ("handling", "already_handling", 0),
+        ("invoiced", "already_handling", 0),
+        ("canceled", "not_ready", 0),
+    ],
+)
+def test_start_handling_acts_once_per_ready_order(status: str, outcome: str, starts: int) -> None:
+    with (
+        mock.patch.object(VtexHook, "get_order", return_value={"status": status}),
+        mock.patch.object(VtexHook, "start_handling", return_value=Outcome.SENT) as start,
+    ):
+        (result,) = VtexStartHandlingOperator(task_id="s", order_ids=[ORDER, {"order_id": ORDER}]).execute(
+            context()
+        )
+    assert result["outcome"] == outcome
+    assert start.call_count == starts
+
+
+def test_start_handling_that_lost_a_race_reads_again() -> None:
+    conflict = VtexConflictError("409", http_status=409, method="POST", path="/x")
+    with (
+        mock.patch.object(
+            VtexHook, "get_order", side_effect=[{"status": "ready-for-handling"}, {"status": "handling"}]
+        ),
+        mock.patch.object(VtexHook, "start_handling", side_effect=conflict),
+    ):
+        (result,) = VtexStartHandlingOperator(task_id="s", order_ids=ORDER).execute(context())
+    assert result["outcome"] == "already_handling"
+
+
+def test_start_handling_tries_every_order_then_fails_retryably_naming_them() -> None:
+    outage = VtexServerError("503", http_status=503, method="GET", path="/x")
+    with (
+        mock.patch.object(VtexHook, "get_order", side_effect=[outage, {"status": "ready-for-handling"}]),
+        mock.patch.object(VtexHook, "start_handling", return_value=Outcome.SENT) as start,
+        pytest.raises(AirflowException, match="failed for 1 of 2 orders: A-01") as caught,
+    ):
+        VtexStartHandlingOperator(task_id="s", order_ids=["A-01", "B-01"]).execute(context())
+    assert not isinstance(caught.value, AirflowFailException)
+    start.assert_called_once_with("B-01")

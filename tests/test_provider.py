@@ -1,11 +1,14 @@
-"""Airflow discovers the provider: the entry point, the ``vtex`` connection type and its form."""
+"""Airflow discovers the provider (the entry point, the ``vtex`` connection type and its form), and the
+Airflow names the provider uses (``airflow_provider_vtex.compat``) are the ones the running Airflow uses."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-from airflow_provider_vtex.get_provider_info import CONN_FIELDS, get_provider_info
+import pytest
+
+from airflow_provider_vtex import compat
 from airflow_provider_vtex.hooks.vtex import VtexHook
 
 
@@ -37,13 +40,6 @@ def test_connection_form_fields_labels_and_hidden_fields() -> None:
     }
 
 
-def test_fallback_form_methods_match_the_declared_form() -> None:
-    info = get_provider_info()["connection-types"][0]
-    declared = {key.replace("-", "_"): value for key, value in info["ui-field-behaviour"].items()}
-    assert VtexHook.get_ui_field_behaviour() == declared
-    assert set(info["conn-fields"]) == set(CONN_FIELDS)
-
-
 def test_airflow_providers_list_shows_the_provider() -> None:
     listing = subprocess.run(
         [sys.executable, "-m", "airflow", "providers", "list", "--output", "plain"],
@@ -52,3 +48,45 @@ def test_airflow_providers_list_shows_the_provider() -> None:
         check=True,
     ).stdout
     assert "airflow-provider-vtex" in listing
+
+
+# ------------------------------------------------------------------ compat: names of the running Airflow
+@pytest.mark.parametrize(
+    "name", ["AirflowException", "AirflowFailException", "AirflowNotFoundException", "AirflowSkipException"]
+)
+def test_exceptions_are_the_classes_airflow_itself_raises_and_catches(name: str) -> None:
+    import airflow.exceptions
+
+    # The task runner decides "fail without retry" / "skip" by these classes: a look-alike would retry.
+    assert getattr(compat, name) is getattr(airflow.exceptions, name)
+
+
+def test_hook_and_operators_derive_from_the_running_airflows_bases() -> None:
+    from airflow_provider_vtex.operators.base import VtexBaseOperator
+    from airflow_provider_vtex.sensors.order_status import VtexOrderStatusSensor
+
+    assert issubclass(VtexHook, compat.BaseHook)
+    assert issubclass(VtexBaseOperator, compat.BaseOperator)
+    assert issubclass(VtexOrderStatusSensor, compat.BaseSensorOperator)
+    assert compat.PokeReturnValue(is_done=True, xcom_value="x").xcom_value == "x"
+
+
+def test_trigger_names_resolve_and_event_names_exist_exactly_on_airflow_3() -> None:
+    event = compat.TriggerEvent({"order_id": "1"})
+    assert event.payload == {"order_id": "1"}
+    assert issubclass(compat.BaseTrigger, object)
+    has_assets = compat.Asset is not None
+    assert (compat.AssetWatcher is not None) == has_assets
+    assert (compat.BaseEventTrigger is not None) == has_assets
+    if compat.BaseEventTrigger is not None:
+        assert issubclass(compat.BaseEventTrigger, compat.BaseTrigger)
+    with pytest.raises(AttributeError, match="NoSuchName"):
+        compat.NoSuchName  # noqa: B018
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("True", True), ("False", False)])
+def test_default_deferrable_follows_airflows_operators_setting(
+    monkeypatch: pytest.MonkeyPatch, setting: str, expected: bool
+) -> None:
+    monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", setting)
+    assert compat.default_deferrable() is expected

@@ -245,7 +245,12 @@ def test_wait_for_confirmation_polls_until_the_invoice_shows(
 
 
 @pytest.mark.parametrize(
-    "dag_id", ["vtex_test_order_status_sensor", "vtex_test_order_status_sensor_reschedule"]
+    "dag_id",
+    [
+        "vtex_test_order_status_sensor",
+        "vtex_test_order_status_sensor_reschedule",
+        "vtex_test_order_status_sensor_deferrable",
+    ],
 )
 def test_sensor_succeeds_once_the_order_is_ready(
     sandbox: Any, run_dag: Callable[..., Any], dag_id: str

@@ -21,11 +21,9 @@ pytestmark = pytest.mark.airflow_dag
 def xcom_dump(dag_run: Any) -> str:
     from sqlalchemy import select
 
-    from airflow_provider_vtex.compat import AIRFLOW_V_3_0_PLUS
-
-    if AIRFLOW_V_3_0_PLUS:
+    try:  # Airflow 3: the table's model (XCom is the task SDK's accessor there)
         from airflow.models.xcom import XComModel as XCom
-    else:
+    except ImportError:  # Airflow 2.x
         from airflow.models.xcom import XCom
     from airflow.utils.session import create_session
 

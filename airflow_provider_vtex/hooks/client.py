@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
@@ -21,7 +22,6 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
-from airflow_provider_vtex.exceptions import VtexError, VtexTransportError
 from airflow_provider_vtex.hooks.config import VtexConnectionConfig, environment_settings
 from airflow_provider_vtex.hooks.rate_limit import RequestRateLimiter
 from airflow_provider_vtex.hooks.rules import (
@@ -31,11 +31,14 @@ from airflow_provider_vtex.hooks.rules import (
     RetryPolicy,
     RetryRules,
     Scrubber,
+    TransportErrors,
+    TransportFailure,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from airflow_provider_vtex.exceptions import VtexError
     from airflow_provider_vtex.hooks.routes import Route
 
 
@@ -69,6 +72,7 @@ class VtexClient:
         self.log = logger or logging.getLogger(__name__)
         self.scrub = Scrubber(config.secrets)
         self.rules = AnswerRules(config.conn_id, self.scrub)
+        self.transport_errors = TransportErrors(config, self.timeout, self.scrub)
         self.retry_rules = RetryRules(policy, self.log, on_throttle=self.rate_limiter.hold)
         # One Retrying per kind of call; tenacity keeps per-thread state, so threads may share them.
         self._retryings = {
@@ -182,45 +186,23 @@ class VtexClient:
     def _transport_error(
         self, exc: requests.exceptions.RequestException, method: str, path: str
     ) -> VtexError:
-        where, conn_id = self.config.base_url, self.config.conn_id
+        """Which :class:`TransportFailure` a requests/urllib3 error is."""
         if isinstance(exc, requests.exceptions.SSLError):
-            return VtexTransportError(
-                f"TLS with {where} failed ({self.scrub(_reason(exc))}). If the server uses a private CA or a "
-                f"self-signed certificate, set the 'verify' extra of connection '{conn_id}' to its CA bundle path.",
-                request_sent=False,
-            )
-        if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return VtexTransportError(
-                f"{method} {path}: no TCP connection to {where} within {self.timeout:g} s (request not sent).",
-                request_sent=False,
-            )
-        if isinstance(exc, requests.exceptions.ReadTimeout):
-            return VtexTransportError(
-                f"{method} {path}: VTEX did not answer within {self.timeout:g} s after the request was sent "
-                f"(raise the 'timeout' extra of connection '{conn_id}' if VTEX is slow).",
-                request_sent=True,
-            )
-        if isinstance(
+            kind = TransportFailure.TLS
+        elif isinstance(exc, requests.exceptions.ConnectTimeout):
+            kind = TransportFailure.CONNECT_TIMEOUT
+        elif isinstance(exc, requests.exceptions.ReadTimeout):
+            kind = TransportFailure.READ_TIMEOUT
+        elif isinstance(
             exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
         ):
-            return VtexTransportError(
-                f"{method} {path}: VTEX's answer arrived truncated or unreadable ({self.scrub(_reason(exc))}); "
-                "the request was sent, so VTEX may have applied it.",
-                request_sent=True,
-            )
-        if isinstance(exc, requests.exceptions.ConnectionError):
+            kind = TransportFailure.TRUNCATED
+        elif isinstance(exc, requests.exceptions.ConnectionError):
             sent = not _failed_before_sending(exc)
-            when = "after the request was sent" if sent else "request not sent"
-            return VtexTransportError(
-                f"{method} {path}: connection to {where} failed ({when}): {self.scrub(_reason(exc))}",
-                request_sent=sent,
-            )
-        # InvalidHeader, InvalidURL and the like: the request could not even be built.
-        return VtexTransportError(
-            f"{method} {path}: the request to {where} could not be sent ({type(exc).__name__}: "
-            f"{self.scrub(_reason(exc))}); check connection '{conn_id}'.",
-            request_sent=False,
-        )
+            kind = TransportFailure.DROPPED if sent else TransportFailure.NOT_CONNECTED
+        else:  # InvalidHeader, InvalidURL and the like: the request could not even be built
+            kind = TransportFailure.UNSENDABLE
+        return self.transport_errors.error(kind, method, path, _reason(exc), type(exc).__name__)
 
 
 def _failed_before_sending(exc: requests.exceptions.ConnectionError) -> bool:
@@ -232,7 +214,8 @@ def _failed_before_sending(exc: requests.exceptions.ConnectionError) -> bool:
 
 
 def _reason(exc: BaseException) -> str:
-    """The innermost readable cause of a requests/urllib3 error, without the URL pool noise."""
+    """The innermost readable cause of a requests/urllib3 error, without the connection-pool noise
+    (``HTTPConnection(host=..., port=...): ``): the error names the URL already."""
     cause: Any = exc.args[0] if exc.args else exc
     reason = getattr(cause, "reason", None)
-    return str(reason or cause)
+    return re.sub(r"^\w*Connection\([^)]*\):\s*", "", str(reason or cause))

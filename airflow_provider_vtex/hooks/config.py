@@ -289,19 +289,16 @@ def connection_form_widgets() -> dict[str, Any]:
     """The extra fields as WTForms widgets, for Airflow versions that do not read ``conn-fields``."""
     from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
     from flask_babel import lazy_gettext
-    from wtforms import IntegerField, SelectField, StringField
-    from wtforms.validators import NumberRange, Optional
+    from wtforms import IntegerField, StringField
+    from wtforms.validators import AnyOf, NumberRange, Optional
 
+    # Airflow 2 renders only StringField, IntegerField, PasswordField and BooleanField: a choice is a
+    # text field that accepts the declared values.
     widgets: dict[str, Any] = {}
     for name, spec in CONN_FIELDS.items():
         schema = spec["schema"]
         label = lazy_gettext(spec["label"])
-        if "enum" in schema:
-            choices = [(value, value) for value in schema["enum"] if value is not None]
-            widgets[name] = SelectField(
-                label, choices=choices, default=schema.get("default"), description=spec["description"]
-            )
-        elif "integer" in schema["type"]:
+        if "integer" in schema["type"]:
             widgets[name] = IntegerField(
                 label,
                 validators=[Optional(), NumberRange(min=0)],
@@ -309,5 +306,11 @@ def connection_form_widgets() -> dict[str, Any]:
                 description=spec["description"],
             )
         else:
-            widgets[name] = StringField(label, widget=BS3TextFieldWidget(), description=spec["description"])
+            choices = [value for value in schema.get("enum", []) if value is not None]
+            widgets[name] = StringField(
+                label,
+                validators=[Optional(), AnyOf(choices)] if choices else [],
+                widget=BS3TextFieldWidget(),
+                description=spec["description"],
+            )
     return widgets

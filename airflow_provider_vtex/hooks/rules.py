@@ -17,6 +17,7 @@ httpx client of the triggers share it.
 
 from __future__ import annotations
 
+import enum
 import json
 import random
 import time
@@ -49,6 +50,7 @@ from airflow_provider_vtex.get_provider_info import __version__
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
+    from airflow_provider_vtex.hooks.config import VtexConnectionConfig
     from airflow_provider_vtex.hooks.routes import Route
 
 USER_AGENT = f"airflow-provider-vtex/{__version__}"
@@ -377,3 +379,49 @@ def _json_or_none(content: bytes) -> Any:
 
 def _content_type(headers: Mapping[str, str]) -> str:
     return (headers.get("Content-Type") or "untyped").split(";")[0].strip()
+
+
+class TransportFailure(enum.Enum):
+    """How a request failed without an HTTP answer, whatever library carried it."""
+
+    TLS = "tls"  # the handshake failed: nothing sent
+    CONNECT_TIMEOUT = "connect timeout"  # no TCP connection: nothing sent
+    NOT_CONNECTED = "not connected"  # refused, DNS, unreachable: nothing sent
+    UNSENDABLE = "unsendable"  # the request could not be built: nothing sent
+    READ_TIMEOUT = "read timeout"  # sent, no answer in time: ambiguous
+    DROPPED = "dropped"  # sent, connection closed before an answer: ambiguous
+    TRUNCATED = "truncated"  # sent, the answer was cut or unreadable: ambiguous
+
+    @property
+    def request_sent(self) -> bool:
+        return self in (TransportFailure.READ_TIMEOUT, TransportFailure.DROPPED, TransportFailure.TRUNCATED)
+
+
+@dataclass(frozen=True)
+class TransportErrors:
+    """The error, with the fix in its message, for each :class:`TransportFailure` of one connection."""
+
+    config: VtexConnectionConfig = field(repr=False)
+    timeout: float
+    scrub: Scrubber = field(repr=False)
+
+    def error(self, kind: TransportFailure, method: str, path: str, reason: str, exc_name: str) -> VtexError:
+        where, conn_id = self.config.base_url, self.config.conn_id
+        reason = self.scrub(reason)
+        messages = {
+            TransportFailure.TLS: f"TLS with {where} failed ({reason}). If the server uses a private CA or a "
+            f"self-signed certificate, set the 'verify' extra of connection '{conn_id}' to its CA bundle path.",
+            TransportFailure.CONNECT_TIMEOUT: f"{method} {path}: no TCP connection to {where} within "
+            f"{self.timeout:g} s (request not sent).",
+            TransportFailure.NOT_CONNECTED: f"{method} {path}: connection to {where} failed (request not sent): "
+            f"{reason}",
+            TransportFailure.UNSENDABLE: f"{method} {path}: the request to {where} could not be sent "
+            f"({exc_name}: {reason}); check connection '{conn_id}'.",
+            TransportFailure.READ_TIMEOUT: f"{method} {path}: VTEX did not answer within {self.timeout:g} s after "
+            f"the request was sent (raise the 'timeout' extra of connection '{conn_id}' if VTEX is slow).",
+            TransportFailure.DROPPED: f"{method} {path}: connection to {where} failed (after the request was "
+            f"sent): {reason}",
+            TransportFailure.TRUNCATED: f"{method} {path}: VTEX's answer arrived truncated or unreadable "
+            f"({reason}); the request was sent, so VTEX may have applied it.",
+        }
+        return VtexTransportError(messages[kind], request_sent=kind.request_sent)

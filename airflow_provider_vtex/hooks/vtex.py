@@ -64,6 +64,8 @@ from airflow_provider_vtex.models.types import check_path_value
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from airflow_provider_vtex.hooks.async_client import AsyncVtexClient
+
 IfAlreadyInvoiced = Literal["skip", "fail", "resend"]
 T = TypeVar("T")
 
@@ -123,6 +125,7 @@ class VtexHook(BaseHook):
         self.readback_timeout = readback_timeout
         self.readback_interval = readback_interval
         self.rate_limiter = RequestRateLimiter(max_requests_per_second)
+        self._async_client: AsyncVtexClient | None = None
 
     # ------------------------------------------------------------------ connection form (Airflow < 3.2)
     @classmethod
@@ -146,20 +149,21 @@ class VtexHook(BaseHook):
             mask_secret(secret)
         return config
 
-    @cached_property
-    def client(self) -> VtexClient:
-        """The HTTP client (one pooled session), built on first use."""
-        policy = RetryPolicy(
-            max_retries=self.max_retries_override
-            if self.max_retries_override is not None
-            else self.config.max_retries,
+    def _policy(self) -> RetryPolicy:
+        max_retries = self.max_retries_override
+        return RetryPolicy(
+            max_retries=max_retries if max_retries is not None else self.config.max_retries,
             backoff_initial=self.backoff_initial,
             backoff_max=self.backoff_max,
             max_total_wait=self.max_total_wait,
         )
+
+    @cached_property
+    def client(self) -> VtexClient:
+        """The HTTP client (one pooled session), built on first use."""
         return VtexClient(
             self.config,
-            policy,
+            self._policy(),
             timeout=self.timeout_override,
             pool_maxsize=self.pool_maxsize,
             rate_limiter=self.rate_limiter,
@@ -178,6 +182,54 @@ class VtexHook(BaseHook):
         """Close pooled connections; the hook builds a new session if used again."""
         if "client" in self.__dict__:
             self.client.close()
+
+    # ------------------------------------------------------------------ the async face (triggers)
+    async def _acall(
+        self,
+        operation: Operation,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        **path_values: Any,
+    ) -> Any:
+        """As the sync calls, over the async client (built on first use, in the running event loop)."""
+        if self._async_client is None:
+            from asgiref.sync import sync_to_async
+
+            from airflow_provider_vtex.hooks.async_client import AsyncVtexClient
+
+            # The connection is read in a thread: Airflow's lookup is blocking (DB, secrets backend).
+            config = await sync_to_async(lambda: self.config)()
+            self._async_client = AsyncVtexClient(
+                config, self._policy(), timeout=self.timeout_override, logger=self.log
+            )
+        route = route_for(self.data_architecture, operation)
+        return await self._async_client.request(
+            route, route.path(**path_values), json_body=json_body, params=params
+        )
+
+    async def aget_order(self, order_id: str) -> dict[str, Any]:
+        """:meth:`get_order`, awaited."""
+        answer = await self._acall("get_order", order_id=order_id)
+        return answer if isinstance(answer, dict) else {}
+
+    async def aget_feed_items(self, max_lot: int = MAX_LOT) -> list[FeedItem]:
+        """:meth:`get_feed_items`, awaited (nothing committed)."""
+        _check_max_lot(max_lot)
+        answer = await self._acall("feed_items", params={"maxlot": max_lot})
+        return [FeedItem.model_validate(item) for item in answer or [] if isinstance(item, dict)]
+
+    async def acommit_feed_items(self, handles: list[str]) -> None:
+        """:meth:`commit_feed_items`, awaited."""
+        handles = [str(handle) for handle in handles if handle]
+        if handles:
+            await self._acall("feed_commit", json_body={"handles": handles})
+
+    async def aclose(self) -> None:
+        """Close the async client's connections (the hook builds a new one if used again)."""
+        if self._async_client is not None:
+            client, self._async_client = self._async_client, None
+            await client.aclose()
 
     def budget(self) -> Budget:
         """A fresh time budget for one call (``max_total_wait`` from now)."""
@@ -449,16 +501,7 @@ class VtexHook(BaseHook):
     def get_feed_items(self, max_lot: int = MAX_LOT) -> list[FeedItem]:
         """Up to ``max_lot`` (1 to 10) feed items, NOT committed: each becomes visible again after the
         queue's visibility timeout unless its handle is committed."""
-        if isinstance(max_lot, bool) or not isinstance(max_lot, int) or not 1 <= max_lot <= MAX_LOT:
-            raise VtexPayloadError(
-                "feed read",
-                [
-                    (
-                        "max_lot",
-                        f"must be a whole number from 1 to {MAX_LOT} (VTEX hands out at most 10 items per read); got {max_lot!r}",
-                    )
-                ],
-            )
+        _check_max_lot(max_lot)
         answer = self._call("feed_items", params={"maxlot": max_lot})
         return [FeedItem.model_validate(item) for item in answer or [] if isinstance(item, dict)]
 
@@ -616,6 +659,20 @@ class VtexHook(BaseHook):
                 remaining,
             )
             time.sleep(wait)
+
+
+def _check_max_lot(max_lot: Any) -> None:
+    if isinstance(max_lot, bool) or not isinstance(max_lot, int) or not 1 <= max_lot <= MAX_LOT:
+        raise VtexPayloadError(
+            "feed read",
+            [
+                (
+                    "max_lot",
+                    f"must be a whole number from 1 to {MAX_LOT} (VTEX hands out at most {MAX_LOT} items per "
+                    f"read); got {max_lot!r}",
+                )
+            ],
+        )
 
 
 def invoice_package(order: Mapping[str, Any], invoice_number: str) -> dict[str, Any] | None:

@@ -18,12 +18,25 @@ Quick tour::
 ``VtexSandbox(data_architecture="pii")`` plays a store on VTEX's PII data architecture (its own routes,
 contract and answers) instead of the standard OMS routes.
 
+Both serve VTEX's order feed (Feed v3) too, per AppKey, fed by every change of every order; and a
+store's day can be played -- orders placed, moved through their statuses, hundreds of them over a
+minute in the background -- and measured (when each order was ready, when start-handling came)::
+
+    with VtexSandbox() as sb:
+        ...                                       # the client under test: POST /api/orders/feed/config
+        day = sb.simulate(orders=300, over_seconds=60)
+        day.wait(120)
+        print(sb.stats()["workflow"]["readyToStartHandlingSeconds"])
+
 Modules, one concern each: ``routes`` (the route tables of both architectures), ``handlers`` (VTEX's
 checks and operations per request), ``validation`` (each route set's request contract), ``orders`` (the
-state machine), ``views`` (VTEX's JSON shapes), ``seed``, ``errors``, ``request_log``, ``faults``,
-``admin`` (``/_sandbox/``), ``server`` (HTTP only) and ``app`` (:class:`VtexSandbox`).
+state machine), ``workflow`` (which status moves are possible), ``feed`` (the order feed), ``views``
+(VTEX's JSON shapes), ``seed``, ``clock``, ``errors``, ``request_log``, ``faults``, ``simulation`` (the
+store's day), ``admin`` (``/_sandbox/``), ``server`` (HTTP only) and ``app`` (:class:`VtexSandbox`).
 
-Standard library only. Importing this package is cheap: the server module is loaded on first use.
+Standard library only, except JSONata for FromOrders feed filters: the optional ``jsonata-python``
+(``pip install 'airflow-provider-vtex[sandbox]'``), imported when first needed. Importing this package is
+cheap: the server module is loaded on first use.
 """
 
 from __future__ import annotations

@@ -141,7 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         print("export the Airflow connection with:", flush=True)
         print(f"export AIRFLOW_CONN_VTEX_DEFAULT={shlex.quote(sandbox.airflow_connection())}", flush=True)
         admin = f"{sandbox.url}/_sandbox"
-        print(f"admin: {admin}/orders  {admin}/requests  {admin}/stats", flush=True)
+        print(
+            f"admin: {admin}/orders  {admin}/requests  {admin}/stats  {admin}/timeline  {admin}/feeds  "
+            f"{admin}/simulate",
+            flush=True,
+        )
         while not stop.wait(0.5):
             pass
     finally:

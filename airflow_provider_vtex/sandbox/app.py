@@ -1,4 +1,5 @@
-"""The sandbox as a Python object: :class:`VtexSandbox` (configuration, state, log, faults, lifecycle)."""
+"""The sandbox as a Python object: :class:`VtexSandbox` (configuration, state, feeds, log, faults,
+lifecycle, and the store's day)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_vtex.sandbox.clock import SandboxClock
 from airflow_provider_vtex.sandbox.errors import SandboxError
 from airflow_provider_vtex.sandbox.faults import Fault, FaultError, FaultSet
+from airflow_provider_vtex.sandbox.feed import FeedHub, parse_feed_config
 from airflow_provider_vtex.sandbox.orders import OrderBook, check_architecture
 from airflow_provider_vtex.sandbox.request_log import RequestLog
 from airflow_provider_vtex.sandbox.seed import load_seed
 from airflow_provider_vtex.sandbox.server import SandboxHTTPServer
+from airflow_provider_vtex.sandbox.simulation import DEFAULT_ITEMS, DayPlan, Simulation, SimulationRunning
+from airflow_provider_vtex.sandbox.workflow import DEFAULT_DAY, DEFAULT_PLACEMENT_STATUS
 
 if TYPE_CHECKING:
     import ssl
@@ -50,6 +55,11 @@ class VtexSandbox:
       architecture (``/api/orders/pvt/document/...``, ``POST /api/orders/extendsearch/orders``), with
       their own request contracts and answer shapes. A request to the other set's routes is answered
       with a 404 that names the route to use.
+
+    Both architectures serve VTEX's order feed (Feed v3), one configuration and queue per AppKey, fed by
+    every change of every order; :meth:`advance_clock` makes its timers pass without waiting. The store's
+    day is played with :meth:`place_order`, :meth:`move_order` and :meth:`simulate`, and measured with
+    :meth:`timeline` and :meth:`stats`.
     """
 
     def __init__(
@@ -88,9 +98,18 @@ class VtexSandbox:
         self.permissions: set[str] | None = set(permissions) if permissions is not None else None
         self.retry_after_seconds = retry_after_seconds
         self.data_architecture = check_architecture(data_architecture)
+        self.clock = SandboxClock()
+        self.feeds = FeedHub(self.clock)
         self.state = OrderBook(
-            definitions, invoice_visibility_delay, auto_create_orders, self.data_architecture
+            definitions,
+            invoice_visibility_delay,
+            auto_create_orders,
+            self.data_architecture,
+            on_change=self.feeds.publish,
         )
+        self._simulation: Simulation | None = None
+        self._simulations = 0
+        self._simulation_lock = threading.Lock()
         self.faults = FaultSet()
         self.log = RequestLog(max_log)
         self._ssl_context = ssl_context
@@ -128,7 +147,8 @@ class VtexSandbox:
         return self
 
     def stop(self) -> None:
-        """Stop serving, cut open keep-alive connections and release the port."""
+        """Stop serving (and a running simulation), cut open keep-alive connections and release the port."""
+        self._cancel_simulation()
         server, thread = self._server, self._thread
         if server is None:
             return
@@ -225,8 +245,97 @@ class VtexSandbox:
         return self.state.add_order(definition)
 
     def set_status(self, order_id: str, status: str) -> None:
-        """Move an order along VTEX's workflow, e.g. ``payment-pending`` to ``ready-for-handling``."""
+        """Force an order into ``status`` whatever it was, e.g. back to ``payment-pending`` for a test's set-up
+        (no workflow check; :meth:`move_order` plays VTEX's workflow). The feed sees the change."""
         self.state.set_status(order_id, status)
+
+    def place_order(
+        self,
+        order_id: str,
+        items: list[dict[str, Any]] | None = None,
+        status: str = DEFAULT_PLACEMENT_STATUS,
+        value: int | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """A customer places an order: it starts in ``status`` (a new order waits for its payment) and the
+        feed sees it arrive (``lastState`` ``order-created``). Items default to one T-shirt at 24.99."""
+        return self.add_order(order_id, items or [dict(i) for i in DEFAULT_ITEMS], status, value, **extra)
+
+    def move_order(self, order_id: str, status: str, reason: str | None = None) -> dict[str, str]:
+        """Move an order as VTEX's workflow does: forward (``payment-pending`` -> ``payment-approved`` ->
+        ``ready-for-handling`` -> ...), or to ``canceled`` (with ``reason``) until it is invoiced.
+
+        Raises ``KeyError`` (unknown order), ``ValueError`` (unknown status) or
+        :class:`~airflow_provider_vtex.sandbox.workflow.MoveRefused` (a move the workflow does not make,
+        such as any move from ``canceled``).
+        """
+        return self.state.move(order_id, status, reason)
+
+    def timeline(self, order_id: str | None = None) -> dict[str, Any]:
+        """When the order (or every order, by id) reached each status; its start-handling calls (how many,
+        accepted, refused, the first of each); ``readyToStartHandlingSeconds``, the wait from its last
+        arrival in ``ready-for-handling`` to the first accepted start-handling. ``KeyError`` if unknown."""
+        return self.state.timeline(order_id)
+
+    def simulate(
+        self,
+        orders: int,
+        over_seconds: float,
+        *,
+        step_seconds: float | None = None,
+        prefix: str = "SIM",
+        items: list[dict[str, Any]] | None = None,
+        statuses: list[str] | None = None,
+    ) -> Simulation:
+        """Play a store's day in the background: ``orders`` orders, each placed and moved through
+        ``statuses`` (default ``payment-pending`` -> ``payment-approved`` -> ``ready-for-handling``), spread
+        over ``over_seconds`` (see ``simulation``). Returns the running :class:`Simulation`: its
+        ``progress()``, ``wait(timeout)``, ``cancel()`` and ``order_ids``. One day at a time: a second
+        call while one runs raises ``SimulationRunning`` (a ``RuntimeError``).
+        """
+        request: dict[str, Any] = {"orders": orders, "over_seconds": over_seconds, "prefix": prefix}
+        if step_seconds is not None:
+            request["step_seconds"] = step_seconds
+        request["items"] = items if items is not None else [dict(i) for i in DEFAULT_ITEMS]
+        request["statuses"] = statuses if statuses is not None else list(DEFAULT_DAY)
+        return self.start_simulation(DayPlan.parse(request))
+
+    def start_simulation(self, plan: DayPlan) -> Simulation:
+        """Start a checked :class:`DayPlan` (what :meth:`simulate` and ``POST /_sandbox/simulate`` do)."""
+        with self._simulation_lock:
+            if self._simulation is not None and self._simulation.running:
+                raise SimulationRunning(
+                    f"simulation {self._simulation.number} is still running: wait for it or cancel it "
+                    "(DELETE /_sandbox/simulate) before starting another"
+                )
+            self._simulations += 1
+            self._simulation = Simulation(self._simulations, plan, self.state).start()
+            return self._simulation
+
+    @property
+    def simulation(self) -> Simulation | None:
+        """The latest simulation (running or over), ``None`` before the first."""
+        return self._simulation
+
+    def _cancel_simulation(self) -> None:
+        simulation = self._simulation
+        if simulation is not None:
+            simulation.cancel()
+
+    def configure_feed(self, config: dict[str, Any], app_key: str | None = None) -> None:
+        """Set the feed configuration of ``app_key`` (default: the sandbox's key) as
+        ``POST /api/orders/feed/config`` would, for a test's set-up; ``ValueError`` with VTEX's 400
+        message when ``config`` breaks the contract."""
+        try:
+            settings = parse_feed_config(config, self.state.sample_document())
+        except SandboxError as exc:
+            raise ValueError(exc.message) from None
+        self.feeds.configure(app_key or self.app_key, settings)
+
+    def advance_clock(self, seconds: float) -> None:
+        """Let ``seconds`` pass for the feed's timers at once: visibility timeouts end, events past their
+        retention period disappear, ages grow. Time stamps the sandbox prints are not affected."""
+        self.clock.advance(seconds)
 
     def order(self, order_id: str) -> dict[str, Any]:
         """The order as GET answers it (unmasked on PII), ignoring the visibility delay. KeyError if unknown."""
@@ -244,8 +353,11 @@ class VtexSandbox:
         return self.state.summary()
 
     def reset(self) -> None:
-        """Back to the seed orders, empty request log, no faults."""
+        """Back to the seed orders, empty request log, no faults, no feed configuration; a running
+        simulation is canceled first."""
+        self._cancel_simulation()
         self.state.reset()
+        self.feeds.clear()
         self.log.clear()
         self.faults.clear()
 
@@ -275,11 +387,22 @@ class VtexSandbox:
         * ``orders``: per order with invoices, the invoices held, receipts issued and ``duplicates``
           (receipts beyond the first of an invoice, i.e. invoices sent more than once), with
           ``resentInvoices`` naming them, and ``hiddenReads``: GET-order reads that did not show an
-          invoice yet because of ``invoice_visibility_delay`` (proof that a client read inside the window).
+          invoice yet because of ``invoice_visibility_delay`` (proof that a client read inside the window);
+        * ``workflow``: start-handling across the store -- ``startHandling`` (orders called, calls,
+          accepted, refused, ``ordersCalledMoreThanOnce``), ``waitingInReadyForHandling`` (order ids) and
+          ``readyToStartHandlingSeconds`` (count, min, mean, p50, p95, p99, max of the waits);
+        * ``feeds``: per AppKey, the filter, ``quantity``, ``inFlight`` and the queue's counters
+          (``enqueued``, ``handedOut``, ``redelivered``, ``committed``, ``commitsWithoutEffect``,
+          ``expired``, ``droppedAfterMaxDeliveries``, ``expressionFailures``).
 
         The log is bounded (``max_log``): on a long run the windows cover its last entries only.
         """
-        return {**self.log.busiest_second(), "orders": self.state.invoice_counts()}
+        return {
+            **self.log.busiest_second(),
+            "orders": self.state.invoice_counts(),
+            "workflow": self.state.workflow_stats(),
+            "feeds": self.feeds.stats(),
+        }
 
     def post_count(self, order_id: str | None = None) -> int:
         """How many invoice POSTs arrived (for one order, or in total) -- faulted ones included."""

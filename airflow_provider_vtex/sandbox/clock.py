@@ -1,8 +1,11 @@
-"""Time stamps and identifiers as VTEX prints them."""
+"""Time stamps and identifiers as VTEX prints them, and the clock the sandbox's timers run on."""
 
 from __future__ import annotations
 
+import math
 import secrets
+import threading
+import time
 from datetime import datetime, timezone
 
 
@@ -27,3 +30,31 @@ def vtex_now() -> str:
 def new_receipt() -> str:
     """A 32-hex protocol code, like VTEX's ``receipt``."""
     return secrets.token_hex(16)
+
+
+class SandboxClock:
+    """Monotonic seconds that a test can move forward: the feed's visibility timeouts and retention
+    periods are minutes or days at VTEX, and a test must see them pass without waiting.
+
+    Only the sandbox's timers read it; the time stamps it prints (``currentChange``...) stay wall-clock
+    time. The sandbox's reset leaves it where it is: only differences between its readings matter.
+    """
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return time.monotonic() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward (never back: a timer that already fired cannot un-fire)."""
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not math.isfinite(seconds)
+            or seconds < 0
+        ):
+            raise ValueError(f"seconds must be a finite number >= 0, got {seconds!r}")
+        with self._lock:
+            self._offset += float(seconds)

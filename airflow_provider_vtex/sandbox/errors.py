@@ -26,6 +26,7 @@ CODE_DUPLICATE_INVOICE = "OMS013"  # invented: the PII route documents "not allo
 CODE_ROUTE_NOT_FOUND = "404"  # invented: VTEX's answer to unknown routes is undocumented
 CODE_WRONG_ARCHITECTURE = "ARCHITECTURE"  # invented: a route of the account's other data architecture
 CODE_METHOD_NOT_ALLOWED = "405"  # invented: VTEX's answer to a wrong method is undocumented
+CODE_FEED_NOT_CONFIGURED = "OMS014"  # invented: VTEX documents the 404, not its body
 CODE_SANDBOX = "SANDBOX"  # the admin API's own errors (not VTEX)
 
 #: Codes VTEX never documented: the sandbox's own choice (listed so tests and docs can say so).
@@ -42,6 +43,7 @@ INVENTED_CODES: frozenset[str] = frozenset(
         CODE_CANNOT_CANCEL,
         CODE_DUPLICATE_INVOICE,
         CODE_WRONG_ARCHITECTURE,
+        CODE_FEED_NOT_CONFIGURED,
     }
 )
 
@@ -83,3 +85,15 @@ def order_not_found(*, hint: bool = False) -> SandboxError:
 
 def invoice_not_found() -> SandboxError:
     return SandboxError(404, CODE_INVOICE_NOT_FOUND, "Invoice Not Found")
+
+
+def feed_not_configured() -> SandboxError:
+    """VTEX's 404 for a feed call by an AppKey without a feed configuration (the words of its OpenAPI
+    file: "Value not found", no Feed Configuration "for the given X-VTEX-API-AppKey")."""
+    return SandboxError(
+        404,
+        CODE_FEED_NOT_CONFIGURED,
+        "Value not found: there is no Feed Configuration for the given X-VTEX-API-AppKey. Create one first "
+        "with POST /api/orders/feed/config (the feed is per AppKey: each key has its own configuration "
+        "and queue)",
+    )

@@ -53,8 +53,11 @@ class Fault:
     """One fault rule.
 
     * ``route``: ``invoice`` (POST invoice), ``tracking_number`` (PATCH), ``tracking_status`` (PUT
-      tracking), ``get_order``, ``list_orders``, ``start_handling``, ``cancel`` or ``*`` (every VTEX
-      route; never the admin routes). The names are the same in both data architectures.
+      tracking), ``get_order``, ``list_orders``, ``start_handling``, ``cancel``, the order feed's
+      ``feed`` (GET: a read), ``feed_commit`` (POST: a commit), ``feed_config`` (its GET, POST and
+      DELETE), ``jsonata`` (the expression test), or ``*`` (every VTEX route; never the admin routes).
+      The names are the same in both data architectures. On a feed read, ``drop_after_commit`` hands
+      the events out (they come back after the visibility timeout) and loses the answer.
     * ``kind``:
 
       - ``rate_limit``: answer 429 with a ``Retry-After`` header for the next ``count`` requests or,

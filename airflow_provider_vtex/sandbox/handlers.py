@@ -24,7 +24,10 @@ from airflow_provider_vtex.sandbox.errors import (
     SandboxError,
     error_body,
 )
+from airflow_provider_vtex.sandbox.feed import parse_feed_config
+from airflow_provider_vtex.sandbox.feed.contract import evaluate_test, parse_handles, parse_max_lot
 from airflow_provider_vtex.sandbox.routes import (
+    METHOD_RESOURCES,
     REFUND_RESOURCES,
     ROUTE_RESOURCES,
     MethodNotAllowed,
@@ -89,7 +92,7 @@ def answer_vtex(
         body = _read_json(request, route.spec.body)
     except _BodyError as exc:
         return Answer(exc.status, error_body(exc.code, exc.message), parsed_body=exc.raw)
-    resources = ROUTE_RESOURCES[route.name]
+    resources = METHOD_RESOURCES.get((route.name, request.method), ROUTE_RESOURCES[route.name])
     if route.name == "invoice" and isinstance(body, dict) and body.get("type") == "Input":
         resources = REFUND_RESOURCES
     granted = sandbox.permissions
@@ -152,6 +155,8 @@ def _operate(sandbox: VtexSandbox, route: Route, request: Request, body: Any) ->
     """Run the OMS operation of a matched, authorised request."""
     book = sandbox.state
     query = parse_qs(request.raw_query, keep_blank_values=True)
+    if route.name in _FEED_OPERATIONS:
+        return _operate_feed(sandbox, route, request, body, query)
     if route.name == "list_orders":
         if sandbox.data_architecture == "pii":
             filters = pii.validate_list_filters(body)
@@ -176,6 +181,31 @@ def _operate(sandbox: VtexSandbox, route: Route, request: Request, body: Any) ->
     if route.name == "tracking_number":
         return Answer(200, book.tracking_number(order_id, route.invoice_number, body), parsed_body=body)
     return Answer(200, book.tracking_status(order_id, route.invoice_number, body), parsed_body=body)
+
+
+_FEED_OPERATIONS = frozenset({"feed", "feed_commit", "feed_config", "jsonata"})
+
+
+def _operate_feed(
+    sandbox: VtexSandbox, route: Route, request: Request, body: Any, query: dict[str, list[str]]
+) -> Answer:
+    """The order feed, keyed by the request's AppKey (already authenticated)."""
+    feeds = sandbox.feeds
+    app_key = request.headers.get("X-VTEX-API-AppKey") or ""
+    if route.name == "jsonata":
+        return Answer(200, evaluate_test(body), parsed_body=body)
+    if route.name == "feed":
+        return Answer(200, feeds.receive(app_key, parse_max_lot(query)), parsed_body=body)
+    if route.name == "feed_commit":
+        feeds.commit(app_key, parse_handles(body))
+        return Answer(200, b"", content_type=None, parsed_body=body)
+    if request.method == "GET":
+        return Answer(200, feeds.settings_view(app_key), parsed_body=body)
+    if request.method == "DELETE":
+        feeds.delete(app_key)
+    else:
+        feeds.configure(app_key, parse_feed_config(body, sandbox.state.sample_document()))
+    return Answer(200, b"", content_type=None, parsed_body=body)
 
 
 def fault_answer(action: FaultAction, request: Request) -> Answer:

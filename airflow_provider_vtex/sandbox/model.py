@@ -8,6 +8,10 @@ them in the shape of the route set that asks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 STATUS_DESCRIPTIONS: dict[str, str] = {
     # VTEX shows the store's locale; the sandbox plays a Brazilian store, as VTEX's own examples do.
@@ -127,6 +131,53 @@ class Cancellation:
     request_id: str
 
 
+@dataclass(frozen=True)
+class StatusMark:
+    """When an order reached a status: VTEX time stamp, epoch seconds, and monotonic seconds (for
+    latencies that a clock change cannot distort)."""
+
+    status: str
+    at: str
+    timestamp: float
+    monotonic: float
+
+
+@dataclass
+class StartHandlingLog:
+    """Every start-handling call that reached OMS for one order (faults that answer before OMS, such as
+    a 429, are in the request log only): how many, how many were accepted (204), and when."""
+
+    calls: int = 0
+    accepted: int = 0
+    first_call: StatusMark | None = None
+    first_accepted: StatusMark | None = None
+
+    @property
+    def refused(self) -> int:
+        return self.calls - self.accepted
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    """One change of one order, as the order feed sees it: the status before and after (equal when the
+    change was not a status move, such as a tracking update) and when the order changed before and now.
+
+    ``document`` renders the order after the change as GET order shows it; it is called only when a
+    FromOrders filter needs it (rendering a whole order for every change would be wasted otherwise).
+    """
+
+    order_id: str
+    last_state: str
+    state: str
+    last_change: str
+    current_change: str
+    document: Callable[[], dict[str, Any]]
+
+    @property
+    def status_changed(self) -> bool:
+        return self.state != self.last_state
+
+
 @dataclass
 class Order:
     order_id: str
@@ -144,6 +195,8 @@ class Order:
     status_before_invoiced: str | None = None
     cancellation: Cancellation | None = None
     packages: dict[str, Package] = field(default_factory=dict)
+    history: list[StatusMark] = field(default_factory=list)
+    start_handling: StartHandlingLog = field(default_factory=StartHandlingLog)
     #: GET-order reads that hid an invoice VTEX had applied (the visibility delay at work): a test of a
     #: retry reads this to know its retry really met an invoice it could not see yet.
     hidden_reads: int = 0

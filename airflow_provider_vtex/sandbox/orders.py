@@ -10,7 +10,10 @@ All public methods are thread-safe (the HTTP server is threaded). The eventual-c
 ``time.monotonic`` so it is immune to clock changes.
 
 Workflow moves live in the "writes" section: invoice, tracking, start-handling and cancel each have one
-method; a new move (a feed event queue, say) belongs next to them.
+method, and so do the admin API's placement and moves. Every write ends in :meth:`OrderBook._changed`,
+which records the order's status history and hands an
+:class:`~airflow_provider_vtex.sandbox.model.OrderChange` to ``on_change`` (the order feed), still under
+the book's lock so that the feed sees the changes in the order they happened.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import copy
 import threading
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vtex.sandbox import views
 from airflow_provider_vtex.sandbox.clock import new_receipt, vtex_now
@@ -35,16 +38,30 @@ from airflow_provider_vtex.sandbox.errors import (
 )
 from airflow_provider_vtex.sandbox.model import (
     MAX_RECEIPT_HISTORY,
-    STATUS_DESCRIPTIONS,
     Cancellation,
     CourierStatus,
     InvoiceNotice,
     Order,
+    OrderChange,
     Package,
+    StatusMark,
 )
 from airflow_provider_vtex.sandbox.seed import build_order, definition_from_invoice
 from airflow_provider_vtex.sandbox.validation import pii, standard
 from airflow_provider_vtex.sandbox.validation.common import is_text, validate_cancel
+from airflow_provider_vtex.sandbox.workflow import check_move, check_status
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+#: The state VTEX's feed names as the ``lastState`` of a new order's first event.
+PLACED_FROM = "order-created"
+#: A stand-in order for trying a feed's JSONata expression when the store has no order yet.
+_SAMPLE_ORDER = {
+    "orderId": "SAMPLE-01",
+    "status": "payment-pending",
+    "items": [{"id": "1", "name": "Sample item", "quantity": 1, "price": 1000}],
+}
 
 ARCHITECTURES = ("standard", "pii")
 _FIRST_SEQUENCE = 502556
@@ -74,8 +91,11 @@ class OrderBook:
         invoice_visibility_delay: float = 0.0,
         auto_create_orders: bool = False,
         architecture: str = "standard",
+        on_change: Callable[[OrderChange], None] | None = None,
     ) -> None:
         self._lock = threading.RLock()
+        #: Told about every change of every order, under the book's lock (the order feed listens).
+        self._on_change = on_change
         #: Create an unknown order from its first invoice (items and value taken from the invoice):
         #: a stand-in for a store with more orders than anyone wants to seed (bulk demos, benchmarks).
         self.auto_create_orders = auto_create_orders
@@ -94,12 +114,17 @@ class OrderBook:
             self._orders = {}
             self._sequence = _FIRST_SEQUENCE
             for definition in self._definitions:
-                self._add(definition)
+                self._mark(self._add(definition))
 
     def add_order(self, definition: dict[str, Any]) -> dict[str, Any]:
-        """Create (or replace) an order; returns it as GET order shows it."""
+        """Place (or replace) an order; returns it as GET order shows it.
+
+        A placed order is a change like any other: the feed sees it arrive in its first status, coming
+        from ``order-created`` (seed orders, loaded at start and reset, are not announced).
+        """
         with self._lock:
             order = self._add(definition)
+            self._changed(order, PLACED_FROM, order.creation_date)
             return self._render(order, time.monotonic(), consistent=True, unmasked=True)
 
     def _add(self, definition: dict[str, Any]) -> Order:
@@ -109,14 +134,37 @@ class OrderBook:
         return order
 
     def set_status(self, order_id: str, status: str) -> None:
-        """Move an order along VTEX's workflow (e.g. payment approved -> ``ready-for-handling``)."""
-        if status not in STATUS_DESCRIPTIONS:
-            raise ValueError(f"unknown order status {status!r}; known: {sorted(STATUS_DESCRIPTIONS)}")
+        """Force an order into ``status``, whatever it was (test set-up; :meth:`move` plays the workflow)."""
+        check_status(status)
         with self._lock:
             order = self._orders.get(order_id)
             if order is None:
                 raise KeyError(order_id)
-            order.status = status
+            if order.status != status:
+                self._set(order, status)
+
+    def move(self, order_id: str, status: str, reason: str | None = None) -> dict[str, str]:
+        """Move an order as VTEX's workflow would (``workflow.check_move``: forward, or canceled before it
+        is invoiced); ``reason`` is the cancellation reason. ``KeyError`` for an unknown order,
+        ``MoveRefused`` for an impossible move."""
+        with self._lock:
+            order = self._orders.get(order_id)
+            if order is None:
+                raise KeyError(order_id)
+            previous = order.status
+            check_move(order_id, previous, status)
+            self._set(order, status, reason)
+            return {"orderId": order_id, "status": status, "previousStatus": previous}
+
+    def _set(self, order: Order, status: str, reason: str | None = None) -> None:
+        last_state, last_change = order.status, order.last_change
+        order.status = status
+        order.last_change = vtex_now()
+        if status == "invoiced" and order.invoiced_date is None:
+            order.invoiced_date = order.last_change
+        if status == "canceled" and order.cancellation is None:
+            order.cancellation = Cancellation(reason or "", order.last_change, uuid.uuid4().hex)
+        self._changed(order, last_state, last_change)
 
     def order_ids(self) -> list[str]:
         with self._lock:
@@ -166,6 +214,28 @@ class OrderBook:
         with self._lock:
             return {order.order_id: views.order_summary(order) for order in self._orders.values()}
 
+    def sample_document(self) -> dict[str, Any]:
+        """An order as GET order shows it, to try a feed's JSONata expression on: the store's first order,
+        or a stand-in when it has none."""
+        with self._lock:
+            order = next(iter(self._orders.values()), None) or build_order(_SAMPLE_ORDER, 0)
+            return self._render(order, time.monotonic(), consistent=True, unmasked=True)
+
+    def timeline(self, order_id: str | None = None) -> dict[str, Any]:
+        """When each order reached each status, and its start-handling calls (one order, or all)."""
+        with self._lock:
+            if order_id is not None:
+                order = self._orders.get(order_id)
+                if order is None:
+                    raise KeyError(order_id)
+                return views.order_timeline(order)
+            return {o.order_id: views.order_timeline(o) for o in self._orders.values()}
+
+    def workflow_stats(self) -> dict[str, Any]:
+        """Start-handling across the store: calls, orders started more than once, waiting times."""
+        with self._lock:
+            return views.workflow_stats(list(self._orders.values()))
+
     def invoice_counts(self) -> dict[str, dict[str, Any]]:
         """Per order with invoices: invoices held, receipts issued and the numbers sent more than once."""
         with self._lock:
@@ -188,10 +258,13 @@ class OrderBook:
                         order = self._add(definition)
                     except ValueError:
                         order = None
+                    else:
+                        self._changed(order, PLACED_FROM, order.creation_date)
             if order is None:
                 raise self._not_found()
             contract = pii if self.architecture == "pii" else standard
             notice = contract.validate_invoice(body, order)
+            last_state, last_change = order.status, order.last_change
             if order.status == "canceled":
                 raise SandboxError(
                     400, CODE_WRONG_STATUS, "Order status should not be canceled to perform this action"
@@ -215,6 +288,7 @@ class OrderBook:
             else:
                 self._add_package(order, notice, receipt, now_iso)
             order.last_change = now_iso
+            self._changed(order, last_state, last_change)
             return {"date": now_iso, "orderId": order_id, "receipt": receipt}
 
     def _add_package(self, order: Order, notice: InvoiceNotice, receipt: str, now_iso: str) -> None:
@@ -251,6 +325,7 @@ class OrderBook:
         """PATCH invoice: attach tracking number, URL, courier, dispatch date (standard route set)."""
         with self._lock:
             package = self._package(order_id, invoice_number)
+            last_change = self._orders[order_id].last_change
             changes = standard.validate_tracking_number(body)
             package.tracking_number = changes["trackingNumber"]
             if "trackingUrl" in changes:
@@ -259,12 +334,13 @@ class OrderBook:
                 package.courier = changes["courier"]
             if "dispatchedDate" in changes:
                 package.dispatched_date = changes["dispatchedDate"]
-            return self._tracking_receipt(order_id, package, "tracking_number")
+            return self._tracking_receipt(order_id, package, "tracking_number", last_change)
 
     def tracking_status(self, order_id: str, invoice_number: str, body: Any) -> dict[str, str]:
         """PUT invoice tracking: tracking events and the delivered flag (standard route set)."""
         with self._lock:
             package = self._package(order_id, invoice_number)
+            last_change = self._orders[order_id].last_change
             if not is_text(package.tracking_number):
                 raise SandboxError(
                     400,
@@ -274,18 +350,26 @@ class OrderBook:
             now_iso = vtex_now()
             delivered, delivered_date, events = standard.validate_tracking_status(body, now_iso)
             package.courier_status = CourierStatus(delivered, delivered_date, events)
-            return self._tracking_receipt(order_id, package, "tracking_status")
+            return self._tracking_receipt(order_id, package, "tracking_status", last_change)
 
     def start_handling(self, order_id: str) -> None:
-        """Start handling: ``ready-for-handling`` -> ``handling`` (VTEX answers 204), else 409 OMS003."""
+        """Start handling: ``ready-for-handling`` -> ``handling`` (VTEX answers 204), else 409 OMS003.
+
+        Every call is recorded on the order (how many, when, how many were accepted): a load test asks how
+        long orders waited in ready-for-handling and whether any was started twice.
+        """
         with self._lock:
             order = self._existing(order_id)
+            log, call = order.start_handling, _mark_now(order.status)
+            log.calls += 1
+            log.first_call = log.first_call or call
             if order.status != "ready-for-handling":
                 raise SandboxError(
                     409, CODE_WRONG_STATUS, "Order status should be ready-for-handling to perform this action"
                 )
-            order.status = "handling"
-            order.last_change = vtex_now()
+            log.accepted += 1
+            log.first_accepted = log.first_accepted or call
+            self._set(order, "handling")
 
     def cancel(self, order_id: str, body: Any) -> dict[str, str]:
         """Cancel: refused for invoiced and partially invoiced orders, as VTEX documents.
@@ -309,9 +393,10 @@ class OrderBook:
                 )
             now_iso, receipt = vtex_now(), new_receipt()
             if order.status != "canceled":
-                order.status = "canceled"
-                order.cancellation = Cancellation(reason or "", now_iso, uuid.uuid4().hex)
-            order.last_change = now_iso
+                self._set(order, "canceled", reason)
+                now_iso = order.last_change
+            else:
+                order.last_change = now_iso
             return {"date": now_iso, "orderId": order_id, "receipt": receipt}
 
     # -- helpers -----------------------------------------------------------------------------------
@@ -331,13 +416,39 @@ class OrderBook:
             raise invoice_not_found()
         return package
 
-    def _tracking_receipt(self, order_id: str, package: Package, operation: str) -> dict[str, str]:
+    def _tracking_receipt(
+        self, order_id: str, package: Package, operation: str, last_change: str
+    ) -> dict[str, str]:
         now_iso, receipt = vtex_now(), new_receipt()
         package.tracking_receipts.append({"operation": operation, "receipt": receipt, "date": now_iso})
         del package.tracking_receipts[:-MAX_RECEIPT_HISTORY]
         package.last_change = now_iso
-        self._orders[order_id].last_change = now_iso
+        order = self._orders[order_id]
+        order.last_change = now_iso
+        self._changed(order, order.status, last_change)
         return {"date": now_iso, "orderId": order_id, "receipt": receipt}
+
+    def _changed(self, order: Order, last_state: str, last_change: str) -> None:
+        """Record and announce one change of ``order``, already applied (call it under the lock)."""
+        if order.status != last_state:
+            self._mark(order)
+        if self._on_change is None:
+            return
+        self._on_change(
+            OrderChange(
+                order_id=order.order_id,
+                last_state=last_state,
+                state=order.status,
+                last_change=last_change,
+                current_change=order.last_change,
+                document=lambda: self._render(order, time.monotonic(), consistent=True, unmasked=True),
+            )
+        )
+
+    @staticmethod
+    def _mark(order: Order) -> None:
+        order.history.append(_mark_now(order.status))
+        del order.history[:-MAX_RECEIPT_HISTORY]
 
     @staticmethod
     def _maybe_invoiced(order: Order, now_iso: str, visible_at: float) -> None:
@@ -355,3 +466,7 @@ class OrderBook:
         if self.architecture == "pii":
             return views.pii_order(order, visible, masked=not unmasked)
         return views.standard_order(order, visible)
+
+
+def _mark_now(status: str) -> StatusMark:
+    return StatusMark(status, vtex_now(), time.time(), time.monotonic())

@@ -8,6 +8,10 @@ id or invoice number.
 * ``pii``: the routes of ``VTEX - Orders API PII version.json`` (``/api/orders/...``), for stores on
   VTEX's PII data architecture. It has no tracking PATCH/PUT routes.
 
+Both sets also serve the order feed (Feed v3: ``/api/orders/feed``, ``/api/orders/feed/config``) and the
+JSONata test route: VTEX documents them in the standard file only, but they belong to the account, not
+to a data architecture.
+
 A sandbox serves the set of its architecture. A request to the other set gets a 404 that names the
 route to use instead, so a client author sees at once that the connection's architecture is wrong.
 """
@@ -86,7 +90,21 @@ PII_ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("cancel", "POST", "/api/orders/pvt/document/{orderId}/cancel", "optional"),
 )
 
-ROUTE_SETS: dict[str, tuple[RouteSpec, ...]] = {"standard": STANDARD_ROUTES, "pii": PII_ROUTES}
+#: The order feed (Feed v3) and JSONata test, served whatever the data architecture. One name for the three
+#: methods of the configuration, so that one fault rule covers the configuration route.
+FEED_ROUTES: tuple[RouteSpec, ...] = (
+    RouteSpec("feed", "GET", "/api/orders/feed"),
+    RouteSpec("feed_commit", "POST", "/api/orders/feed", "required"),
+    RouteSpec("feed_config", "GET", "/api/orders/feed/config"),
+    RouteSpec("feed_config", "POST", "/api/orders/feed/config", "required"),
+    RouteSpec("feed_config", "DELETE", "/api/orders/feed/config"),
+    RouteSpec("jsonata", "POST", "/api/orders/expressions/jsonata", "required"),
+)
+
+ROUTE_SETS: dict[str, tuple[RouteSpec, ...]] = {
+    "standard": STANDARD_ROUTES + FEED_ROUTES,
+    "pii": PII_ROUTES + FEED_ROUTES,
+}
 _ARCHITECTURE_NAMES = {"standard": "the standard OMS data architecture", "pii": "the PII data architecture"}
 
 #: What a PII account offers instead of the standard tracking routes.
@@ -104,6 +122,18 @@ ROUTE_RESOURCES: dict[str, tuple[str, ...]] = {
     "list_orders": ("View order", "List Orders", "Orders Full Access"),
     "start_handling": ("Change order workflow status",),
     "cancel": ("Cancel order",),
+    # VTEX's tables list both feed resources for each configuration method; reading the feed needs one.
+    "feed": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
+    "feed_commit": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
+    "feed_config": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
+    "jsonata": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
+}
+#: Where the method matters: changing the configuration takes the Admin resource. VTEX's tables list
+#: "view only" too, but a view-only key that could rewrite the feed would not be view-only; the sandbox
+#: takes the stricter reading, so a client never learns in production that it lacks Admin.
+METHOD_RESOURCES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("feed_config", "POST"): ("Feed v3 and Hook Admin",),
+    ("feed_config", "DELETE"): ("Feed v3 and Hook Admin",),
 }
 #: Return (Input) invoices are covered by "Notify refund" too.
 REFUND_RESOURCES: tuple[str, ...] = ("Notify refund", "Notify invoice")

@@ -217,7 +217,7 @@ class _Handler(BaseHTTPRequestHandler):
         # VTEX decodes %2F too (known issue 1302085): decode before splitting, as OMS does.
         segments = [s for s in unquote(raw_path).split("/") if s != ""]
         if segments and segments[0] == "_sandbox":
-            self._send(answer_admin(self.server.sandbox, self.command, segments[1:], raw_body))
+            self._send(answer_admin(self.server.sandbox, self.command, segments[1:], raw_body, raw_query))
             return
         request = Request(self.command, raw_path, segments, raw_query, self.headers, raw_body)
         try:

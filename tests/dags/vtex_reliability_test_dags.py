@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow_provider_vtex.compat import AIRFLOW_V_3_0_PLUS
 from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
 from airflow_provider_vtex.operators.tracking import TrackingNotificationOperator
 from airflow_provider_vtex.sensors.order_status import VtexOrderStatusSensor
 
-if AIRFLOW_V_3_0_PLUS:
+try:  # Airflow 3
     from airflow.sdk import dag
-else:
+except ImportError:  # Airflow 2.10 / 2.11
     from airflow.decorators import dag
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
@@ -149,7 +148,27 @@ def order_status_sensor_reschedule() -> None:
     )
 
 
+@dag(
+    dag_id="vtex_test_order_status_sensor_deferrable",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    params={"order_id": "70caf3941s6df1"},
+    tags=["vtex-tests"],
+)
+def order_status_sensor_deferrable() -> None:
+    VtexOrderStatusSensor(
+        task_id="wait",
+        order_id="{{ params.order_id }}",
+        deferrable=True,
+        poke_interval=0.2,
+        timeout=30,
+        hook_params=HOOK_PARAMS,
+    )
+
+
 fault_matrix()
+order_status_sensor_deferrable()
 order_status_sensor_reschedule()
 if_already_invoiced()
 confirmation()

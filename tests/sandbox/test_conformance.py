@@ -30,6 +30,13 @@ OPERATIONS = {
         "ListOrders",
         "StartHandling",
         "CancelOrder",
+        # The order feed (Feed v3) and its JSONata test: the standard file documents them, for any account.
+        "Getfeedorderstatus1",
+        "Commititemfeedorderstatus",
+        "GetFeedConfiguration",
+        "FeedConfiguration",
+        "FeedConfigurationDelete",
+        "TestJSONataExpression",
     ],
     "pii": ["InvoiceNotification2", "GetOrder2", "ListOrders2", "StartHandling2", "CancelOrder2"],
 }
@@ -68,6 +75,17 @@ def _fresh_state_for(operation: str, sandbox: VtexSandbox) -> None:
         return
     _CURRENT[sandbox.data_architecture] = operation
     sandbox.reset()
+    if "/api/orders/feed" in operation and operation != "POST /api/orders/feed/config":
+        # A feed to read, commit, show and delete: events that stay visible (timeout 0), so every read
+        # answers items and their schema is checked.
+        sandbox.configure_feed(
+            {
+                "filter": {"type": "FromWorkflow", "status": ["payment-pending"]},
+                "queue": {"visibilityTimeoutInSeconds": 0, "MessageRetentionPeriodInSeconds": 3600},
+            }
+        )
+        for number in range(3):
+            sandbox.place_order(f"FEED-{number}")
     if sandbox.data_architecture == "standard" and "/invoice/" in operation:
         sandbox.state.invoice(
             "1172452900788-01",

@@ -17,6 +17,7 @@ unless ``VTEX_UI_TEST_REQUIRED=1`` (set by ``.ci/run``), where that is an error.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -30,11 +31,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_vtex.compat import AIRFLOW_V_3_0_PLUS
 from tests.ui import browser
 from tests.ui.airflow_stack import REPO_ROOT, AirflowStack, free_port, wait_for
 
-if not AIRFLOW_V_3_0_PLUS:
+if importlib.util.find_spec("airflow.api_fastapi") is None:  # Airflow 2: no FastAPI server, no React UI
     pytest.skip(
         "the browser test drives Airflow 3's React UI; on Airflow 2 the form declaration is checked by "
         "tests/ui/test_connection_form.py",
@@ -180,7 +180,7 @@ def _add_connection_through_form(
     dialog.get_by_role("spinbutton", name="Max retries").fill("2")
     seen["extra_labels"] = [
         label
-        for label in ("Environment", "Base URL", "Timeout", "Max retries")
+        for label in ("Environment", "Base URL", "Timeout", "Data architecture", "Max retries")
         if _field(dialog, label).count() == 1
     ]
     seen["environment_default"] = _field(dialog, "Environment").get_by_role("textbox").input_value()
@@ -259,7 +259,7 @@ def test_connection_form_renders_the_vtex_fields_and_saves_them(page: Page, depl
         "App Key": "vtexappkey-mystore-ABCDEF",
         "App Token": "the App Token shown once when the key was created",
     }
-    assert seen["extra_labels"] == ["Environment", "Base URL", "Timeout", "Max retries"]
+    assert seen["extra_labels"] == ["Environment", "Base URL", "Timeout", "Data architecture", "Max retries"]
     assert seen["environment_default"] == "vtexcommercestable"
     for hidden in ("Schema", "Port", "Login", "Password", "Host"):
         assert not re.search(rf"^{hidden}$", seen["dialog_text"], re.MULTILINE), f"{hidden} is shown"
@@ -275,6 +275,7 @@ def test_connection_form_renders_the_vtex_fields_and_saves_them(page: Page, depl
         "environment": "vtexcommercestable",
         "base_url": sandbox.url,
         "timeout": 10,
+        "data_architecture": "standard",  # the form's default choice
         "max_retries": 2,
     }
     [cli] = json.loads(deployment.stack.run_cli("connections", "get", "vtex_default", "-o", "json").stdout)
@@ -302,8 +303,8 @@ def test_test_button_reports_success_a_rejected_token_and_an_unreachable_host(
 
     outcome, text = _press_test(page, deployment, "vtex_default")
     assert outcome == "success", text
-    assert f"Connected to VTEX at {sandbox.url}" in text
-    assert APP_KEY in text
+    assert f"Connected to VTEX at {sandbox.url} (standard routes)" in text
+    assert APP_KEY not in text  # the key is masked like the token: it is not repeated back
 
     outcome, text = _press_test(page, deployment, "vtex_wrong_token")
     assert outcome == "failure", text
@@ -408,5 +409,5 @@ def test_trigger_form_invoices_the_order_and_the_rendered_template_hides_the_tok
 
     # The task log (read through the UI) does not show it either.
     page.get_by_role("link", name="Logs").click()
-    expect(page.get_by_text(re.compile(f"invoice {INVOICE_NUMBER}")).first).to_be_visible()
+    expect(page.get_by_text(re.compile(f"Invoice {INVOICE_NUMBER} for order")).first).to_be_visible()
     assert APP_TOKEN not in page.content()

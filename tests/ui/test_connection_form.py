@@ -65,3 +65,20 @@ def test_hook_fallback_widgets_match_the_declaration() -> None:
     assert VtexHook.get_ui_field_behaviour() == {
         key.replace("-", "_"): value for key, value in info["ui-field-behaviour"].items()
     }
+
+
+def test_the_airflow_2_form_refuses_an_unknown_data_architecture() -> None:
+    """Airflow 2 renders only text, number, password and check-box fields: the choice is a text field
+    that accepts the declared values only."""
+    pytest.importorskip("wtforms", reason="the WTForms fallback is for Airflow 2 (wtforms is not installed)")
+    pytest.importorskip(
+        "flask_appbuilder", reason="the WTForms fallback is for Airflow 2 (no Flask-AppBuilder)"
+    )
+    from werkzeug.datastructures import MultiDict
+    from wtforms import Form
+
+    field = VtexHook.get_connection_form_widgets()["data_architecture"]
+    form_class = type("VtexForm", (Form,), {"data_architecture": field})
+    for value, valid in (("standard", True), ("pii", True), ("", True), ("legacy", False)):
+        form = form_class(formdata=MultiDict({"data_architecture": value}))  # as the browser posts it
+        assert form.validate() is valid, value

@@ -7,7 +7,13 @@ so and why.
 
 from __future__ import annotations
 
-from airflow_provider_vtex.sandbox.views.admin import invoice_counts, order_summary, package_admin_view
+from airflow_provider_vtex.sandbox.views.admin import (
+    invoice_counts,
+    order_summary,
+    order_timeline,
+    package_admin_view,
+    workflow_stats,
+)
 from airflow_provider_vtex.sandbox.views.common import Visible
 from airflow_provider_vtex.sandbox.views.pii import pii_order, pii_order_list
 from airflow_provider_vtex.sandbox.views.standard import standard_order, standard_order_list
@@ -16,9 +22,11 @@ __all__ = [
     "Visible",
     "invoice_counts",
     "order_summary",
+    "order_timeline",
     "package_admin_view",
     "pii_order",
     "pii_order_list",
     "standard_order",
     "standard_order_list",
+    "workflow_stats",
 ]

@@ -1,0 +1,112 @@
+"""VtexStartHandlingOperator: move ready orders to ``handling``, once each, whatever the feed redelivers.
+
+VTEX answers start-handling on an order that is not ``ready-for-handling`` with 409, and the feed may hand
+out an order's event again (a run that died before committing, or a duplicate event). So this task reads
+each order first: a ready order is moved to handling; an order already past it is reported, not acted on
+twice; an order in another status (canceled meanwhile, say) is reported and left alone.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_vtex.compat import AirflowException, AirflowFailException
+from airflow_provider_vtex.exceptions import VtexConflictError, VtexError
+from airflow_provider_vtex.operators.base import VTEX_TEMPLATE_FIELDS, VtexBaseOperator
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from airflow_provider_vtex.compat import Context
+
+READY = "ready-for-handling"
+#: Statuses an order reaches after start-handling (it is being, or was, handled).
+HANDLED = frozenset({"handling", "invoice", "invoiced"})
+
+
+class VtexStartHandlingOperator(VtexBaseOperator):
+    """Start handling each ready order among ``order_ids``, exactly once per order.
+
+    :param order_ids: (templated) one order id, a list of them, the feed items of
+        :class:`~airflow_provider_vtex.operators.feed.VtexReadOrderFeedOperator` (dicts with ``order_id``),
+        or any of these as JSON text. Repeated ids are handled once.
+    :param vtex_conn_id: the ``vtex`` connection (templated).
+    :param hook_params: keyword arguments for the hook.
+    :return: to XCom, one ``{"order_id", "outcome", "status"}`` per distinct order: ``outcome`` is
+        ``"started"``, ``"confirmed_by_read_back"`` (the answer was lost, the order shows handling),
+        ``"already_handling"`` (past ready-for-handling before this task: not acted on twice) or
+        ``"not_ready"`` (another status, e.g. canceled: left alone). When an order fails, the others are
+        still tried, then the task fails (retryably if a retry could help) naming the orders.
+    """
+
+    template_fields: Sequence[str] = ("order_ids", *VTEX_TEMPLATE_FIELDS)
+
+    def __init__(self, *, order_ids: str | list[Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.order_ids = order_ids
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = []
+        failures: list[tuple[str, VtexError]] = []
+        with self.vtex_errors():
+            ids = [self.hook.checked_order_id(order_id) for order_id in _order_ids(self.order_ids)]
+        for order_id in ids:
+            try:
+                results.append(self._start(order_id))
+            except VtexError as exc:
+                self.log.error("Order %s: %s", order_id, exc)
+                failures.append((order_id, exc))
+        counts: dict[str, int] = {}
+        for result in results:
+            counts[result["outcome"]] = counts.get(result["outcome"], 0) + 1
+        self.log.info(
+            "Start handling: %s.", ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no orders"
+        )
+        if failures:
+            named = "; ".join(f"{order_id} ({type(exc).__name__})" for order_id, exc in failures[:20])
+            message = f"Start handling failed for {len(failures)} of {len(ids)} orders: {named}."
+            if any(exc.retryable for _, exc in failures):
+                raise AirflowException(message + " A retry starts only the orders still ready.")
+            raise AirflowFailException(message)
+        return results
+
+    def _start(self, order_id: str) -> dict[str, Any]:
+        status = str(self.hook.get_order(order_id).get("status"))
+        if status in HANDLED:
+            self.log.info("Order %s is already '%s': not starting it again.", order_id, status)
+            return {"order_id": order_id, "outcome": "already_handling", "status": status}
+        if status != READY:
+            self.log.warning("Order %s is '%s', not %s: left alone.", order_id, status, READY)
+            return {"order_id": order_id, "outcome": "not_ready", "status": status}
+        try:
+            outcome = self.hook.start_handling(order_id)
+        except VtexConflictError:
+            # Someone else moved it between our read and our call: read again to tell which way.
+            status = str(self.hook.get_order(order_id).get("status"))
+            if status in HANDLED:
+                return {"order_id": order_id, "outcome": "already_handling", "status": status}
+            raise
+        return {
+            "order_id": order_id,
+            "outcome": "started" if outcome.value == "sent" else outcome.value,
+            "status": "handling",
+        }
+
+
+def _order_ids(value: Any) -> list[str]:
+    """Distinct order ids, in order, from an id, a list of ids or feed items, or JSON text of either."""
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
+        value = parsed if isinstance(parsed, list) else [value]
+    if not isinstance(value, list | tuple):
+        value = [value]
+    ids: list[str] = []
+    for item in value:
+        order_id = item.get("order_id") if isinstance(item, dict) else item
+        if order_id is not None and str(order_id) not in ids:
+            ids.append(str(order_id))
+    return ids

@@ -1,0 +1,144 @@
+"""Orders into your ERP, then invoices back to VTEX: the whole loop of a VTEX ERP integration.
+
+1. ``configure_feed``: VTEX's order feed (Feed v3) gets the orders that reach ``ready-for-handling``
+   (once per AppKey; a configuration already there is kept).
+2. ``read_feed`` reads up to 100 feed items and commits NONE of them.
+3. ``get_orders`` reads each ready order from VTEX; ``send_to_erp`` stands for your ERP.
+4. ``start_handling`` moves each order to ``handling``; an order already there (the feed handed its item
+   out again after a run died) is reported, not started twice.
+5. ``commit_feed`` commits the items, only now: a run that fails before this commits nothing, and the
+   items come back after the feed's visibility timeout.
+6. Later, once the ERP invoiced (here, in the same run): ``notify_invoices`` sends the invoices (one bulk
+   task), ``notify_tracking`` the carrier's tracking number for each.
+
+To adapt it: set the ``vtex_default`` connection, replace the stand-in tasks (``send_to_erp``,
+``invoices_from_erp``, ``tracking_from_carrier``) and schedule it (e.g. every 5 minutes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from airflow_provider_vtex.hooks.vtex import VtexHook
+from airflow_provider_vtex.operators.bulk import BulkInvoiceNotificationOperator
+from airflow_provider_vtex.operators.feed import VtexCommitOrderFeedOperator, VtexReadOrderFeedOperator
+from airflow_provider_vtex.operators.start_handling import VtexStartHandlingOperator
+from airflow_provider_vtex.operators.tracking import TrackingNotificationOperator
+
+try:  # Airflow 3
+    from airflow.sdk import dag, task
+except ImportError:  # Airflow 2.10 / 2.11
+    from airflow.decorators import dag, task
+
+READY = "ready-for-handling"
+
+
+@dag(
+    dag_id="example_vtex_erp_order_loop",
+    schedule=None,  # CHANGE: e.g. "*/5 * * * *"
+    start_date=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+    catchup=False,
+    max_active_runs=1,  # one reader of the feed at a time
+    default_args={"retries": 2, "retry_delay": dt.timedelta(seconds=30)},
+    tags=["vtex", "example"],
+    doc_md=__doc__,
+)
+def example_vtex_erp_order_loop() -> None:
+    @task
+    def configure_feed() -> None:
+        """Once per AppKey: the feed receives the orders that reach ready-for-handling."""
+        from airflow_provider_vtex.exceptions import VtexNotFoundError
+
+        hook = VtexHook()
+        try:
+            hook.get_feed_config()
+        except VtexNotFoundError:
+            hook.set_feed_config(
+                {
+                    "filter": {"type": "FromWorkflow", "status": [READY]},
+                    # CHANGE: longer than a run takes, so an item is not handed out twice meanwhile.
+                    "queue": {"visibilityTimeoutInSeconds": 300},
+                }
+            )
+
+    read_feed = VtexReadOrderFeedOperator(task_id="read_feed", max_items=100)
+
+    @task
+    def get_orders(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each ready order once, as the ERP needs it (VTEX's feed item carries only ids and states)."""
+        hook = VtexHook()
+        orders = []
+        for order_id in dict.fromkeys(item["order_id"] for item in items if item["state"] == READY):
+            order = hook.get_order(order_id)
+            orders.append(
+                {
+                    "order_id": order_id,
+                    "status": order.get("status"),
+                    "value": order.get("value"),
+                    "items": [
+                        {"id": item["id"], "price": item["price"], "quantity": item["quantity"]}
+                        for item in order.get("items") or []
+                    ],
+                }
+            )
+        return orders
+
+    @task
+    def send_to_erp(orders: list[dict[str, Any]]) -> list[str]:
+        """CHANGE: create the orders in your ERP; return the ids it accepted."""
+        return [order["order_id"] for order in orders if order["status"] == READY]
+
+    orders = get_orders(read_feed.output)
+    accepted = send_to_erp(orders)
+    start_handling = VtexStartHandlingOperator(task_id="start_handling", order_ids=accepted)
+    commit_feed = VtexCommitOrderFeedOperator(task_id="commit_feed", handles=read_feed.output)
+
+    @task
+    def invoices_from_erp(
+        started: list[dict[str, Any]], orders: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """CHANGE: the invoices your ERP issued for the orders now in handling (here: one per order,
+        for its whole value; on the standard route an item's price is its unit price)."""
+        handled = {result["order_id"] for result in started if result["outcome"] == "started"}
+        issued = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        return [
+            {
+                "order_id": order["order_id"],
+                "invoice": {
+                    "type": "Output",
+                    "invoiceNumber": f"NF-{order['order_id'].split('-')[0][-9:]}",
+                    "invoiceValue": order["value"],
+                    "issuanceDate": issued,
+                    "items": order["items"],
+                },
+            }
+            for order in orders
+            if order["order_id"] in handled
+        ]
+
+    invoices = invoices_from_erp(start_handling.output, orders)
+    notify_invoices = BulkInvoiceNotificationOperator(task_id="notify_invoices", invoices=invoices)
+
+    @task
+    def tracking_from_carrier(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """CHANGE: your carrier's tracking code for each invoiced order."""
+        return [
+            {
+                "order_id": result["order_id"],
+                "invoice_number": result["invoice_number"],
+                "tracking": {"trackingNumber": f"BR{result['invoice_number'][3:]}XX", "courier": "Correios"},
+            }
+            for result in results
+            if result["outcome"] in ("sent", "already_invoiced", "confirmed_by_read_back")
+        ]
+
+    notify_tracking = TrackingNotificationOperator.partial(
+        task_id="notify_tracking", map_index_template="{{ task.order_id }}"
+    ).expand_kwargs(tracking_from_carrier(notify_invoices.output))
+
+    configure_feed() >> read_feed
+    start_handling >> commit_feed >> notify_invoices >> notify_tracking
+
+
+example_vtex_erp_order_loop()

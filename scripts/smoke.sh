@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Smoke run of the BUILT WHEEL on one Airflow version, as a user would install it:
+#
+#   scripts/smoke.sh 3.1.8            (or: make smoke AIRFLOW=3.1.8; make smoke-all for every version)
+#
+# 1. a fresh venv .venv-smoke/airflow-VERSION with apache-airflow==VERSION and dist/*.whl, pinned by
+#    constraints/airflow-VERSION.txt where that file exists (third-party releases that break that Airflow);
+# 2. scripts/smoke_checks.py: `airflow providers list`, the ProvidersManager's hook and connection form;
+# 3. scripts/demo.py: `airflow connections test vtex_default` and every example DAG with
+#    `airflow dags test` against the local VTEX sandbox.
+# Expects the wheel in dist/ (`make dist` builds it). Exits non-zero at the first failing step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VERSION="${1:-}"
+if [[ ! "$VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+    echo "usage: scripts/smoke.sh AIRFLOW_VERSION   (e.g. 3.1.8; got '${VERSION}')" >&2
+    exit 2
+fi
+PYTHON="${PYTHON:-python3}"
+VENV=".venv-smoke/airflow-${VERSION}"
+CONSTRAINTS="constraints/airflow-${VERSION}.txt"
+shopt -s nullglob
+WHEELS=(dist/airflow_provider_vtex-*.whl)
+if [ "${#WHEELS[@]}" -ne 1 ]; then
+    echo "smoke: expected exactly one wheel in dist/, found ${#WHEELS[@]}: run \`make dist\` first" >&2
+    exit 2
+fi
+
+echo "smoke: Airflow ${VERSION} in a fresh ${VENV} with ${WHEELS[0]}"
+rm -rf "$VENV"
+"$PYTHON" -m venv "$VENV"
+PIN=()
+if [ -f "$CONSTRAINTS" ]; then
+    echo "smoke: pinning with ${CONSTRAINTS}: $(grep -cvE '^\s*(#|$)' "$CONSTRAINTS") pin(s)"
+    PIN=(--constraint "$CONSTRAINTS")
+fi
+if ! { "$VENV/bin/pip" install --quiet --upgrade pip \
+        && "$VENV/bin/pip" install --quiet "apache-airflow==${VERSION}" "${WHEELS[0]}" "${PIN[@]}"; } \
+        >"$VENV/install.log" 2>&1; then
+    tail -n 40 "$VENV/install.log" >&2
+    echo "smoke: installing Airflow ${VERSION} and the wheel failed (log: ${VENV}/install.log)" >&2
+    exit 1
+fi
+
+export AIRFLOW_HOME="$PWD/$VENV/airflow-home"
+mkdir -p "$AIRFLOW_HOME"
+# From the Airflow home, not the repository: the source tree must not shadow the installed wheel.
+(cd "$AIRFLOW_HOME" && "$OLDPWD/$VENV/bin/python" "$OLDPWD/scripts/smoke_checks.py")
+"$VENV/bin/python" scripts/demo.py --airflow-home "$AIRFLOW_HOME"
+echo "smoke: Airflow ${VERSION} passed"
