@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow_provider_vtex.compat import AIRFLOW_V_3_0_PLUS
 from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
 from airflow_provider_vtex.operators.tracking import TrackingNotificationOperator
 
-if AIRFLOW_V_3_0_PLUS:
+try:  # Airflow 3
     from airflow.sdk import dag, task
-else:
+except ImportError:  # Airflow 2.10 / 2.11
     from airflow.decorators import dag, task
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)

@@ -25,6 +25,7 @@ import datetime as dt
 import json
 import os
 import secrets
+import subprocess
 import sys
 import urllib.error
 import urllib.parse
@@ -190,8 +191,6 @@ class AirflowDeployment:
     # ------------------------------------------------------------------ the CLI and the REST API
     def cli(self, *args: str, timeout: float = 120) -> str:
         """Run ``airflow <args>`` against this deployment; its output, or an error carrying it."""
-        import subprocess
-
         result = subprocess.run(
             [*AIRFLOW, *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False
         )
