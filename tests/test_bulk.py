@@ -297,9 +297,9 @@ def test_5000_invoices_with_one_answer_in_ten_faulted_are_all_delivered_once(
     with VtexSandbox(max_log=200_000) as sandbox:
         orders = add_orders(sandbox, "soak", count)
         monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())
-        sandbox.add_fault(Fault("*", "rate_limit", every=29, retry_after=0))
-        sandbox.add_fault(Fault("*", "status", status=503, every=31))
-        sandbox.add_fault(Fault("invoice", "error_after_commit", every=37))
+        sandbox.add_fault(Fault("*", "rate_limit", every=23, retry_after=0))
+        sandbox.add_fault(Fault("*", "status", status=503, every=25))
+        sandbox.add_fault(Fault("invoice", "error_after_commit", every=29))
         dag_run = run_dag("vtex_test_bulk_faults", run_conf={"count": count, "prefix": "soak"})
         faulted = sum(1 for e in sandbox.requests if e["fault"])
         answers = len(sandbox.requests)
@@ -318,6 +318,6 @@ def test_5000_invoices_with_one_answer_in_ten_faulted_are_all_delivered_once(
             "why": "429 waited out and resent; 503 and 500-after-commit read back before any resend",
         },
     )
-    assert faulted >= answers // 12
+    assert faulted >= answers // 12  # about one in ten (rules that coincide fire once)
     assert task_states(dag_run)["bulk"] == ["success"]
     assert counts == {"duplicates": 0, "lost": 0}
