@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from airflow_provider_vtex.compat import AirflowException, AirflowFailException
-from airflow_provider_vtex.operators.bulk import BulkInvoiceNotificationOperator
+from airflow_provider_vtex.operators.bulk import QUEUED_PER_THREAD, BulkInvoiceNotificationOperator
 from airflow_provider_vtex.sandbox import Fault, VtexSandbox
+from tests import fault_report
 from tests.conftest import task_states, xcom_values
 
 pytestmark = pytest.mark.airflow_dag
@@ -123,3 +124,200 @@ def test_retryable_failures_leave_airflow_retries_to_act(monkeypatch: Any) -> No
             operator.execute(context={})  # type: ignore[arg-type]
     assert not isinstance(caught.value, AirflowFailException)
     assert "70caf3941s6df1 (HTTP 503)" in str(caught.value)
+
+
+# ------------------------------------------------------------------ the issue's rows, in real Airflow
+def invoiced_once(sandbox: VtexSandbox, orders: list[str]) -> dict[str, int]:
+    """Duplicates and losses as the sandbox counts them."""
+    held = sandbox.stats()["orders"]
+    return {
+        "duplicates": sum(held.get(o, {}).get("duplicates", 0) for o in orders),
+        "lost": sum(1 for o in orders if not held.get(o, {}).get("invoices")),
+    }
+
+
+def add_orders(sandbox: VtexSandbox, prefix: str, count: int) -> list[str]:
+    """Orders as ``vtex_test_bulk_faults`` invoices them (they exist before they are invoiced)."""
+    orders = [f"{prefix}-{n:05d}" for n in range(count)]
+    for order in orders:
+        sandbox.add_order(order, [{"id": "1", "price": 1000, "quantity": 1}])
+    return orders
+
+
+def test_identical_entries_are_sent_once_and_conflicting_ones_not_at_all(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
+    sandbox = vtex_sandbox_connection
+    dag_run = run_dag("vtex_test_bulk_duplicates")
+    states = task_states(dag_run)
+    # The same {order_id, invoice} three times, with check_existing="always": one POST, three results.
+    assert states["duplicates"] == ["success"]
+    assert sandbox.post_count("70caf3941s6df1") == 1
+    results = xcom_values(dag_run, "duplicates")[0]
+    assert [r["outcome"] for r in results] == ["sent"] * 4
+    assert len({results[i]["receipt"] for i in (0, 1, 3)}) == 1
+    assert sandbox.stats()["orders"]["70caf3941s6df1"]["duplicates"] == 0
+    # Two different invoices with one order and number: both refused before anything is sent, no retry.
+    assert states["conflicts"] == ["failed"]
+    assert dag_run.get_task_instance("conflicts").try_number == 1
+    assert sandbox.post_count("v502559llux-01") == 0
+    conflicts = xcom_values(dag_run, "conflicts", "results")[0]
+    assert [r["error_code"] for r in conflicts] == ["conflicting_duplicate"] * 2
+    assert "invoices[0] and invoices[1]" in conflicts[0]["error"]
+
+
+def test_truncated_answers_during_a_bulk_run_neither_abort_it_nor_duplicate(
+    run_dag: Callable[..., Any], monkeypatch: Any
+) -> None:
+    with VtexSandbox() as sandbox:
+        orders = add_orders(sandbox, "trunc", 60)
+        monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())
+        sandbox.add_fault(Fault("invoice", "truncated_after_commit", every=5))  # applied, answer cut short
+        sandbox.add_fault(Fault("invoice", "truncated", every=7))  # not applied, answer cut short
+        sandbox.add_fault(Fault("get_order", "truncated", status=200, every=4))  # a read-back cut short
+        dag_run = run_dag("vtex_test_bulk_faults", run_conf={"count": 60, "prefix": "trunc"})
+        truncated = sum(1 for e in sandbox.requests if e["fault"] in ("truncated", "truncated_after_commit"))
+        counts = invoiced_once(sandbox, orders)
+    fault_report.record(
+        "faults",
+        {
+            "fault": f"bulk of 60 invoices, {truncated} answers truncated (before or after VTEX applied the write)",
+            "invoice task": f"{task_states(dag_run)['bulk'][0]} (try {dag_run.get_task_instance('bulk').try_number})",
+            "tracking task": "-",
+            "POSTs received": "-",
+            "invoices held": 60 - counts["lost"],
+            "duplicates": counts["duplicates"],
+            "lost": counts["lost"],
+            "why": "a cut answer is ambiguous: read back before any resend; no ChunkedEncodingError escapes",
+        },
+    )
+    assert truncated >= 15
+    assert task_states(dag_run)["bulk"] == ["success"]
+    assert dag_run.get_task_instance("bulk").try_number == 1
+    assert counts == {"duplicates": 0, "lost": 0}
+    outcomes = [r["outcome"] for r in xcom_values(dag_run, "bulk")[0]]
+    assert set(outcomes) == {"sent", "confirmed_by_read_back"}
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_a_total_outage_stops_the_chunk_early_and_fails_it_retryably(
+    run_dag: Callable[..., Any], monkeypatch: Any, status: int
+) -> None:
+    count = 1000
+    with VtexSandbox() as sandbox:
+        add_orders(sandbox, "down", count)
+        monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())
+        if status == 429:
+            sandbox.add_fault(Fault("*", "rate_limit", retry_after=0))
+        else:
+            sandbox.add_fault(Fault("*", "status", status=503))
+        dag_run = run_dag("vtex_test_bulk_faults", run_conf={"count": count, "prefix": "down"})
+        requests_seen = len(sandbox.requests)
+        posts = sandbox.post_count()
+    ti = dag_run.get_task_instance("bulk")
+    fault_report.record(
+        "faults",
+        {
+            "fault": f"total outage, every answer {status}: bulk of {count:,} invoices",
+            "invoice task": f"{task_states(dag_run)['bulk'][0]} (try {ti.try_number}), {posts} POSTs, {requests_seen} requests",
+            "tracking task": "-",
+            "POSTs received": posts,
+            "invoices held": "-",
+            "duplicates": 0,
+            "lost": "none silently: each listed in `results`",
+            "why": "the outage breaker stops the chunk after 10 invoices in a row failed; the rest are listed as not tried, the task fails retryably",
+        },
+    )
+    assert task_states(dag_run)["bulk"] == ["failed"]
+    assert ti.try_number == 2  # retryable: the task's retry ran (and met the outage too)
+    # Per try, the breaker lets through the invoices before it opened and those already queued; each
+    # costs at most 4 attempts (max_retries=3), the POST's read-back included. Without the breaker:
+    # every one of the 1,000 invoices, to the per-call limit, on each try.
+    tried_per_try = 10 + 8 * QUEUED_PER_THREAD  # max_consecutive_outages + queued (8 threads)
+    assert posts <= tried_per_try * 4
+    assert requests_seen <= 2 * tried_per_try * 5
+    results = xcom_values(dag_run, "bulk", "results")[0]
+    not_tried = [r for r in results if r["outcome"] == "not_tried"]
+    assert len(not_tried) >= count - 2 * tried_per_try
+    assert all(r["error_code"] == "outage" for r in not_tried)
+
+
+def test_the_rate_cap_holds_at_the_server_with_one_core_busy(
+    run_dag: Callable[..., Any], monkeypatch: Any
+) -> None:
+    """40 invoices at max_requests_per_second=10 while another process keeps a core busy: no one-second
+    window at the sandbox holds more than 10 requests (the limiter guarantees it by construction)."""
+    import subprocess
+    import sys
+
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        with VtexSandbox(auto_create_orders=True) as sandbox:
+            monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())
+            sandbox.add_fault(Fault("*", "rate_limit", rps=10, retry_after=1))  # VTEX throttles above 10/s
+            dag_run = run_dag("vtex_test_bulk_rate_cap")
+            stats = sandbox.stats()
+            throttled = sandbox.count(status=429)
+    finally:
+        busy.kill()
+        busy.wait(timeout=10)
+    assert task_states(dag_run)["bulk"] == ["success"]
+    assert stats["routes"]["invoice"]["requests"] == 40
+    assert stats["busiestSecond"]["count"] <= 10
+    assert throttled == 0
+
+
+def test_a_lost_write_whose_read_back_also_failed_counts_as_an_outage() -> None:
+    """What the breaker counts when every answer is 503: the POST's answer is ambiguous, so it is read
+    back, and the read-back fails too. The breaker must count that, or it never opens."""
+    from airflow_provider_vtex.exceptions import (
+        VtexOutcomeUnknownError,
+        VtexRetriesExhaustedError,
+        VtexServerError,
+    )
+    from airflow_provider_vtex.hooks.rules import is_outage
+
+    def unknown(read_error: Exception | None) -> VtexOutcomeUnknownError:
+        try:
+            raise VtexOutcomeUnknownError("lost", order_id="o", what="invoice") from read_error
+        except VtexOutcomeUnknownError as exc:
+            return exc
+
+    down = VtexServerError("503", http_status=503, method="GET", path="/o")
+    assert is_outage(unknown(VtexRetriesExhaustedError("gave up", attempts=4, last_error=down)))
+    assert not is_outage(unknown(None))  # the read-back window outlived the call's budget: not an outage
+
+
+def test_5000_invoices_with_one_answer_in_ten_faulted_are_all_delivered_once(
+    run_dag: Callable[..., Any], monkeypatch: Any
+) -> None:
+    """About 10 % of the answers are 429, 503 or a 500 after VTEX applied the invoice: every invoice
+    arrives, none twice."""
+    count = 5000
+    with VtexSandbox(max_log=200_000) as sandbox:
+        orders = add_orders(sandbox, "soak", count)
+        monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())
+        sandbox.add_fault(Fault("*", "rate_limit", every=23, retry_after=0))
+        sandbox.add_fault(Fault("*", "status", status=503, every=25))
+        sandbox.add_fault(Fault("invoice", "error_after_commit", every=29))
+        dag_run = run_dag("vtex_test_bulk_faults", run_conf={"count": count, "prefix": "soak"})
+        faulted = sum(1 for e in sandbox.requests if e["fault"])
+        answers = len(sandbox.requests)
+        counts = invoiced_once(sandbox, orders)
+    ti = dag_run.get_task_instance("bulk")
+    fault_report.record(
+        "faults",
+        {
+            "fault": f"{count:,} invoices in one bulk task, {faulted:,} of {answers:,} answers 429, 503 or 500 after commit",
+            "invoice task": f"{task_states(dag_run)['bulk'][0]} (try {ti.try_number})",
+            "tracking task": "-",
+            "POSTs received": "-",
+            "invoices held": count - counts["lost"],
+            "duplicates": counts["duplicates"],
+            "lost": counts["lost"],
+            "why": "429 waited out and resent; 503 and 500-after-commit read back before any resend",
+        },
+    )
+    assert faulted >= answers // 12  # about one in ten (rules that coincide fire once)
+    assert task_states(dag_run)["bulk"] == ["success"]
+    assert counts == {"duplicates": 0, "lost": 0}

@@ -2,8 +2,10 @@
 Airflow (``dag.test()``, real task retries) against the sandbox over real HTTP.
 
 Each fault scenario runs the invoice and tracking tasks of ``vtex_fault_matrix`` and asserts the task
-outcomes, how many POSTs the sandbox received, and that it holds exactly one invoice (none for an
-unknown order). ``pytest --fault-report=docs/fault-matrix.md`` also writes the matrix as a table.
+outcomes, how many POSTs the sandbox received, that it holds exactly one invoice (none for an unknown
+order), and that the tracking calls (PATCH, PUT) were applied exactly as sent. ``make fault-matrix``
+writes the scenarios as a table of docs/fault-matrix.md (see tests/fault_report.py); the crashes of a
+real deployment are in tests/deployment/.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from typing import Any
 import pytest
 
 from airflow_provider_vtex.sandbox import Fault
+from tests import fault_report
 from tests.conftest import task_states, xcom_values
 
 pytestmark = pytest.mark.airflow_dag
 ORDER = "70caf3941s6df1"
-#: Filled by the matrix test, written by conftest when --fault-report is given.
-FAULT_REPORT: list[dict[str, Any]] = []
+#: What vtex_fault_matrix's tracking task sends: VTEX must hold exactly this afterwards.
+TRACKING_EVENTS = [
+    {"city": "Rio", "state": "RJ", "description": "Entregue", "createDate": "2024-03-03T00:00:00.0000000Z"}
+]
 
 
 @pytest.fixture
@@ -116,6 +121,39 @@ SCENARIOS = [
         why="the tracking task fails at once (AirflowFailException), no retries spent; invoice kept",
     ),
     Scenario(
+        "tracking PATCH and PUT answered 500 after VTEX applied them",
+        [
+            Fault("tracking_number", "error_after_commit", count=1),
+            Fault("tracking_status", "error_after_commit", count=1),
+        ],
+        "success",
+        "success",
+        posts=1,
+        why="PATCH/PUT are idempotent: sent again, VTEX holds the tracking exactly as sent",
+    ),
+    Scenario(
+        "tracking PATCH and PUT dropped after VTEX applied them",
+        [
+            Fault("tracking_number", "drop_after_commit", count=1),
+            Fault("tracking_status", "drop_after_commit", count=1),
+        ],
+        "success",
+        "success",
+        posts=1,
+        why="PATCH/PUT are idempotent: sent again, VTEX holds the tracking exactly as sent",
+    ),
+    Scenario(
+        "429 storm on the tracking PATCH and PUT",
+        [
+            Fault("tracking_number", "rate_limit", count=3, retry_after=0),
+            Fault("tracking_status", "rate_limit", count=3, retry_after=0),
+        ],
+        "success",
+        "success",
+        posts=1,
+        why="waits out each 429 and sends again; VTEX holds the tracking exactly as sent",
+    ),
+    Scenario(
         "unknown order",
         [],
         "failed",
@@ -138,7 +176,8 @@ def test_fault_matrix(sandbox: Any, run_dag: Callable[..., Any], scenario: Scena
     posts = sandbox.post_count(scenario.order_id)
     held = [p for p in sandbox.invoices(scenario.order_id)] if scenario.held else []
     tries = dag_run.get_task_instance("invoice").try_number
-    FAULT_REPORT.append(
+    fault_report.record(
+        "faults",
         {
             "fault": scenario.name,
             "invoice task": f"{states['invoice'][0]} (try {tries})",
@@ -148,7 +187,7 @@ def test_fault_matrix(sandbox: Any, run_dag: Callable[..., Any], scenario: Scena
             "duplicates": max(0, len(held) - 1),
             "lost": int(scenario.held == 1 and not held),
             "why": scenario.why,
-        }
+        },
     )
     assert states == {"invoice": [scenario.invoice], "tracking": [scenario.tracking]}
     assert posts == scenario.posts
@@ -159,8 +198,13 @@ def test_fault_matrix(sandbox: Any, run_dag: Callable[..., Any], scenario: Scena
         assert package["invoiceNumber"] == number
         assert len(package["receipts"]) == 1 or scenario.posts > 1
         if scenario.tracking == "success":
-            assert package["trackingNumber"] == "BR-FM-1"
-            assert package["courierStatus"]["finished"] is True
+            assert (package["trackingNumber"], package["courier"]) == ("BR-FM-1", "Correios")
+            status = package["courierStatus"]
+            assert (status["finished"], status["deliveredDate"]) == (True, "2024-03-03T12:00:00.0000000Z")
+            assert [
+                {key: event[key] for key in ("city", "state", "description", "createDate")}
+                for event in status["data"]
+            ] == TRACKING_EVENTS
 
 
 def test_invoice_already_in_vtex_is_skipped_failed_or_resent_as_asked(

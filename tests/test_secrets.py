@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_vtex.sandbox import Fault, VtexSandbox
-from tests.conftest import rendered_fields, task_states
+from tests.conftest import rendered_fields, task_states, xcom_values
 
 TOKEN = "vtexAppToken-Zq81-DISTINCTIVE-4c2e"
 pytestmark = pytest.mark.airflow_dag
@@ -69,3 +69,39 @@ def test_app_token_appears_nowhere(
         assert TOKEN[:16] not in text, f"part of the AppToken leaked into {place}"
     for place in ("stdout", "stderr", "python logging", "task log files"):
         assert "X-VTEX-API-AppToken" not in places[place], f"request headers were logged in {place}"
+
+
+def test_a_vtex_answer_quoting_the_request_headers_leaks_the_token_nowhere(
+    run_dag: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, capfd: Any, caplog: Any
+) -> None:
+    """VTEX (or a gateway before it) answers with an error that quotes the request's headers, AppToken
+    included: the bulk task's per-invoice results (XCom ``results``), its failure message and the
+    process output carry it scrubbed; the sandbox's admin routes never show it either."""
+    import requests
+
+    with VtexSandbox(app_token=TOKEN) as sandbox:
+        monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())
+        sandbox.add_fault(Fault("invoice", "echo_headers"))
+        dag_run = run_dag("vtex_test_bulk_partial")
+        admin = "".join(
+            requests.get(f"{sandbox.url}/_sandbox/{route}", timeout=5).text
+            for route in ("requests", "stats", "faults", "orders")
+        )
+        echoed = sandbox.count(method="POST", route="invoice", status=400)
+    assert echoed == 3  # the three invoices that passed validation met the echo
+    assert task_states(dag_run)["bulk"] == ["failed"]
+    results = xcom_values(dag_run, "bulk", "results")[0]
+    quoting = [r for r in results if r["error"] and "X-VTEX-API-AppToken" in r["error"]]
+    assert len(quoting) == 3, results  # the echo really reached the results...
+    assert all("X-VTEX-API-AppToken: ***" in r["error"] for r in quoting)  # ...scrubbed
+    output = capfd.readouterr()
+    places = {
+        "XCom": xcom_dump(dag_run),
+        "stdout": output.out,
+        "stderr": output.err,
+        "python logging": caplog.text,
+        "sandbox admin routes": admin,
+    }
+    for place, text in places.items():
+        assert TOKEN not in text, f"the AppToken leaked into {place}"
+        assert TOKEN[:16] not in text, f"part of the AppToken leaked into {place}"

@@ -35,6 +35,7 @@ from airflow_provider_vtex.exceptions import (
     VtexConflictError,
     VtexError,
     VtexNotFoundError,
+    VtexOutcomeUnknownError,
     VtexRateLimitedError,
     VtexRetriesExhaustedError,
     VtexServerError,
@@ -125,6 +126,10 @@ def is_outage(exc: VtexError) -> bool:
     """Whether a failure says VTEX (or the way to it) is down or throttling, rather than this request
     being wrong: what a circuit breaker counts."""
     cause = root_cause(exc)
+    if isinstance(cause, VtexOutcomeUnknownError) and isinstance(cause.__cause__, VtexError):
+        # A write whose answer was lost (a 503, say) and whose read-back failed too: as much an outage
+        # as the read-back's own failure says.
+        return is_outage(cause.__cause__)
     if isinstance(cause, VtexTransportError):
         return True
     return isinstance(cause, VtexApiError) and (cause.http_status == 429 or cause.http_status >= 500)

@@ -386,7 +386,8 @@ class VtexSandbox:
           window, sliding over the request log's time stamps) and the same ``routes`` by route name;
         * ``orders``: per order with invoices, the invoices held, receipts issued and ``duplicates``
           (receipts beyond the first of an invoice, i.e. invoices sent more than once), with
-          ``resentInvoices`` naming them;
+          ``resentInvoices`` naming them, and ``hiddenReads``: GET-order reads that did not show an
+          invoice yet because of ``invoice_visibility_delay`` (proof that a client read inside the window);
         * ``workflow``: start-handling across the store -- ``startHandling`` (orders called, calls,
           accepted, refused, ``ordersCalledMoreThanOnce``), ``waitingInReadyForHandling`` (order ids) and
           ``readyToStartHandlingSeconds`` (count, min, mean, p50, p95, p99, max of the waits);
@@ -419,6 +420,7 @@ class VtexSandbox:
         retry_after: int | None = None,
         rps: float | None = None,
         latency: float | None = None,
+        every: int | None = None,
     ) -> Fault:
         """Add a rule: ``add_fault(Fault(...))`` or ``add_fault("invoice", "status", status=503, count=1)``."""
         if isinstance(route, Fault):
@@ -426,7 +428,7 @@ class VtexSandbox:
         else:
             if kind is None:
                 raise FaultError("add_fault(route, kind, ...) needs a kind")
-            fault = Fault(route, kind, count, status, retry_after, rps, latency)
+            fault = Fault(route, kind, count, status, retry_after, rps, latency, every)
         return self.faults.add(fault)
 
     def clear_faults(self) -> None:

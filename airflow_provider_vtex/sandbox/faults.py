@@ -35,12 +35,13 @@ KINDS: frozenset[str] = frozenset(
         "html",
         "truncated",
         "truncated_after_commit",
+        "echo_headers",
     }
 )
 #: Kinds whose answer replaces VTEX's: the request is not handled at all.
-REPLACING_KINDS: frozenset[str] = frozenset({"rate_limit", "status", "html", "truncated"})
+REPLACING_KINDS: frozenset[str] = frozenset({"rate_limit", "status", "html", "truncated", "echo_headers"})
 
-_FIELDS = ("route", "kind", "count", "status", "retry_after", "rps", "latency")
+_FIELDS = ("route", "kind", "count", "status", "retry_after", "rps", "latency", "every")
 
 
 class FaultError(ValueError):
@@ -73,12 +74,18 @@ class Fault:
         cut in the middle (``Content-Length`` announces more than is written), then close the
         connection -- a proxy dying mid-answer;
       - ``truncated_after_commit``: handle the request (the write is applied), then cut VTEX's real
-        answer short the same way -- the client cannot tell whether its write went through.
+        answer short the same way -- the client cannot tell whether its write went through;
+      - ``echo_headers``: do NOT handle the request; answer ``status`` (default 400) with a JSON error
+        whose message quotes the request's headers, credentials included, as a debugging proxy or a
+        gateway's error page may -- what a client must never pass on to its logs or results.
 
     * ``count``: how many requests the rule affects; ``None`` means every request (for ``rps`` rules:
       every request over the limit).
     * ``retry_after``: seconds sent in ``Retry-After`` (``rate_limit`` only); ``None`` uses the
       sandbox default.
+    * ``every``: the rule fires on one request in ``every`` (the ``every``-th, the ``2 * every``-th...
+      arriving on its route) and lets the others through, so a long run meets a steady share of faults
+      (``count`` then bounds how many times it fires). Not with ``rps``.
     """
 
     route: str
@@ -88,10 +95,12 @@ class Fault:
     retry_after: int | None = None
     rps: float | None = None
     latency: float | None = None
+    every: int | None = None
     # Book-keeping, not part of the rule's identity.
     remaining: int | None = field(default=None, init=False, repr=False, compare=False)
     _window_start: float = field(default=0.0, init=False, repr=False, compare=False)
     _window_hits: int = field(default=0, init=False, repr=False, compare=False)
+    _arrivals: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.route not in ROUTES:
@@ -109,6 +118,11 @@ class Fault:
                 raise FaultError("rps only applies to kind 'rate_limit'")
             if not _is_number(self.rps) or self.rps < 0:
                 raise FaultError("rps must be a non-negative number")
+        if self.every is not None:
+            if _not_int(self.every) or self.every < 1:
+                raise FaultError("every must be a positive integer (the rule fires on one request in every)")
+            if self.rps is not None:
+                raise FaultError("every and rps cannot be combined: pick one way of spreading the faults")
         if self.kind == "latency" and (
             self.latency is None or not _is_number(self.latency) or self.latency < 0
         ):
@@ -154,13 +168,22 @@ class Fault:
                 key = key.strip()
                 if not sep or key not in _FIELDS[2:]:
                     raise FaultError(f"bad fault option {item!r} in {spec!r}")
-                options[key] = _parse_number(raw.strip(), integer=key in ("count", "status", "retry_after"))
+                options[key] = _parse_number(
+                    raw.strip(), integer=key in ("count", "status", "retry_after", "every")
+                )
         return cls(route=route, kind=kind, **options)
 
     # -- matching ----------------------------------------------------------------------------------
 
     def _applies_to(self, route: str) -> bool:
         return self.route in ("*", route)
+
+    def _skips(self) -> bool:
+        """Count this arrival; True when an ``every`` rule lets it through."""
+        if self.every is None:
+            return False
+        self._arrivals += 1
+        return self._arrivals % self.every != 0
 
     def _over_rps(self, now: float) -> bool:
         """Count this arrival in the rule's one-second window; True when the limit is exceeded."""
@@ -220,7 +243,7 @@ class FaultSet:
             latency = 0.0
             chosen: Fault | None = None
             for fault in self._faults:
-                if not fault._applies_to(route):
+                if not fault._applies_to(route) or fault._skips():
                     continue
                 if fault.kind == "latency":
                     assert fault.latency is not None
@@ -249,6 +272,8 @@ class FaultSet:
             status = 500
         elif chosen.kind in ("html", "truncated") and status is None:
             status = 502
+        elif chosen.kind == "echo_headers" and status is None:
+            status = 400
         retry_after = chosen.retry_after if chosen.retry_after is not None else default_retry_after
         return FaultAction(latency=latency, kind=chosen.kind, status=status, retry_after=retry_after)
 

@@ -208,8 +208,8 @@ def _operate_feed(
     return Answer(200, b"", content_type=None, parsed_body=body)
 
 
-def fault_answer(action: FaultAction) -> Answer:
-    """The answer of a fault that replaces VTEX's own (429, an error status, an HTML page)."""
+def fault_answer(action: FaultAction, request: Request) -> Answer:
+    """The answer of a fault that replaces VTEX's own (429, an error status, an HTML page, an echo)."""
     status = action.status or 500
     if action.kind == "rate_limit":
         body = error_body("429", "Too Many Requests: the request limit for this route was exceeded")
@@ -225,4 +225,10 @@ def fault_answer(action: FaultAction) -> Answer:
             "</body></html>"
         )
         return Answer(status, page.encode(), content_type="text/html; charset=utf-8")
+    if action.kind == "echo_headers":
+        # Deliberately unredacted: the client under test must scrub it (the request log still does).
+        quoted = "; ".join(f"{name}: {value}" for name, value in request.headers.items())
+        return Answer(
+            status, error_body(str(status), f"{phrase}: could not process the request with headers {quoted}")
+        )
     return Answer(status, error_body(str(status), f"{phrase} (vtex-sandbox injected fault)"))

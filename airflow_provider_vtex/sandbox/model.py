@@ -197,6 +197,9 @@ class Order:
     packages: dict[str, Package] = field(default_factory=dict)
     history: list[StatusMark] = field(default_factory=list)
     start_handling: StartHandlingLog = field(default_factory=StartHandlingLog)
+    #: GET-order reads that hid an invoice VTEX had applied (the visibility delay at work): a test of a
+    #: retry reads this to know its retry really met an invoice it could not see yet.
+    hidden_reads: int = 0
 
     @property
     def items_total(self) -> int:

@@ -184,7 +184,10 @@ class OrderBook:
                 order = next((o for o in self._orders.values() if o.sequence == order_id[3:]), None)
             if order is None:
                 raise self._not_found()
-            return self._render(order, time.monotonic(), consistent=consistent, unmasked=unmasked)
+            now = time.monotonic()
+            if not consistent and any(now < p.visible_at for p in order.packages.values()):
+                order.hidden_reads += 1
+            return self._render(order, now, consistent=consistent, unmasked=unmasked)
 
     def list_orders(self, page: int, per_page: int, statuses: set[str]) -> dict[str, Any]:
         """List orders, newest first; ``per_page`` is capped at 100 as VTEX does."""

@@ -249,7 +249,7 @@ class _Handler(BaseHTTPRequestHandler):
             if action.latency:
                 time.sleep(action.latency)
         if action.kind in REPLACING_KINDS:
-            answer = fault_answer(action)
+            answer = fault_answer(action, request)
         else:
             answer = answer_vtex(sandbox, request, matched)
             if action.kind == "error_after_commit" and action.status is not None:

@@ -1,5 +1,5 @@
-"""DAGs for tests/test_bulk.py: bulk invoicing with partial failures and with a retry that finishes
-only the remainder."""
+"""DAGs for tests/test_bulk.py: bulk invoicing with partial failures, a retry that finishes only the
+remainder, VTEX's faults at scale, duplicate entries and the request-rate cap."""
 
 from __future__ import annotations
 
@@ -70,5 +70,74 @@ def bulk_retry() -> None:
     )
 
 
+#: Real retries with short waits: what a bulk task under VTEX's faults needs to finish on its first try.
+RESILIENT = {
+    "backoff_initial": 0.05,
+    "backoff_max": 0.5,
+    "readback_timeout": 2.0,
+    "readback_interval": 0.2,
+    "max_retries": 3,
+}
+
+
+@dag(
+    dag_id="vtex_test_bulk_faults",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    params={"count": 40, "prefix": "fault"},
+    tags=["vtex-tests"],
+)
+def bulk_faults() -> None:
+    @task
+    def erp(params: dict[str, object] | None = None) -> list[dict[str, object]]:
+        params = params or {}
+        prefix, count = params["prefix"], int(str(params["count"]))
+        return [invoice(f"{prefix}-{n:05d}", f"NF-{prefix}-{n:05d}") for n in range(count)]
+
+    BulkInvoiceNotificationOperator(
+        task_id="bulk",
+        invoices=erp(),
+        max_concurrency=8,
+        hook_params=RESILIENT,
+        retries=1,
+        retry_delay=dt.timedelta(seconds=1),
+    )
+
+
+@dag(dag_id="vtex_test_bulk_duplicates", schedule=None, start_date=START, catchup=False, tags=["vtex-tests"])
+def bulk_duplicates() -> None:
+    same = invoice("70caf3941s6df1", "NF-D1", "2001", 2499, 3)
+    BulkInvoiceNotificationOperator(
+        task_id="duplicates",
+        invoices=[same, same, invoice("1172452900791-01", "NF-D2", "6100", 8900, 1), same],
+        check_existing="always",
+        hook_params=FAST,
+    )
+    BulkInvoiceNotificationOperator(
+        task_id="conflicts",
+        invoices=[
+            invoice("v502559llux-01", "NF-D3", "1", 1000, 1),
+            invoice("v502559llux-01", "NF-D3", "1", 1000, 2),  # same order and number, different invoice
+        ],
+        hook_params=FAST,
+        retries=2,
+    )
+
+
+@dag(dag_id="vtex_test_bulk_rate_cap", schedule=None, start_date=START, catchup=False, tags=["vtex-tests"])
+def bulk_rate_cap() -> None:
+    @task
+    def erp() -> list[dict[str, object]]:
+        return [invoice(f"rate-{n:03d}", f"NF-RATE-{n:03d}") for n in range(40)]
+
+    BulkInvoiceNotificationOperator(
+        task_id="bulk", invoices=erp(), max_concurrency=8, max_requests_per_second=10, hook_params=FAST
+    )
+
+
 bulk_partial()
 bulk_retry()
+bulk_faults()
+bulk_duplicates()
+bulk_rate_cap()

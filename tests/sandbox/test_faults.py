@@ -62,6 +62,8 @@ def test_parse_cli_spec() -> None:
         "invoice:latency",
         "invoice:status:rps=3",
         "invoice:status:status=999",
+        "invoice:status:every=0",
+        "invoice:rate_limit:every=2,rps=3",
     ],
 )
 def test_bad_specs_are_refused(spec: str) -> None:
@@ -312,3 +314,28 @@ def test_parse_the_new_kinds_and_routes() -> None:
         "cancel", "truncated_after_commit", 1
     )
     assert Fault.parse("start_handling:truncated:status=200").status == 200
+
+
+def test_every_fires_on_one_request_in_n(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    vtex_sandbox.add_fault("get_order", "status", status=503, every=3)
+    statuses = [get_order(api, vtex_sandbox).status_code for _ in range(9)]
+    assert statuses == [200, 200, 503] * 3
+    assert Fault.parse("invoice:rate_limit:every=10,retry_after=0").every == 10
+
+
+def test_every_with_count_fires_count_times(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    vtex_sandbox.add_fault("get_order", "status", status=503, every=2, count=2)
+    statuses = [get_order(api, vtex_sandbox).status_code for _ in range(6)]
+    assert statuses == [200, 503, 200, 503, 200, 200]
+
+
+def test_echo_headers_quotes_the_credentials_but_the_request_log_does_not(
+    api: requests.Session, vtex_sandbox: VtexSandbox
+) -> None:
+    vtex_sandbox.add_fault("invoice", "echo_headers", count=1)
+    answer = post_invoice(api, vtex_sandbox)
+    assert answer.status_code == 400
+    assert "X-VTEX-API-AppToken: sandbox-token" in answer.json()["error"]["message"]
+    assert vtex_sandbox.invoices(ORDER) == []  # replaced VTEX's answer: nothing applied
+    assert "sandbox-token" not in json.dumps(vtex_sandbox.requests)
+    assert post_invoice(api, vtex_sandbox).status_code == 200

@@ -379,9 +379,25 @@ def test_stats_busiest_second_and_duplicates(api: requests.Session, vtex_sandbox
     assert 1 <= stats["busiestSecond"]["count"] <= 4
     assert stats["routes"]["invoice"]["requests"] == 3
     assert stats["orders"] == {
-        ORDER: {"invoices": 1, "receipts": 3, "duplicates": 2, "resentInvoices": {"NF-1001": 3}}
+        ORDER: {
+            "invoices": 1,
+            "receipts": 3,
+            "duplicates": 2,
+            "resentInvoices": {"NF-1001": 3},
+            "hiddenReads": 0,
+        }
     }
     assert requests.get(f"{vtex_sandbox.url}/_sandbox/stats", timeout=5).json() == vtex_sandbox.stats()
+
+
+@pytest.mark.vtex_sandbox(invoice_visibility_delay=30)
+def test_stats_count_the_reads_that_hid_an_invoice(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    api.get(f"{vtex_sandbox.url}{ORDERS}/{ORDER}", timeout=5)  # nothing to hide yet
+    api.post(f"{vtex_sandbox.url}{ORDERS}/{ORDER}/invoice", json=invoice_body(), timeout=5)
+    for _ in range(2):
+        order = api.get(f"{vtex_sandbox.url}{ORDERS}/{ORDER}", timeout=5).json()
+        assert order["packageAttachment"]["packages"] == []
+    assert vtex_sandbox.stats()["orders"][ORDER]["hiddenReads"] == 2
 
 
 def test_busiest_window_slides_over_the_time_stamps() -> None:

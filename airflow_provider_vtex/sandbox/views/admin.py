@@ -66,13 +66,15 @@ def _invoice_summary(package: Package) -> dict[str, Any]:
 
 
 def invoice_counts(order: Order) -> dict[str, Any]:
-    """Invoices held and receipts issued: every receipt beyond the first of an invoice is a duplicate."""
+    """Invoices held and receipts issued (every receipt beyond the first of an invoice is a duplicate), and
+    how many reads of the order hid an invoice not yet visible."""
     receipts = {number: len(p.receipts) for number, p in order.packages.items()}
     return {
         "invoices": len(receipts),
         "receipts": sum(receipts.values()),
         "duplicates": sum(n - 1 for n in receipts.values()),
         "resentInvoices": {number: n for number, n in receipts.items() if n > 1},
+        "hiddenReads": order.hidden_reads,
     }
 
 

@@ -1,0 +1,333 @@
+"""A real Airflow 3 deployment for tests: scheduler, DAG processor, triggerer and API server as separate
+processes (plus any workers a test adds), on this machine, bound to 127.0.0.1.
+
+What it gives a test, and why each piece:
+
+* an isolated ``AIRFLOW_HOME`` and an environment built from scratch (the in-process suite's Airflow
+  settings, set by ``tests/conftest.py``, must not leak in), with the metadata database from
+  :mod:`tests.deployment.database` (SQLite unless ``VTEX_TEST_DATABASE`` says otherwise);
+* ``AIRFLOW__CORE__EXECUTION_API_SERVER_URL`` pointing at this API server: Airflow 3 task processes talk
+  to the API server, not to the database, and default to port 8080;
+* helpers over the REST API to trigger a DAG run (with conf), wait for its end and read task-instance
+  states and tries; ``airflow tasks clear`` as a user runs it;
+* crashes on purpose: SIGKILL a task's own process (found by the title Airflow gives it,
+  ``airflow worker -- <task instance id>``), or SIGKILL a whole component with what it forked and
+  restart it;
+* :meth:`AirflowDeployment.stop` stops every component (SIGTERM, then SIGKILL to its session) and then
+  anything still carrying this deployment's ``AIRFLOW_HOME``, and returns what it had to kill that way
+  (a test asserts none).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+import secrets
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tests.deployment.database import MetadataDatabase, database_for
+from tests.deployment.processes import (
+    ManagedProcess,
+    describe,
+    free_port,
+    kill_pids,
+    processes_in_sessions,
+    processes_titled,
+    wait_for,
+)
+
+AIRFLOW = [sys.executable, "-m", "airflow"]
+#: The components every deployment runs; a test may add workers (:meth:`AirflowDeployment.add_component`).
+CORE_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+FINISHED_RUN_STATES = frozenset({"success", "failed"})
+
+
+class AirflowDeployment:
+    """See the module docstring. Use as a context manager, or call :meth:`start` and :meth:`stop`.
+
+    :param home: an empty folder: AIRFLOW_HOME, logs, process output.
+    :param dags_folder: the DAG files to serve.
+    :param env: extra environment for every process (``AIRFLOW_CONN_*``, executor settings...).
+    :param executor: ``LocalExecutor`` (default) or e.g. ``CeleryExecutor`` (then add worker components).
+    :param database: the metadata database; by default the one ``VTEX_TEST_DATABASE`` names.
+    """
+
+    def __init__(
+        self,
+        home: Path,
+        dags_folder: Path,
+        *,
+        env: dict[str, str] | None = None,
+        executor: str = "LocalExecutor",
+        database: MetadataDatabase | None = None,
+    ) -> None:
+        self.home = home
+        self.dags_folder = dags_folder
+        self.database = database or database_for(home)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process_logs = home / "process-logs"
+        self.components: dict[str, ManagedProcess] = {}
+        self.env = self._environment(executor, env or {})
+        self._logical_dates: dict[tuple[str, str], str] = {}
+
+    def _environment(self, executor: str, extra: dict[str, str]) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_", "AIRFLOW__", "PYTEST_"))}
+        env.update(
+            {
+                "AIRFLOW_HOME": str(self.home),  # also the marker that finds strays (stop())
+                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+                "AIRFLOW__CORE__EXECUTOR": executor,
+                "AIRFLOW__CORE__PARALLELISM": "8",
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+                "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.database.url(),
+                "AIRFLOW__API__HOST": "127.0.0.1",
+                "AIRFLOW__API__PORT": str(self.port),
+                "AIRFLOW__API__BASE_URL": self.url,
+                "AIRFLOW__API__WORKERS": "1",
+                "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
+                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+                "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+                "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+                "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+                # A task whose worker vanished is failed (and retried) after 20 s, not Airflow's 5 minutes.
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
+                # A killed scheduler's job counts as dead after 10 s, and a restarted scheduler looks for
+                # the task instances it orphaned every 5 s (Airflow: 30 s and 5 minutes).
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "10",
+                "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "5",
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+                # A task supervisor wakes every second (not every 5 s), so it reports a killed task process
+                # at once: the retry starts sooner, the harder case for the visibility window.
+                "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
+                "PYTHONUNBUFFERED": "1",
+                **self.database.environment(),
+                **extra,
+            }
+        )
+        return env
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self, timeout: float = 180) -> AirflowDeployment:
+        """Migrate the database, start the core components and wait until all report healthy."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.database.create()
+        self.cli("db", "migrate", timeout=timeout)
+        self.add_component("api-server", "api-server", "--host", "127.0.0.1", "--port", str(self.port))
+        for name in CORE_COMPONENTS[1:]:
+            self.add_component(name, name)
+        wait_for("the Airflow components to report healthy", self._healthy, timeout, alive=self.check_alive)
+        return self
+
+    def add_component(self, name: str, *airflow_args: str) -> ManagedProcess:
+        """Start ``airflow <airflow_args>`` as a named component (e.g. a Celery worker)."""
+        process = ManagedProcess(name, [*AIRFLOW, *airflow_args], self.env, self.process_logs / f"{name}.log")
+        self.components[name] = process
+        process.start()
+        return process
+
+    def kill_component(self, name: str) -> None:
+        """SIGKILL a component with everything it forked (executor workers, running tasks)."""
+        self.components[name].kill()
+
+    def restart_component(self, name: str, timeout: float = 120) -> None:
+        self.components[name].start()
+        wait_for(f"{name} to report healthy again", self._healthy, timeout, alive=self.check_alive)
+
+    def check_alive(self) -> None:
+        """Raise, with its output, if a component exited: waiting on it would only time out."""
+        for name, process in self.components.items():
+            if process.popen is not None and not process.running():
+                raise RuntimeError(
+                    f"airflow {name} exited with {process.popen.returncode}; its output:\n{process.log_tail()}"
+                )
+
+    def _healthy(self) -> bool:
+        health = self.get("/api/v2/monitor/health")
+        parts = ["metadatabase", "scheduler", "triggerer", "dag_processor"]
+        return all((health.get(part) or {}).get("status") == "healthy" for part in parts)
+
+    def stop(self, timeout: float = 20) -> list[Any]:
+        """Stop every component (SIGTERM, then SIGKILL), then kill anything else still running with this
+        AIRFLOW_HOME. Returns those last ones as ``(pid, command line)``: a clean stop returns ``[]``."""
+        for process in reversed(list(self.components.values())):
+            process.stop(timeout)
+        strays = self.live_processes()
+        described = describe(strays)
+        kill_pids(strays)
+        self.database.drop()
+        return described
+
+    def live_processes(self) -> list[int]:
+        """Every process of this deployment still alive (see :mod:`tests.deployment.processes`)."""
+        sessions = {p.pid for p in self.components.values() if p.popen is not None}
+        return processes_in_sessions(sessions, marker=f"AIRFLOW_HOME={self.home}")
+
+    def __enter__(self) -> AirflowDeployment:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ the CLI and the REST API
+    def cli(self, *args: str, timeout: float = 120) -> str:
+        """Run ``airflow <args>`` against this deployment; its output, or an error carrying it."""
+        result = subprocess.run(
+            [*AIRFLOW, *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"airflow {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+            )
+        return result.stdout
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            status, raw = exc.code, exc.read()
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:
+            return status, raw.decode(errors="replace")
+
+    def get(self, path: str) -> Any:
+        status, payload = self.request("GET", path)
+        if status != 200:
+            raise RuntimeError(f"GET {path} answered {status}: {payload}")
+        return payload
+
+    # ------------------------------------------------------------------ DAG runs and task instances
+    def wait_for_dags(self, *dag_ids: str, timeout: float = 120) -> None:
+        """Wait until the DAG processor has stored each DAG (a run can be triggered then)."""
+        for dag_id in dag_ids:
+            wait_for(
+                f"DAG {dag_id} to be parsed from {self.dags_folder}",
+                lambda dag_id=dag_id: self.request("GET", f"/api/v2/dags/{dag_id}")[0] == 200,
+                timeout,
+                alive=self.check_alive,
+            )
+
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None, run_id: str | None = None) -> str:
+        """Start a DAG run now; returns its run id. Its logical date is unique, so that ``airflow tasks
+        clear`` (which selects runs by logical date) can aim at this run alone."""
+        logical_date = dt.datetime.now(dt.timezone.utc).isoformat()
+        body: dict[str, Any] = {"logical_date": logical_date, "conf": conf or {}}
+        if run_id is not None:
+            body["dag_run_id"] = run_id
+        status, payload = self.request("POST", f"/api/v2/dags/{dag_id}/dagRuns", body)
+        if status != 200:
+            raise RuntimeError(f"triggering {dag_id} answered {status}: {payload}")
+        run_id = str(payload["dag_run_id"])
+        self._logical_dates[(dag_id, run_id)] = str(payload.get("logical_date") or logical_date)
+        return run_id
+
+    def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        return dict(self.get(f"/api/v2/dags/{dag_id}/dagRuns/{_quote(run_id)}"))
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 300) -> str:
+        """Wait until the run has finished; returns ``success`` or ``failed``."""
+        state: str = wait_for(
+            f"run {run_id} of {dag_id} to finish",
+            lambda: s if (s := self.run(dag_id, run_id)["state"]) in FINISHED_RUN_STATES else None,
+            timeout,
+            interval=1.0,
+            alive=self.check_alive,
+        )
+        return state
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        """Every task instance of the run: ``task_id``, ``map_index``, ``state``, ``try_number``, ``id``..."""
+        payload = self.get(f"/api/v2/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances?limit=1000")
+        return list(payload["task_instances"])
+
+    def task_instance(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> dict[str, Any]:
+        for ti in self.task_instances(dag_id, run_id):
+            if ti["task_id"] == task_id and ti.get("map_index", -1) == map_index:
+                return ti
+        raise LookupError(f"no task instance {task_id}[{map_index}] in run {run_id} of {dag_id}")
+
+    def wait_for_task_state(
+        self, dag_id: str, run_id: str, task_id: str, states: set[str], timeout: float = 120
+    ) -> dict[str, Any]:
+        ti: dict[str, Any] = wait_for(
+            f"task {task_id} of run {run_id} to reach {sorted(states)}",
+            lambda: t if (t := self.task_instance(dag_id, run_id, task_id))["state"] in states else None,
+            timeout,
+            interval=0.2,
+            alive=self.check_alive,
+        )
+        return ti
+
+    def clear_task(self, dag_id: str, run_id: str, task_id: str) -> None:
+        """``airflow tasks clear``, as an operator would type it, for one task of one run.
+
+        Airflow 3.3's ``-t`` matches task ids by substring (despite its help text saying regex, an anchored
+        pattern matches nothing), so a task id that is part of another's clears both.
+        """
+        logical_date = self._logical_dates[(dag_id, run_id)]
+        self.cli("tasks", "clear", dag_id, "-t", task_id, "-s", logical_date, "-e", logical_date, "-y")
+
+    def xcom(
+        self, dag_id: str, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1
+    ) -> Any:
+        """A task's XCom value (by default its return value)."""
+        path = (
+            f"/api/v2/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances/{task_id}/xcomEntries/{key}"
+            f"?map_index={map_index}&deserialize=true"
+        )
+        return self.get(path)["value"]
+
+    def task_process_pids(self, ti_id: str) -> list[int]:
+        """The PIDs of the process running a task instance now (Airflow titles it with the TI's id)."""
+        return processes_titled(f"airflow worker -- {ti_id}", self.live_processes())
+
+    def kill_task_process(self, dag_id: str, run_id: str, task_id: str, timeout: float = 60) -> list[int]:
+        """SIGKILL the running task's own process (not its supervisor), as a crash would; returns the PIDs."""
+        ti = self.wait_for_task_state(dag_id, run_id, task_id, {"running"}, timeout)
+        pids: list[int] = wait_for(
+            f"the process of task {task_id}", lambda: self.task_process_pids(str(ti["id"])), timeout, 0.05
+        )
+        kill_pids(pids)
+        return pids
+
+    def task_logs(self, dag_id: str | None = None) -> str:
+        """Every task log file (of one DAG, or all), concatenated."""
+        folder = self.home / "logs" / (f"dag_id={dag_id}" if dag_id else "")
+        if not folder.exists():
+            return ""
+        return "\n".join(p.read_text(errors="replace") for p in sorted(folder.rglob("*.log")) if p.is_file())
+
+    def component_output(self) -> str:
+        """What the components printed (stdout and stderr), concatenated."""
+        return "\n".join(
+            p.log_path.read_text(errors="replace") for p in self.components.values() if p.log_path.exists()
+        )
+
+
+def _quote(run_id: str) -> str:
+    return urllib.parse.quote(run_id, safe="")
