@@ -181,7 +181,9 @@ def test_erp_order_loop_after_a_run_died_before_committing(
     sandbox.clear_faults()
     sandbox.advance_clock(61)  # the feed's visibility timeout passes: the items come back
     dag_run = run_dag("example_vtex_erp_order_loop")
-    assert {state for states in task_states(dag_run).values() for state in states} == {"success"}, str(task_states(dag_run))
+    assert {state for states in task_states(dag_run).values() for state in states} == {"success"}, str(
+        task_states(dag_run)
+    )
     outcomes = {r["order_id"]: r["outcome"] for r in xcom_values(dag_run, "start_handling")[0]}
     assert outcomes == dict.fromkeys(ids, "already_handling")
     for order_id in ids:

@@ -142,7 +142,9 @@ def test_the_trigger_fires_per_ready_order_commits_and_then_goes_quiet(vtex_sand
     assert queue["quantity"] == 0  # every handed-out item was committed
 
 
-def test_without_a_feed_configuration_the_trigger_fails_with_vtexs_answer(vtex_sandbox_connection: Any) -> None:
+def test_without_a_feed_configuration_the_trigger_fails_with_vtexs_answer(
+    vtex_sandbox_connection: Any,
+) -> None:
     from airflow_provider_vtex.exceptions import VtexNotFoundError
 
     with pytest.raises(VtexNotFoundError, match="feed"):

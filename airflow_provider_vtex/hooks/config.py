@@ -134,7 +134,7 @@ def _check_header_value(value: str, field_name: str, where: _Where) -> None:
     """Refuse a credential that cannot travel in an HTTP header, without ever printing it."""
     if not _HEADER_SAFE.fullmatch(value):
         raise where.error(
-            f"has a {field_name} with characters an HTTP header cannot carry (spaces, line breaks, control "
+            f"has an {field_name} with characters an HTTP header cannot carry (spaces, line breaks, control "
             "or non-ASCII characters); paste it again exactly as VTEX's License Manager shows it "
             "(the value is not shown here on purpose)"
         )
