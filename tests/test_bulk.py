@@ -118,7 +118,13 @@ def test_retryable_failures_leave_airflow_retries_to_act(monkeypatch: Any) -> No
                     },
                 }
             ],
-            hook_params={"max_retries": 1, "backoff_initial": 0.01},
+            # 503 on a POST may follow a commit: read back (briefly here) before the one resend
+            hook_params={
+                "max_retries": 1,
+                "backoff_initial": 0.01,
+                "readback_timeout": 0.5,
+                "readback_interval": 0.1,
+            },
         )
         with pytest.raises(AirflowException) as caught:
             operator.execute(context={})  # type: ignore[arg-type]
