@@ -98,3 +98,84 @@ def test_unknown_order_fails_without_retries(
     assert task_states(dag_run)["invoice"] == ["failed"]
     assert dag_run.get_task_instance("invoice").try_number == 1
     assert vtex_sandbox_connection.post_count() == 1
+
+
+#: A PII store's order whose item 67 the reference payload invoices (3 lines of 3 units, 24.99 each line).
+REFERENCE_ORDER = {
+    "orderId": "70caf3941s6df1",
+    "items": [
+        {"id": f"SKU-{n}", "name": f"Item {n}", "quantity": 9 if n == 67 else 1, "price": 2499}
+        for n in range(68)
+    ],
+}
+
+
+@pytest.mark.vtex_sandbox(data_architecture="pii", seed_default=False, orders=[REFERENCE_ORDER])
+def test_the_reference_payload_reaches_the_pii_route_with_every_value_kept(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any], reference_invoice: dict[str, Any]
+) -> None:
+    sandbox = vtex_sandbox_connection
+    dag_run = run_dag("vtex_test_reference_payload")
+    assert task_states(dag_run)["invoice"] == ["success"]
+    (post,) = [r for r in sandbox.requests if r["method"] == "POST"]
+    assert post["path"] == "/api/orders/pvt/document/70caf3941s6df1/invoices"
+    sent = {
+        **reference_invoice,
+        "invoiceValue": 2499,
+        "items": [{"itemIndex": 67, "price": 2499, "quantity": 3}] * 3,
+    }
+    assert post["body"] == sent  # every value kept; Jinja-style digit strings as the PII spec's integers
+    (held,) = sandbox.invoices("70caf3941s6df1")
+    assert (held["invoiceNumber"], held["invoiceValue"], held["courier"], held["trackingNumber"]) == (
+        "123456789",
+        2499,
+        "corrupti",
+        "deserunt",
+    )
+
+
+def test_the_reference_payload_on_a_standard_connection_fails_at_once_naming_issuance_date(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any], capsys: Any, caplog: Any
+) -> None:
+    dag_run = run_dag("vtex_test_reference_payload")
+    assert task_states(dag_run)["invoice"] == ["failed"]
+    assert dag_run.get_task_instance("invoice").try_number == 1  # AirflowFailException: no retry spent
+    assert vtex_sandbox_connection.requests == []  # nothing sent
+    logged = capsys.readouterr().out + caplog.text
+    assert "issuanceDate: is required" in logged
+    assert "issuedDate: belongs to VTEX's PII data architecture" in logged
+
+
+def test_a_tracking_number_alone_leaves_courier_url_and_dispatch_date_as_vtex_holds_them(
+    vtex_sandbox_connection: Any,
+) -> None:
+    from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
+    from airflow_provider_vtex.operators.tracking import TrackingNotificationOperator
+
+    sandbox = vtex_sandbox_connection
+    InvoiceNotificationOperator(
+        task_id="invoice",
+        order_id="70caf3941s6df1",
+        invoice={
+            "type": "Output",
+            "invoiceNumber": "NF-KEEP",
+            "invoiceValue": 7497,
+            "issuanceDate": "2024-03-01T10:00:00-03:00",
+            "items": [{"id": "2001", "price": 2499, "quantity": 3}],
+            "courier": "Correios",
+            "trackingUrl": "https://rastreio.example/BR-OLD",
+            "dispatchedDate": "2024-03-01T12:00:00-03:00",
+        },
+    ).execute(context={})  # type: ignore[arg-type]
+    before = sandbox.invoices("70caf3941s6df1")[0]
+    TrackingNotificationOperator(
+        task_id="tracking",
+        order_id="70caf3941s6df1",
+        invoice_number="NF-KEEP",
+        tracking={"trackingNumber": "BR-NEW"},
+    ).execute(context={})  # type: ignore[arg-type]
+    (after,) = sandbox.invoices("70caf3941s6df1")
+    assert after["trackingNumber"] == "BR-NEW"
+    for key in ("courier", "trackingUrl", "dispatchedDate"):
+        assert after[key] == before[key], key
+    assert after["courier"] == "Correios"

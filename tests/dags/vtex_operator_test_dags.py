@@ -165,3 +165,33 @@ model_payload()
 mapping()
 invalid_payload()
 unknown_order()
+
+
+#: VTEX's reference payload: the PII route's InvoiceNotification2 (issuedDate, itemIndex, digit strings).
+REFERENCE_INVOICE = {
+    "cfop": "6.104",
+    "courier": "corrupti",
+    "extraValue": 100,
+    "invoiceKey": "illum",
+    "invoiceNumber": "123456789",
+    "invoiceUrl": "vel",
+    "invoiceValue": "2499",
+    "issuedDate": "2020-07-15",
+    "items": [{"itemIndex": "67", "price": 2499, "quantity": 3}] * 3,
+    "trackingNumber": "deserunt",
+    "trackingUrl": "suscipit",
+    "type": "Output",
+    "volumes": 3,
+}
+
+
+@dag(
+    dag_id="vtex_test_reference_payload",
+    default_args={"retries": 3, "retry_delay": dt.timedelta(seconds=30)},
+    **DAG_ARGS,
+)
+def reference_payload() -> None:
+    InvoiceNotificationOperator(task_id="invoice", order_id="70caf3941s6df1", invoice=REFERENCE_INVOICE)
+
+
+reference_payload()
