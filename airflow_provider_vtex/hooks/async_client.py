@@ -21,6 +21,7 @@ import tenacity
 from airflow_provider_vtex.hooks.config import environment_settings
 from airflow_provider_vtex.hooks.rules import (
     USER_AGENT,
+    Answer,
     AnswerRules,
     Budget,
     RetryRules,
@@ -122,9 +123,8 @@ class AsyncVtexClient:
             content = response.content
         except httpx.RequestError as exc:
             raise self._transport_error(exc, method, path) from None
-        return self.rules.interpret(
-            response.status_code, response.reason_phrase, response.headers, content, method, path, route
-        )
+        answer = Answer(response.status_code, response.reason_phrase, response.headers, content)
+        return self.rules.interpret(answer, method, path, route)
 
     def _transport_error(self, exc: httpx.RequestError, method: str, path: str) -> VtexError:
         """Which :class:`TransportFailure` an httpx error is."""

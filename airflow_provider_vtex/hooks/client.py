@@ -26,6 +26,7 @@ from airflow_provider_vtex.hooks.config import VtexConnectionConfig, environment
 from airflow_provider_vtex.hooks.rate_limit import RequestRateLimiter
 from airflow_provider_vtex.hooks.rules import (
     USER_AGENT,
+    Answer,
     AnswerRules,
     Budget,
     RetryPolicy,
@@ -154,15 +155,8 @@ class VtexClient:
         self.log.debug(
             "%s %s -> %s in %.0f ms", method, path, response.status_code, (time.monotonic() - started) * 1000
         )
-        return self.rules.interpret(
-            response.status_code,
-            response.reason or "",
-            response.headers,
-            response.content,
-            method,
-            path,
-            route,
-        )
+        answer = Answer(response.status_code, response.reason or "", response.headers, response.content)
+        return self.rules.interpret(answer, method, path, route)
 
     def _prepare(
         self, method: str, path: str, json_body: Any, params: Mapping[str, Any] | None

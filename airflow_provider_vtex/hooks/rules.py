@@ -22,7 +22,7 @@ import json
 import random
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import tenacity
 from urllib3.exceptions import InvalidHeader
@@ -159,6 +159,15 @@ class Scrubber:
         return text
 
 
+class Answer(NamedTuple):
+    """An HTTP answer, whichever library received it."""
+
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    content: bytes
+
+
 @dataclass(frozen=True)
 class AnswerRules:
     """Turns VTEX's answers into results or typed errors, whatever HTTP library received them."""
@@ -166,17 +175,9 @@ class AnswerRules:
     conn_id: str
     scrub: Scrubber = field(repr=False)
 
-    def interpret(
-        self,
-        status: int,
-        reason: str,
-        headers: Mapping[str, str],
-        content: bytes,
-        method: str,
-        path: str,
-        route: Route,
-    ) -> Any:
+    def interpret(self, answer: Answer, method: str, path: str, route: Route) -> Any:
         """The JSON body of a success (``None`` when empty), else the error VTEX's answer means."""
+        status, headers, content = answer.status, answer.headers, answer.content
         if 200 <= status < 300:
             if status == 204 or not content.strip():
                 return None
@@ -200,21 +201,14 @@ class AnswerRules:
                 method=method,
                 path=path,
             )
-        raise self.error_for(status, reason, headers, content, method, path, route)
+        raise self.error_for(answer, method, path, route)
 
     def _quote(self, content: bytes) -> str:
         return excerpt(self.scrub(content.decode("utf-8", errors="replace")))
 
-    def error_for(
-        self,
-        status: int,
-        reason: str,
-        headers: Mapping[str, str],
-        content: bytes,
-        method: str,
-        path: str,
-        route: Route,
-    ) -> VtexApiError:
+    def error_for(self, answer: Answer, method: str, path: str, route: Route) -> VtexApiError:
+        """The typed error an HTTP error answer means, quoting VTEX's message (scrubbed)."""
+        status, reason, headers, content = answer
         parsed = _json_or_none(content)
         code, message = error_fields(parsed)
         code = None if code is None else self.scrub(code)

@@ -430,3 +430,26 @@ def paging(total: int, page: int, per_page: int) -> dict[str, int]:
         "currentPage": page,
         "perPage": per_page,
     }
+
+
+def refund(package: Package, key: str, *, line_totals: bool) -> dict[str, Any]:
+    """The restitution of a return (``Input``) invoice, under ``key`` as each route set spells it; item
+    prices are line totals on the PII route and unit prices on the standard one."""
+    return {
+        key: {
+            "value": package.refund,
+            "giftCardData": None,
+            "items": [
+                {
+                    "useFreight": False,
+                    "isCompensation": False,
+                    "compensationValue": 0,
+                    "id": line.sku,
+                    "quantity": line.quantity,
+                    "price": line.line_total if line_totals else line.unit_price,
+                    "description": line.description or "",
+                }
+                for line in package.notice.lines
+            ],
+        }
+    }

@@ -218,24 +218,7 @@ def package_view(package: Package) -> dict[str, Any]:
     notice = package.notice
     refund = None
     if package.refund is not None:
-        refund = {
-            "refund": {
-                "value": package.refund,
-                "giftCardData": None,
-                "items": [
-                    {
-                        "useFreight": False,
-                        "isCompensation": False,
-                        "compensationValue": 0,
-                        "id": line.sku,
-                        "quantity": line.quantity,
-                        "price": line.line_total,
-                        "description": line.description or "",
-                    }
-                    for line in notice.lines
-                ],
-            }
-        }
+        refund = common.refund(package, "refund", line_totals=True)
     status = package.courier_status
     return {
         "courier": package.courier or "",

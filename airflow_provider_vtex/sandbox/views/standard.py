@@ -162,24 +162,7 @@ def package_view(package: Package) -> dict[str, Any]:
     notice = package.notice
     refund: dict[str, Any] = {}
     if package.refund is not None:
-        refund = {
-            "Refund": {
-                "value": package.refund,
-                "giftCardData": None,
-                "items": [
-                    {
-                        "useFreight": False,
-                        "isCompensation": False,
-                        "compensationValue": 0,
-                        "id": line.sku,
-                        "quantity": line.quantity,
-                        "price": line.unit_price,
-                        "description": line.description or "",
-                    }
-                    for line in notice.lines
-                ],
-            }
-        }
+        refund = common.refund(package, "Refund", line_totals=False)
     status = package.courier_status
     return {
         "items": [
