@@ -1,4 +1,5 @@
-"""Apache Airflow provider for VTEX OMS: invoice, tracking-number and tracking-status notifications.
+"""Apache Airflow provider for VTEX OMS: the order feed and start handling, then invoice and tracking
+notifications, on VTEX's standard or PII route set.
 
 Importing the package is cheap on purpose (Airflow imports providers while parsing DAGs): the hook,
 operators and models live in their own modules and are imported where used.

@@ -90,7 +90,7 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-vtex",
         "name": "VTEX",
-        "description": "Notify VTEX OMS of invoices, tracking numbers and deliveries from Airflow.",
+        "description": "VTEX orders from Airflow: read the order feed, start handling, notify invoices and tracking.",
         "versions": [__version__],
         "integrations": [
             {

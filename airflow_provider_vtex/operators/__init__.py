@@ -1,1 +1,1 @@
-"""Operators: Airflow tasks that notify VTEX of invoices and tracking."""
+"""Operators: Airflow tasks that read VTEX's order feed, start handling, and notify invoices and tracking."""
