@@ -111,6 +111,9 @@ class AirflowDeployment:
                 # the task instances it orphaned every 5 s (Airflow: 30 s and 5 minutes).
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "10",
                 "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "5",
+                # A killed triggerer's job counts as dead after 15 s (three missed heartbeats; Airflow: 30 s):
+                # only then does a restarted triggerer take over its triggers (asset watchers included).
+                "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "15",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 # A task supervisor wakes every second (not every 5 s), so it reports a killed task process
                 # at once: the retry starts sooner, the harder case for the visibility window.
