@@ -111,6 +111,9 @@ class AirflowDeployment:
                 # the task instances it orphaned every 5 s (Airflow: 30 s and 5 minutes).
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "10",
                 "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "5",
+                # A killed triggerer's job counts as dead after 15 s (three missed heartbeats; Airflow: 30 s):
+                # only then does a restarted triggerer take over its triggers (asset watchers included).
+                "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "15",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 # A task supervisor wakes every second (not every 5 s), so it reports a killed task process
                 # at once: the retry starts sooner, the harder case for the visibility window.
@@ -259,6 +262,29 @@ class AirflowDeployment:
             alive=self.check_alive,
         )
         return state
+
+    def paged(self, path: str, key: str, page: int = 100) -> list[dict[str, Any]]:
+        """Every entry of a paged list of the REST API (``limit``/``offset``; Airflow caps a page at 100)."""
+        entries: list[dict[str, Any]] = []
+        separator = "&" if "?" in path else "?"
+        while True:
+            batch = list(self.get(f"{path}{separator}limit={page}&offset={len(entries)}")[key])
+            entries.extend(batch)
+            if len(batch) < page:
+                return entries
+
+    def dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
+        """Every run of the DAG: ``dag_run_id``, ``run_type`` (``manual``, ``scheduled``, ``asset_triggered``),
+        ``state``, ``run_after``, ``start_date``, ``end_date``..."""
+        return self.paged(f"/api/v2/dags/{dag_id}/dagRuns", "dag_runs")
+
+    def asset_events(self, asset_name: str) -> list[dict[str, Any]]:
+        """Every event of the asset, oldest first: ``extra`` (a watcher's event carries ``{"from_trigger":
+        true, "payload": ...}``) and ``created_dagruns`` (the runs that consumed it; empty: none)."""
+        events = self.paged(f"/api/v2/assets/events?name_pattern={_quote(asset_name)}", "asset_events")
+        return sorted(
+            (e for e in events if e.get("name") == asset_name), key=lambda e: (e["timestamp"], e["id"])
+        )
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         """Every task instance of the run: ``task_id``, ``map_index``, ``state``, ``try_number``, ``id``..."""

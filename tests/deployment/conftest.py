@@ -1,4 +1,4 @@
-"""Fixtures of the deployment tests: one Airflow deployment and one sandbox per test module.
+"""Fixtures of the deployment tests: a real Airflow deployment serving chosen DAG files, against a sandbox.
 
 The harness needs Airflow 3 (API server, DAG processor, the task execution API); on Airflow 2 these
 modules are not collected.
@@ -6,9 +6,10 @@ modules are not collected.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 DAGS = Path(__file__).resolve().parent / "dags"
+EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 #: Distinctive, so finding it in any output means it leaked.
 APP_TOKEN = "DEPLOY-apptoken-5e0b27c4d91f"
 
@@ -35,28 +37,55 @@ def _exit_on_sigterm(signum: int, frame: Any) -> None:
     raise SystemExit(f"terminated by signal {signum}")  # so fixture teardown still stops the processes
 
 
-@pytest.fixture(scope="module")
-def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
-    """Airflow (LocalExecutor) serving ``tests/deployment/dags`` against a sandbox that creates unknown
-    orders from their first invoice. Every process is stopped afterwards, also when a test failed; a
-    process left behind fails the module."""
-    from airflow_provider_vtex.sandbox import VtexSandbox
+@contextlib.contextmanager
+def deployment(
+    folder: Path,
+    dag_files: Sequence[Path],
+    dag_ids: Sequence[str],
+    sandbox: Any,
+    env: dict[str, str] | None = None,
+) -> Iterator[Deployed]:
+    """Airflow (LocalExecutor) serving exactly ``dag_files`` (linked into a folder of their own, so one
+    test's DAGs -- an asset watcher polling a feed, say -- never run in another test's deployment) against
+    ``sandbox`` (started here). Every process is stopped afterwards, also when the test failed; a process
+    left behind fails the test."""
     from tests.deployment.airflow import AirflowDeployment
 
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    sandbox = VtexSandbox(auto_create_orders=True, app_token=APP_TOKEN).start()
-    airflow = AirflowDeployment(
-        tmp_path_factory.mktemp("airflow-deployment"),
-        DAGS,
-        env={"AIRFLOW_CONN_VTEX_DEFAULT": sandbox.airflow_connection()},
-    )
+    dags = folder / "dags"
+    dags.mkdir(parents=True)
+    for dag_file in dag_files:
+        (dags / dag_file.name).symlink_to(dag_file)
+    sandbox.start()
     strays: list[Any] = []
     try:
-        airflow.start()
-        airflow.wait_for_dags("vtex_crash_invoice", "vtex_crash_invoice_no_retry", "vtex_crash_bulk")
-        yield Deployed(airflow, sandbox)
+        airflow = AirflowDeployment(
+            folder / "home",
+            dags,
+            env={"AIRFLOW_CONN_VTEX_DEFAULT": sandbox.airflow_connection(), **(env or {})},
+        )
+        try:
+            airflow.start()
+            airflow.wait_for_dags(*dag_ids)
+            yield Deployed(airflow, sandbox)
+        finally:
+            strays = airflow.stop()
     finally:
-        strays = airflow.stop()
         sandbox.stop()
         signal.signal(signal.SIGTERM, previous)
     assert strays == [], f"processes outlived the deployment's components and had to be killed: {strays}"
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+    """The crash DAGs (``dags/vtex_crash_dags.py``) against a sandbox that creates unknown orders from
+    their first invoice."""
+    from airflow_provider_vtex.sandbox import VtexSandbox
+
+    with deployment(
+        tmp_path_factory.mktemp("airflow-deployment"),
+        [DAGS / "vtex_crash_dags.py"],
+        ["vtex_crash_invoice", "vtex_crash_invoice_no_retry", "vtex_crash_bulk"],
+        VtexSandbox(auto_create_orders=True, app_token=APP_TOKEN),
+    ) as deployed:
+        yield deployed

@@ -1,0 +1,177 @@
+"""At least once, never twice: 500 feed events read, processed and committed by the pull loop of
+``example_vtex_erp_order_loop`` (its test variant ``vtex_feed_loop``: read -> get orders -> ERP -> start
+handling -> commit, 100 items a run) in a real Airflow 3 deployment, with tasks SIGKILLed between the
+read and the commit.
+
+The kills, by run (the other runs are left alone):
+
+* run 2: ``start_handling`` killed midway (some of its orders started, the others not); Airflow retries it;
+* run 3: ``get_orders`` killed; Airflow retries it;
+* run 4: ``start_handling`` killed midway on both tries: the run fails and commits nothing, so its items
+  come back after the feed's visibility timeout (20 s here) and a later run reads them again.
+
+The sandbox answers get-order and start-handling after 20 ms each, so a task on 100 orders runs for
+seconds and a kill lands midway. What VTEX sees is counted by the sandbox: every order started exactly
+once (a retry or a later run reads each order first and finds it in handling), none left ready for
+handling, every feed item committed.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+if os.environ.get("VTEX_EVENT_TESTS") != "1":
+    pytest.skip(
+        "the event-driven deployment tests take minutes: run them with `make test-events`",
+        allow_module_level=True,
+    )
+
+from airflow_provider_vtex.sandbox import Fault, VtexSandbox
+from tests.deployment.airflow import AirflowDeployment
+from tests.deployment.conftest import APP_TOKEN, DAGS, Deployed, deployment
+from tests.deployment.processes import kill_pids, wait_for
+from tests.deployment.store import READY, StoreOutcome, ready_feed
+
+DAG_ID = "vtex_feed_loop"
+ORDERS = 500
+VISIBILITY_TIMEOUT = 20
+LATENCY = 0.02
+#: run number -> (task to kill, on which tries)
+KILLS: dict[int, tuple[str, tuple[int, ...]]] = {
+    2: ("start_handling", (1,)),
+    3: ("get_orders", (1,)),
+    4: ("start_handling", (1, 2)),
+}
+#: start-handling calls a killed ``start_handling`` try makes first: midway through its 100 orders.
+CALLS_BEFORE_KILL = 30
+MAX_RUNS = 15
+
+
+@pytest.fixture
+def feed_loop(tmp_path: Path) -> Iterator[Deployed]:
+    """``vtex_feed_loop`` in its own deployment, against a sandbox with 500 orders ready for handling and
+    their 500 events in the AppKey's feed."""
+    sandbox = VtexSandbox(seed_default=False, app_token=APP_TOKEN)
+    sandbox.configure_feed(ready_feed(VISIBILITY_TIMEOUT))
+    for n in range(ORDERS):
+        order_id = f"LOOP{n:05d}-01"
+        sandbox.place_order(order_id, status="payment-approved")
+        sandbox.move_order(order_id, READY)
+    sandbox.add_fault(Fault("get_order", "latency", latency=LATENCY))
+    sandbox.add_fault(Fault("start_handling", "latency", latency=LATENCY))
+    with deployment(tmp_path, [DAGS / "vtex_feed_loop_dags.py"], [DAG_ID], sandbox) as deployed:
+        yield deployed
+
+
+def kill_task_tries(
+    airflow: AirflowDeployment, sandbox: Any, run_id: str, task_id: str, tries: tuple[int, ...]
+) -> list[str]:
+    """SIGKILL the task's process on each of ``tries`` (a start-handling try after its first calls, any
+    other task as soon as it runs); returns what was done, for the report."""
+    done = []
+    for try_number in tries:
+        ti = wait_for(
+            f"{task_id} try {try_number} of {run_id} to run",
+            lambda try_number=try_number: (
+                t
+                if (t := airflow.task_instance(DAG_ID, run_id, task_id))["state"] == "running"
+                and t["try_number"] == try_number
+                else None
+            ),
+            120,
+            interval=0.05,
+            alive=airflow.check_alive,
+        )
+        pids = wait_for(
+            f"the process of {task_id}", lambda ti=ti: airflow.task_process_pids(str(ti["id"])), 60, 0.05
+        )
+        calls = sandbox.stats()["workflow"]["startHandling"]["calls"]
+        if task_id == "start_handling":
+            wait_for(
+                f"{CALLS_BEFORE_KILL} start-handling calls",
+                lambda calls=calls: (
+                    sandbox.stats()["workflow"]["startHandling"]["calls"] >= calls + CALLS_BEFORE_KILL
+                ),
+                60,
+                interval=0.02,
+            )
+        kill_pids(pids)
+        made = sandbox.stats()["workflow"]["startHandling"]["calls"] - calls
+        done.append(f"{task_id} try {try_number} killed after {made} start-handling calls")
+    return done
+
+
+def finish_run(
+    airflow: AirflowDeployment, sandbox: Any, run_id: str, kills: tuple[str, tuple[int, ...]] | None
+) -> tuple[str, str]:
+    """Wait for the run to end, killing its task on the planned tries meanwhile; the run's state and what
+    was killed."""
+    if kills is None:
+        return airflow.wait_for_run(DAG_ID, run_id), "no kill"
+    task_id, tries = kills
+    killed: list[str] = []
+    errors: list[Exception] = []
+
+    def kill() -> None:
+        try:
+            killed.extend(kill_task_tries(airflow, sandbox, run_id, task_id, tries))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below, with the run's state
+            errors.append(exc)
+
+    killer = threading.Thread(target=kill, daemon=True)
+    killer.start()
+    state = airflow.wait_for_run(DAG_ID, run_id)
+    killer.join(timeout=60)
+    assert not errors, f"run {run_id}: a planned kill failed ({state}): {errors[0]!r}"
+    assert len(killed) == len(tries), f"run {run_id}: not every planned kill happened ({state}): {killed}"
+    return state, "; ".join(killed)
+
+
+def test_500_feed_events_with_tasks_killed_between_read_and_commit_are_each_handled_once(
+    feed_loop: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    airflow, sandbox = feed_loop.airflow, feed_loop.sandbox
+    assert StoreOutcome.of(sandbox).feed["quantity"] == ORDERS
+    runs: list[tuple[str, str, str]] = []  # run id, state, what was killed
+    for number in range(1, MAX_RUNS + 1):
+        outcome = StoreOutcome.of(sandbox)
+        if outcome.complete(ORDERS):
+            break
+        # Items of a failed run come back after the visibility timeout: wait for something to read.
+        wait_for(
+            "a visible feed item",
+            lambda: (f := StoreOutcome.of(sandbox).feed)["quantity"] > f["inFlight"],
+            VISIBILITY_TIMEOUT + 60,
+            alive=airflow.check_alive,
+        )
+        run_id = airflow.trigger(DAG_ID)
+        state, killed = finish_run(airflow, sandbox, run_id, KILLS.get(number))
+        runs.append((run_id, state, killed))
+    outcome = StoreOutcome.of(sandbox)
+    states = [state for _, state, _ in runs]
+    retried = airflow.xcom(DAG_ID, runs[1][0], "start_handling")
+    with capsys.disabled():
+        print(
+            f"\n[{os.environ.get('VTEX_TEST_DATABASE') or 'sqlite'}] {ORDERS} feed events, {len(runs)} runs:"
+        )
+        for number, (_, state, killed) in enumerate(runs, 1):
+            print(f"    run {number}: {state}; {killed}")
+        print(f"    {outcome.line()}")
+    assert outcome.complete(ORDERS), f"not every order was handled in {MAX_RUNS} runs: {outcome.line()}"
+    assert outcome.calls == ORDERS
+    assert outcome.refused == 0
+    assert outcome.called_more_than_once == {}
+    assert states[:4] == ["success", "success", "success", "failed"]
+    assert all(state == "success" for state in states[4:])
+    # The retry of run 2 found the orders its killed first try had started, and did not start them again.
+    outcomes = [result["outcome"] for result in retried]
+    assert outcomes.count("already_handling") >= CALLS_BEFORE_KILL
+    assert outcomes.count("started") + outcomes.count("already_handling") == len(outcomes)
+    # Run 4's items came back after the visibility timeout and were read again.
+    assert outcome.feed["redelivered"] >= 100
