@@ -31,8 +31,9 @@ from typing import Any
 
 import pytest
 
+from tests.deployment.airflow import AirflowDeployment
+from tests.deployment.processes import free_port, wait_for
 from tests.ui import browser
-from tests.ui.airflow_stack import REPO_ROOT, AirflowStack, free_port, wait_for
 
 if importlib.util.find_spec("airflow.api_fastapi") is None:  # Airflow 2: no FastAPI server, no React UI
     pytest.skip(
@@ -48,6 +49,7 @@ if _MISSING is not None:
 
 from playwright.sync_api import Browser, Page, Response, Route, expect, sync_playwright  # noqa: E402
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "example_vtex_invoice_from_ui"
 ORDER_ID = "70caf3941s6df1"  # seeded: one SKU "2001", price 2499, quantity 3, value 7497
 APP_KEY = "vtexappkey-uitest-KEY"
@@ -59,7 +61,7 @@ ITEMS_JSON = '[{"id": "2001", "price": 2499, "quantity": 3}]'
 
 # ------------------------------------------------------------------ the deployment and the browser
 class Deployment:
-    def __init__(self, stack: AirflowStack, sandbox: Any, shots: Path) -> None:
+    def __init__(self, stack: AirflowDeployment, sandbox: Any, shots: Path) -> None:
         self.stack = stack
         self.sandbox = sandbox
         self.shots = shots
@@ -79,30 +81,36 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     shots = shots if shots.is_absolute() else REPO_ROOT / shots
     shots.mkdir(parents=True, exist_ok=True)
     home = tmp_path_factory.mktemp("airflow-home")  # pytest keeps the last few, logs included
-    stack = AirflowStack(home)
+    dags = home / "dags"  # only the DAG under test: no other example's asset watcher polls anything
+    dags.mkdir()
+    (dags / f"{DAG_ID}.py").symlink_to(REPO_ROOT / "example_dags" / f"{DAG_ID}.py")
+    stack = AirflowDeployment(
+        home / "airflow",
+        dags,
+        # The Test button is off by default in Airflow; DAGs start paused, as on a fresh install.
+        env={
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        },
+    )
     sandbox = VtexSandbox(app_key=APP_KEY, app_token=APP_TOKEN).start()
     # A SIGTERM (a CI timeout) ends pytest without finalizers; turn it into an exception so the
     # Airflow processes, which run in their own sessions, are still stopped.
     previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    stray: list[Any] = []
     try:
         stack.start()
-        wait_for(
-            f"the DAG {DAG_ID} to be parsed",
-            lambda: stack.request("GET", f"/api/v2/dags/{DAG_ID}")[0] == 200,
-            60,
-        )
+        stack.wait_for_dags(DAG_ID)
         yield Deployment(stack, sandbox, shots)
     except BaseException:
-        for name in ("api-server", "scheduler", "dag-processor"):
-            print(f"----- airflow {name} (last lines)\n{stack.log_tail(name)}", file=sys.stderr)
+        print(stack.component_output(), file=sys.stderr)
         raise
     finally:
-        stack.stop()
+        stray = stack.stop()
         sandbox.stop()
         signal.signal(signal.SIGTERM, previous_sigterm)
         print(f"UI test screenshots: {shots}", file=sys.stderr)
-        stray = stack.stray_processes()
-        assert not stray, f"processes left behind by the Airflow deployment: {stray}"
+    assert not stray, f"processes left behind by the Airflow deployment: {stray}"
 
 
 @pytest.fixture(scope="module")
@@ -278,14 +286,14 @@ def test_connection_form_renders_the_vtex_fields_and_saves_them(page: Page, depl
         "data_architecture": "standard",  # the form's default choice
         "max_retries": 2,
     }
-    [cli] = json.loads(deployment.stack.run_cli("connections", "get", "vtex_default", "-o", "json").stdout)
+    [cli] = json.loads(deployment.stack.cli("connections", "get", "vtex_default", "-o", "json"))
     assert (cli["login"], cli["password"], cli["host"]) == (APP_KEY, APP_TOKEN, "uitest")
 
     # And the hook reads VTEX with it: ``airflow connections test`` runs VtexHook.test_connection on the
     # stored connection (a plain process cannot read the metadata DB's connections through the Task SDK;
     # the DAG run of the last test uses this connection from a real task).
     seen_before = len(sandbox.requests)
-    tested = deployment.stack.run_cli("connections", "test", "vtex_default").stdout
+    tested = deployment.stack.cli("connections", "test", "vtex_default")
     assert "Connection success!" in tested, tested
     answered = [(r["method"], r["status"]) for r in sandbox.requests[seen_before:]]
     assert answered == [("GET", 200)], answered
@@ -361,11 +369,11 @@ def test_trigger_form_invoices_the_order_and_the_rendered_template_hides_the_tok
 
     state = wait_for(
         "the DAG run to finish",
-        lambda: (s := stack.get_json(run_path)["state"]) in ("success", "failed") and s,
+        lambda: (s := stack.get(run_path)["state"]) in ("success", "failed") and s,
         timeout=150,
         interval=1,
     )
-    assert state == "success", stack.log_tail("scheduler")
+    assert state == "success", stack.component_output()
 
     order = sandbox.order(ORDER_ID)
     assert order["status"] == "invoiced"
