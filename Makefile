@@ -12,7 +12,7 @@ VENV_CELERY := .venv-celery
 # apache-airflow-providers-celery 3.26.0 fails with celery 5.7 (cannot import 'retry' from celery.backends.database)
 CELERY_PACKAGES := "apache-airflow-providers-celery==3.26.0" "celery[redis]==5.6.3" "kombu<5.7"
 
-.PHONY: demo test test-ui test-airflow2 test-distributed lint dist smoke smoke-all smoke-versions sandbox fault-matrix bench clean
+.PHONY: demo test test-ui test-airflow2 test-distributed test-events lint dist smoke smoke-all smoke-versions sandbox fault-matrix bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,22 @@ test-distributed: $(VENV_CELERY)/.installed
 		SUDO=""; if [ "$$(id -u)" != 0 ]; then SUDO="sudo"; fi; \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; }
 	VTEX_DISTRIBUTED_REQUIRED=1 $(VENV_CELERY)/bin/python -m pytest tests/deployment/test_distributed.py -p no:cacheprovider
+
+## test-events: the event-driven deployment tests in real Airflow 3.3 (a few minutes each): 300 orders start
+## DAG runs by themselves through the asset watcher (triggerer SIGKILLed three times), 500 feed events
+## read and committed with tasks killed between, 200 sensors deferred. DATABASE=sqlite (default) or
+## postgresql: Debian's PostgreSQL server is installed if missing, and psycopg 3 into .venv (the
+## deployment's driver, not a dependency of the package).
+DATABASE ?= sqlite
+EVENT_TESTS ?= tests/deployment/test_event_driven.py tests/deployment/test_feed_at_least_once.py
+test-events: $(VENV)/.installed
+	@if [ "$(DATABASE)" = postgresql ]; then \
+		command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+			SUDO=""; if [ "$$(id -u)" != 0 ]; then SUDO="sudo"; fi; \
+			$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null; }; \
+		$(VENV)/bin/pip install --quiet "psycopg[binary]>=3.2,<4"; \
+	fi
+	VTEX_EVENT_TESTS=1 VTEX_TEST_DATABASE=$(DATABASE) $(VENV)/bin/python -m pytest -p no:cacheprovider $(EVENT_TESTS)
 
 ## fault-matrix: the fault matrix in real Airflow (VTEX visibility delays 0, 10 and 25 s; about 10 minutes),
 ## written to docs/fault-matrix.md
