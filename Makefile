@@ -12,7 +12,7 @@ VENV_CELERY := .venv-celery
 # apache-airflow-providers-celery 3.26.0 fails with celery 5.7 (cannot import 'retry' from celery.backends.database)
 CELERY_PACKAGES := "apache-airflow-providers-celery==3.26.0" "celery[redis]==5.6.3" "kombu<5.7"
 
-.PHONY: demo test test-ui test-airflow2 test-distributed test-events lint dist smoke smoke-all smoke-versions sandbox fault-matrix bench clean
+.PHONY: demo test test-ui test-airflow2 test-distributed test-events lint dist smoke smoke-all smoke-versions sandbox fault-matrix bench bench-deployment clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -118,6 +118,13 @@ bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/bench_import.py
 	$(VENV)/bin/python benchmarks/bench_bulk.py
 	$(VENV)/bin/python benchmarks/bench_memory.py
+
+## bench-deployment: the benchmarks in a real Airflow 3.3 deployment (about 25 minutes): event-driven runs vs
+## a DAG polling the feed every minute (latency, throughput), and 200 order-status sensors deferred vs
+## rescheduled vs poking (worker-slot-seconds, wall time)
+bench-deployment: $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/bench_events.py
+	$(VENV)/bin/python benchmarks/bench_sensors.py
 
 clean:
 	rm -rf $(VENV) $(VENV2) $(VENV_CELERY) .venv-smoke dist .airflow .pytest_cache .mypy_cache .ruff_cache .hypothesis
