@@ -3,8 +3,9 @@
 One deployment (``tests/deployment``: API server, scheduler, DAG processor, triggerer as separate
 processes, LocalExecutor with 8 worker slots, SQLite) serves ``tests/deployment/dags/vtex_sensor_dags.py``.
 For each way in turn: N fresh orders are placed ``payment-pending``, the way's DAG is triggered with
-their ids (one mapped sensor per order, each checking every 10 s), and from that moment the sandbox
-approves the payments one after the other, evenly over 60 s. Printed per way:
+their ids (one mapped sensor per order, each checking every 10 s); 60 s after the trigger (about the time
+8 slots take here to start 200 sensors, so that they do wait) the sandbox starts approving the payments,
+one after the other, evenly over 60 s. The same schedule for every way. Printed per way:
 
 * **wall**: from the trigger (the run's ``queued_at``) to the run's end (``end_date``), from the API;
 * **slot-s**: worker-slot-seconds, the task-instance-seconds spent in state ``running``. Airflow 3.3's API
@@ -24,7 +25,8 @@ The machine is shared: run it when nothing else is busy, and read the ratios rat
 
 Run::
 
-    .venv/bin/python benchmarks/bench_sensors.py [--orders 200] [--approve-over 60] [--ways deferrable,poke]
+    .venv/bin/python benchmarks/bench_sensors.py [--orders 200] [--approve-after 60] [--approve-over 60]
+        [--ways deferrable,reschedule,poke]
 """
 
 from __future__ import annotations
@@ -80,14 +82,15 @@ def _seconds_between(start: str, end: str) -> float:
     return (dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)).total_seconds()
 
 
-def measure(deployed: object, way: str, orders: int, approve_over: float) -> Figures:
+def measure(deployed: object, way: str, orders: int, approve_after: float, approve_over: float) -> Figures:
     airflow, sandbox = deployed.airflow, deployed.sandbox  # type: ignore[attr-defined]
     dag_id = WAYS[way]
     order_ids = place_pending_orders(sandbox, f"BENCH{way.upper()}", orders)
     approvals = Approvals(sandbox, order_ids, approve_over)
     run_id = airflow.trigger(dag_id, {"order_ids": order_ids})
-    approvals.start()
     sampler = StateSampler(airflow, dag_id, run_id, approvals).start()
+    time.sleep(approve_after)
+    approvals.start()
     state = airflow.wait_for_run(dag_id, run_id, timeout=3600)
     samples = sampler.stop()
     approvals.wait(60)
@@ -128,6 +131,9 @@ def print_table(figures: list[Figures], orders: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--orders", type=int, default=200, help="sensors (orders) per way (default 200)")
+    parser.add_argument(
+        "--approve-after", type=float, default=60.0, help="seconds from the trigger to the first approval"
+    )
     parser.add_argument("--approve-over", type=float, default=60.0, help="seconds the approvals span")
     parser.add_argument(
         "--ways", default=",".join(WAYS), help=f"comma-separated, in this order (default {','.join(WAYS)})"
@@ -141,8 +147,9 @@ def main() -> int:
     from airflow_provider_vtex.sandbox import VtexSandbox
 
     print_header(
-        f"VtexOrderStatusSensor in real Airflow: {args.orders} sensors per way, payments approved over "
-        f"{args.approve_over:.0f} s, checks every 10 s, LocalExecutor with 8 slots"
+        f"VtexOrderStatusSensor in real Airflow: {args.orders} sensors per way, payments approved from "
+        f"{args.approve_after:.0f} s after the trigger over {args.approve_over:.0f} s, checks every 10 s, "
+        "LocalExecutor with 8 slots"
     )
     figures: list[Figures] = []
     with tempfile.TemporaryDirectory(prefix="bench-sensors-") as folder:
@@ -153,7 +160,7 @@ def main() -> int:
         ) as deployed:
             print(f"   deployment up in {time.monotonic() - started:.0f} s")
             for way in ways:
-                figures.append(measure(deployed, way, args.orders, args.approve_over))
+                figures.append(measure(deployed, way, args.orders, args.approve_after, args.approve_over))
                 print(f"   {way}: done ({figures[-1].wall:.0f} s)", flush=True)
     print_table(figures, args.orders)
     return 0

@@ -2,9 +2,10 @@
 processor, triggerer, API server; LocalExecutor with 8 worker slots), first deferred, then in reschedule
 mode (``dags/vtex_sensor_dags.py``: one mapped sensor per order, a check every 10 s).
 
-Each test places 200 orders ``payment-pending``, triggers the DAG with their ids, and waits until every
-sensor has checked its order once (all still pending: nobody has approved anything yet). Only then does
-the sandbox approve the payments, one after the other, over 60 s. The sensors' task-instance states are
+Each test places 200 orders ``payment-pending``, triggers the DAG with their ids, and waits until the
+sensors have checked their orders once (every sensor when deferred; see below for reschedule mode), all
+still pending: nobody has approved anything yet. Only then does the sandbox approve the payments, one
+after the other, over 60 s. The sensors' task-instance states are
 sampled through the REST API throughout (``sensor_runs.StateSampler``, about every 0.5 s).
 
 **Why the deferral assertions cannot pass by accident nor fail from noise.**
@@ -23,8 +24,14 @@ sampled through the REST API throughout (``sensor_runs.StateSampler``, about eve
 * *400 starts.* Airflow's audit log records each time a sensor starts running: each one ran twice, once
   to find its order pending and defer, once to resume -- never in between, however long it waited.
 
-The reschedule test shows the other way of freeing the slot: every sensor was seen ``up_for_reschedule``
-(its slot given back until the next check), none was ever ``deferred``, and each one ran at least twice.
+The reschedule test shows the other way of freeing the slot, and its limit. Sensors are seen
+``up_for_reschedule`` (their slot given back until the next check) -- more of them than there are slots
+before any payment is approved -- and none is ever ``deferred``. But with 200 sensors on 8 slots, each
+check is a task process start; the scheduler hands the slots to the lowest map indexes first, so the
+first few dozen sensors keep re-checking while the rest wait in ``scheduled`` for their first check
+(observed: 47 of 200 checked in 10 minutes). Waiting for all 200 to be checked before approving would
+never end, so the approvals start once twice as many sensors as slots were rescheduled; each of those
+ran at least twice.
 
 All 200 succeed in both, each pushing ``payment-approved`` to XCom for its own order. No timing is
 asserted; the figures are printed (``benchmarks/bench_sensors.py`` measures the costs of each way).
@@ -66,6 +73,8 @@ APPROVE_OVER_SECONDS = 60
 #: Generous bounds that only turn a stuck deployment into a failure with a message; nothing is timed.
 START_ALL_TIMEOUT = 1200
 RUN_TIMEOUT = 1200
+#: ``AIRFLOW__CORE__PARALLELISM`` of the deployment harness: the LocalExecutor's worker slots.
+WORKER_SLOTS = 8
 
 
 @pytest.fixture(scope="module")
@@ -112,11 +121,11 @@ def assert_every_sensor_succeeded_with_its_order(
     assert all(deployed.sandbox.order(order_id)["status"] == APPROVED for order_id in order_ids)
 
 
-def start_and_wait_for_every_first_check(
+def start_and_wait_for_first_checks(
     deployed: Deployed, dag_id: str, prefix: str, ready: Any
 ) -> tuple[list[str], str, Approvals, StateSampler, Sample]:
     """Place the orders, trigger the DAG, sample its sensors; return once ``ready(sampler, sample)`` says
-    every sensor has checked its order once (no payment approved yet), with that sample."""
+    enough sensors have checked their order once (no payment approved yet), with that sample."""
     airflow, sandbox = deployed.airflow, deployed.sandbox
     order_ids = place_pending_orders(sandbox, prefix, ORDERS)
     approvals = Approvals(sandbox, order_ids, APPROVE_OVER_SECONDS)
@@ -132,7 +141,7 @@ def start_and_wait_for_every_first_check(
         return sample if sample is not None and ready(sampler, sample) else None
 
     checked_once = wait_for(
-        f"every one of the {ORDERS} sensors of {dag_id} to check its order once",
+        f"the sensors of {dag_id} to check their orders once",
         every_sensor_checked,
         START_ALL_TIMEOUT,
         interval=0.5,
@@ -146,7 +155,7 @@ def test_200_deferred_sensors_wait_without_a_worker_slot_and_all_succeed(
     sensors: Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
     airflow = sensors.airflow
-    order_ids, run_id, approvals, sampler, all_deferred = start_and_wait_for_every_first_check(
+    order_ids, run_id, approvals, sampler, all_deferred = start_and_wait_for_first_checks(
         sensors,
         DEFERRABLE,
         "DEFER",
@@ -178,12 +187,13 @@ def test_200_rescheduled_sensors_give_back_their_slot_between_checks_and_all_suc
     sensors: Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
     airflow = sensors.airflow
-    order_ids, run_id, approvals, sampler, checked_once = start_and_wait_for_every_first_check(
+    order_ids, run_id, approvals, sampler, checked_once = start_and_wait_for_first_checks(
         sensors,
         RESCHEDULE,
         "RESCH",
-        lambda sampler, _s: len(sampler.seen("up_for_reschedule")) == ORDERS,
+        lambda sampler, _s: len(sampler.seen("up_for_reschedule")) >= 2 * WORKER_SLOTS,
     )
+    rescheduled_before_approvals = sampler.seen("up_for_reschedule")
     approvals.start()
     state = airflow.wait_for_run(RESCHEDULE, run_id, timeout=RUN_TIMEOUT)
     samples = sampler.stop()
@@ -193,15 +203,16 @@ def test_200_rescheduled_sensors_give_back_their_slot_between_checks_and_all_suc
     report(
         capsys,
         f"{ORDERS} sensors in reschedule mode, payments approved over {APPROVE_OVER_SECONDS} s: run {state}",
-        f"every sensor rescheduled at least once {checked_once.at:.0f} s after the trigger; peak "
+        f"{len(rescheduled_before_approvals)} sensors rescheduled {checked_once.at:.0f} s after the trigger, "
+        f"{len(sampler.seen('up_for_reschedule'))} in all; peak "
         f"up_for_reschedule {peak(samples, 'up_for_reschedule')}, peak running {peak(samples, 'running')}; "
         f"{state_seconds(samples, 'running'):.0f} running-seconds in all; {starts} starts",
     )
     assert state == "success"
     assert sampler.seen("deferred") == set(), "a sensor in reschedule mode was deferred"
-    waiting_states = {"up_for_reschedule", "scheduled", "queued", "running"}
+    waiting_states = {"none", "scheduled", "queued", "running", "up_for_reschedule"}
     violations = pending_but_not(later, order_ids, waiting_states)
     assert violations == [], f"sensors of pending orders in unexpected states: {violations[:20]}"
-    # Each found its order pending at its first check (nothing was approved yet), so checked again later.
-    assert starts >= 2 * ORDERS
+    # Every sensor ran once at least; those rescheduled before any approval ran again afterwards.
+    assert starts >= ORDERS + len(rescheduled_before_approvals)
     assert_every_sensor_succeeded_with_its_order(sensors, RESCHEDULE, run_id, order_ids)
