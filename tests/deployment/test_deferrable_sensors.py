@@ -5,8 +5,8 @@ mode (``dags/vtex_sensor_dags.py``: one mapped sensor per order, a check every 1
 Each test places 200 orders ``payment-pending``, triggers the DAG with their ids, and waits until the
 sensors have checked their orders once (every sensor when deferred; see below for reschedule mode), all
 still pending: nobody has approved anything yet. Only then does the sandbox approve the payments, one
-after the other, over 60 s. The sensors' task-instance states are
-sampled through the REST API throughout (``sensor_runs.StateSampler``, about every 0.5 s).
+after the other, over 60 s. The sensors' task-instance states are sampled through the REST API
+throughout (``sensor_runs.StateSampler``: every 0.5 s, or as fast as the busy API server answers).
 
 **Why the deferral assertions cannot pass by accident nor fail from noise.**
 
@@ -30,8 +30,8 @@ before any payment is approved -- and none is ever ``deferred``. But with 200 se
 check is a task process start; the scheduler hands the slots to the lowest map indexes first, so the
 first few dozen sensors keep re-checking while the rest wait in ``scheduled`` for their first check
 (observed: 47 of 200 checked in 10 minutes). Waiting for all 200 to be checked before approving would
-never end, so the approvals start once twice as many sensors as slots were rescheduled; each of those
-ran at least twice.
+take that long, so the approvals start once twice as many sensors as slots were rescheduled; each of
+those ran at least twice.
 
 All 200 succeed in both, each pushing ``payment-approved`` to XCom for its own order. No timing is
 asserted; the figures are printed (``benchmarks/bench_sensors.py`` measures the costs of each way).
