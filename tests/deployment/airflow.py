@@ -288,8 +288,8 @@ class AirflowDeployment:
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         """Every task instance of the run: ``task_id``, ``map_index``, ``state``, ``try_number``, ``id``..."""
-        payload = self.get(f"/api/v2/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances?limit=1000")
-        return list(payload["task_instances"])
+        # Paged: Airflow answers at most ``[api] maximum_page_limit`` (100) entries whatever ``limit`` asks.
+        return self.paged(f"/api/v2/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances", "task_instances")
 
     def task_instance(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> dict[str, Any]:
         for ti in self.task_instances(dag_id, run_id):
