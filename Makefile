@@ -69,7 +69,8 @@ test-distributed: $(VENV_CELERY)/.installed
 ## postgresql: Debian's PostgreSQL server is installed if missing, and psycopg 3 into .venv (the
 ## deployment's driver, not a dependency of the package).
 DATABASE ?= sqlite
-EVENT_TESTS ?= tests/deployment/test_event_driven.py tests/deployment/test_feed_at_least_once.py
+EVENT_TESTS ?= tests/deployment/test_event_driven.py tests/deployment/test_feed_at_least_once.py \
+	tests/deployment/test_deferrable_sensors.py
 test-events: $(VENV)/.installed
 	@if [ "$(DATABASE)" = postgresql ]; then \
 		command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
