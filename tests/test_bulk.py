@@ -199,10 +199,18 @@ def test_truncated_answers_during_a_bulk_run_neither_abort_it_nor_duplicate(
     )
     assert truncated >= 15
     assert task_states(dag_run)["bulk"] == ["success"]
-    assert dag_run.get_task_instance("bulk").try_number == 1
+    # Mostly on the first try. The sandbox counts faulted requests across the task's threads, so now and
+    # then one read-back meets a cut answer on all its 4 attempts: that invoice is then reported as of
+    # unknown outcome, the task fails retryably (no crash) and its retry reads and completes it.
+    try_number = dag_run.get_task_instance("bulk").try_number
+    assert try_number <= 2
     assert counts == {"duplicates": 0, "lost": 0}
-    outcomes = [r["outcome"] for r in xcom_values(dag_run, "bulk")[0]]
-    assert set(outcomes) == {"sent", "confirmed_by_read_back"}
+    outcomes = {r["outcome"] for r in xcom_values(dag_run, "bulk")[0]}
+    if try_number == 1:
+        assert outcomes == {"sent", "confirmed_by_read_back"}
+    else:  # the retry finds what the first try delivered
+        assert "already_invoiced" in outcomes
+        assert outcomes <= {"sent", "confirmed_by_read_back", "already_invoiced"}
 
 
 @pytest.mark.parametrize("status", [503, 429])
