@@ -6,9 +6,13 @@ hundreds of orders) is tested under tests/deployment.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import json
-from typing import Any
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any, ClassVar
 from unittest import mock
 
 import pytest
@@ -90,14 +94,16 @@ def test_the_producer_commits_only_what_airflow_stored_or_every_watcher_rejected
     producer = VtexOrderFeedTrigger.create_shared_stream_producer(VtexOrderFeedTrigger().serialize()[1])
     producer.poller = mock.Mock(commit=mock.AsyncMock())
     batch = [
-        AdvanceItem("stored", AdvanceOutcome(acked=2, failed=0)),
-        AdvanceItem("dropped", AdvanceOutcome(acked=0, failed=0, rejected=1)),
-        AdvanceItem("not-stored", AdvanceOutcome(acked=1, failed=1)),
-        AdvanceItem("nobody-listening", AdvanceOutcome(acked=0, failed=0)),
-        AdvanceItem(None, AdvanceOutcome(acked=1, failed=0)),  # a quiet marker
+        AdvanceItem((0, "stored"), AdvanceOutcome(acked=2, failed=0)),
+        AdvanceItem((0, "dropped"), AdvanceOutcome(acked=0, failed=0, rejected=1)),
+        AdvanceItem((0, "not-stored"), AdvanceOutcome(acked=1, failed=1)),
+        AdvanceItem((0, "nobody-listening"), AdvanceOutcome(acked=0, failed=0)),
+        AdvanceItem((1, None), AdvanceOutcome(acked=1, failed=0)),  # a quiet marker
     ]
+    producer.in_flight.handed(len(batch))
     asyncio.run(producer.advance(batch))
     producer.poller.commit.assert_awaited_once_with(["stored", "dropped"])
+    assert producer.in_flight.count == 0  # every item of the batch is settled, committed or not
 
 
 # ---------------------------------------------------------------- the standalone loop against the sandbox
@@ -149,3 +155,189 @@ def test_without_a_feed_configuration_the_trigger_fails_with_vtexs_answer(
 
     with pytest.raises(VtexNotFoundError, match="feed"):
         run_until(VtexOrderFeedTrigger(poll_interval=0.05, hook_params={"max_retries": 0}), 1)
+
+
+# ---------------------------------------------------------------- a backlog through Airflow's shared stream
+BACKLOG = 3000
+
+
+def place_backlog(sandbox: Any, orders: int) -> None:
+    """``orders`` orders made ready for handling at once: the feed holds them all before anyone reads."""
+    sandbox.configure_feed(READY_FEED)
+    day = sandbox.simulate(orders=orders, over_seconds=0, prefix="BACKLOG")
+    assert day.wait(120), "the backlog was not placed"
+    assert sandbox.stats()["feeds"][sandbox.app_key]["quantity"] == orders
+
+
+def drain_through_shared_stream(
+    trigger: VtexOrderFeedTrigger, orders: int, queue_size: int, confirm_after: float, watchers: int = 2
+) -> dict[str, Any]:
+    """Airflow 3.3's own ``SharedStreamManager`` in ack mode, driven as the triggerer drives it: ``watchers``
+    triggers subscribe to the trigger's stream, each event they yield is bound and then confirmed stored
+    ``confirm_after`` seconds later (the supervisor's sync round). Each watcher handles an event in 2 ms
+    (slower than VTEX answers a lot: the case that overflowed). Returns what each watcher saw, the
+    overflows, and the most items the producer held unsettled."""
+    from airflow.triggers.shared_stream import SharedStreamManager
+
+    key = trigger.shared_stream_key()
+    manager = SharedStreamManager(max_subscriber_queue=queue_size, ack_timeout=60)
+
+    seen: dict[int, list[str]] = {n: [] for n in range(1, watchers + 1)}
+    failures: list[str] = []
+
+    async def watch(trigger_id: int) -> None:
+        stream = manager.subscribe(trigger_id=trigger_id, trigger=trigger, key=key)
+        try:
+            async for event in trigger.filter_shared_stream(stream):
+                seq = manager.bind_pending_event(trigger_id=trigger_id, key=key)
+                if seq is not None:
+                    asyncio.get_running_loop().call_later(confirm_after, manager.confirm_persisted, [seq])
+                if event.payload["kind"] == "order":
+                    seen[trigger_id].append(event.payload["order_id"])
+                await asyncio.sleep(0.002)
+        except Exception as exc:  # noqa: BLE001 - recorded and asserted on: an overflow, or any other failure
+            failures.append(f"{type(exc).__name__}: {exc}")
+
+    async def main() -> None:
+        tasks = [asyncio.create_task(watch(n)) for n in seen]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not failures:
+            if all(len(ids) >= orders for ids in seen.values()):
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(confirm_after + 0.5)  # the last confirmations, then the last commits
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await manager.stop_all()
+
+    blocking = BlockingSteps()
+    with mock.patch.object(order_feed, "InFlight", RecordingInFlight), blocking.watched():
+        RecordingInFlight.peaks.clear()
+        asyncio.run(main())
+    return {
+        "seen": seen,
+        "failures": failures,
+        "peak": max(RecordingInFlight.peaks or [0]),
+        "blocking steps on the loop": blocking.on_loop_thread,
+    }
+
+
+class BlockingSteps:
+    """Where the trigger's blocking set-up runs: Airflow's connection lookup (database or secrets backend),
+    the HTTP client's construction (CA bundle read from disk) and the hook's construction (module imports).
+    Airflow's triggerer runs every trigger on one event loop and warns when a step holds it above 0.2 s;
+    these belong in a thread. (Timing the loop itself would make a test of a noisy shared machine.)"""
+
+    def __init__(self) -> None:
+        self.on_loop_thread: list[str] = []
+
+    @contextlib.contextmanager
+    def watched(self) -> Iterator[None]:
+        from airflow_provider_vtex.hooks.async_client import AsyncVtexClient
+        from airflow_provider_vtex.hooks.vtex import VtexHook
+
+        loop_thread = threading.current_thread()  # asyncio.run runs the loop in the calling thread
+
+        def recording(name: str, original: Any) -> Any:
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                if threading.current_thread() is loop_thread:
+                    self.on_loop_thread.append(name)
+                return original(*args, **kwargs)
+
+            return wrapper
+
+        with (
+            mock.patch.object(
+                VtexHook,
+                "get_connection",
+                side_effect=recording("connection lookup", VtexHook.get_connection),
+            ),
+            mock.patch.object(
+                AsyncVtexClient,
+                "__init__",
+                autospec=True,
+                side_effect=recording("HTTP client", AsyncVtexClient.__init__),
+            ),
+            mock.patch.object(
+                VtexHook, "__init__", autospec=True, side_effect=recording("hook", VtexHook.__init__)
+            ),
+        ):
+            yield
+
+
+class RecordingInFlight(order_feed.InFlight):
+    """The trigger's own bound, recording the most items it let out unsettled."""
+
+    peaks: ClassVar[list[int]] = []
+
+    def handed(self, count: int) -> None:
+        super().handed(count)
+        RecordingInFlight.peaks.append(self.peak)
+
+
+@pytest.mark.skipif(not order_feed.ACK_MODE, reason="ack mode is Airflow 3.3+")
+def test_a_backlog_drains_through_airflows_shared_stream_without_overflow_or_repeat(
+    vtex_sandbox_connection: Any,
+) -> None:
+    """3,000 orders waiting at once, read in 2 ms lots and handled by two watchers at 2 ms an event, each
+    event confirmed stored half a second later: the producer never holds more than its bound unsettled,
+    no watcher's queue (Airflow's default 1,024) overflows, each watcher sees each order once, every
+    handle is committed, and nothing blocking runs on the event loop."""
+    sandbox = vtex_sandbox_connection
+    place_backlog(sandbox, BACKLOG)
+    trigger = VtexOrderFeedTrigger(poll_interval=0.05, quiet_period=None, hook_params={"max_retries": 1})
+    outcome = drain_through_shared_stream(trigger, BACKLOG, queue_size=1024, confirm_after=0.5)
+    assert outcome["failures"] == []
+    assert outcome["blocking steps on the loop"] == []
+    for ids in outcome["seen"].values():
+        assert len(ids) == BACKLOG
+        assert len(set(ids)) == BACKLOG
+    assert 0 < outcome["peak"] <= order_feed.DEFAULT_MAX_IN_FLIGHT
+    feed = sandbox.stats()["feeds"][sandbox.app_key]
+    assert feed["quantity"] == 0, feed
+    assert feed["redelivered"] == 0, feed
+
+
+@pytest.mark.skipif(not order_feed.ACK_MODE, reason="ack mode is Airflow 3.3+")
+def test_without_the_bound_the_same_backlog_overflows_airflows_queue(vtex_sandbox_connection: Any) -> None:
+    """The control: the same drain with a queue smaller than the bound the trigger was given (as if the
+    trigger read as fast as VTEX answers) overflows, so the test above would see an overflow if there was
+    one. ``in_flight_bound`` reads the queue size from Airflow's configuration; here the manager is given a
+    smaller one than the configuration says."""
+    sandbox = vtex_sandbox_connection
+    place_backlog(sandbox, 1000)
+    trigger = VtexOrderFeedTrigger(
+        poll_interval=0.05, quiet_period=None, max_in_flight=500, hook_params={"max_retries": 1}
+    )
+    outcome = drain_through_shared_stream(trigger, 1000, queue_size=64, confirm_after=0.5)
+    assert any("exceeded maxsize=64" in failure for failure in outcome["failures"]), outcome["failures"]
+
+
+def test_the_standalone_loop_hands_over_at_most_the_bound_per_settle_window(
+    vtex_sandbox_connection: Any,
+) -> None:
+    """Airflow 3.0-3.2 confirms nothing: the loop counts an item settled ``SETTLE_SECONDS`` after handing
+    it over, so a backlog comes out at most ``max_in_flight`` items per window."""
+    sandbox = vtex_sandbox_connection
+    place_backlog(sandbox, 300)
+    trigger = VtexOrderFeedTrigger(
+        poll_interval=0.05, quiet_period=None, max_in_flight=100, hook_params={"max_retries": 1}
+    )
+    stamps: list[float] = []
+
+    async def run() -> None:
+        stream = trigger.run()
+        try:
+            async for _event in stream:
+                stamps.append(time.monotonic())
+                if len(stamps) >= 300:
+                    break
+        finally:
+            await stream.aclose()
+
+    asyncio.run(asyncio.wait_for(run(), timeout=60))
+    window = order_feed.SETTLE_SECONDS
+    busiest = max(sum(1 for t in stamps if start <= t < start + window) for start in stamps)
+    assert busiest <= 100
+    assert stamps[-1] - stamps[0] >= 2 * window * 0.9  # 300 items at 100 a window: three windows

@@ -199,11 +199,13 @@ class VtexHook(BaseHook):
 
             from airflow_provider_vtex.hooks.async_client import AsyncVtexClient
 
-            # The connection is read in a thread: Airflow's lookup is blocking (DB, secrets backend).
-            config = await sync_to_async(lambda: self.config)()
-            self._async_client = AsyncVtexClient(
-                config, self._policy(), timeout=self.timeout_override, logger=self.log
-            )
+            # Built in a thread: Airflow's connection lookup blocks (DB, secrets backend), and so does
+            # loading the CA bundle into an SSL context; a triggerer's event loop must not wait on either.
+            self._async_client = await sync_to_async(
+                lambda: AsyncVtexClient(
+                    self.config, self._policy(), timeout=self.timeout_override, logger=self.log
+                )
+            )()
         route = route_for(self.data_architecture, operation)
         return await self._async_client.request(
             route, route.path(**path_values), json_body=json_body, params=params

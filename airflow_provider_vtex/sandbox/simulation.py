@@ -25,7 +25,7 @@ from airflow_provider_vtex.sandbox.workflow import DEFAULT_DAY, MoveRefused, che
 if TYPE_CHECKING:
     from airflow_provider_vtex.sandbox.orders import OrderBook
 
-MAX_ORDERS = 10_000
+MAX_ORDERS = 50_000
 MAX_SECONDS = 86_400.0
 DEFAULT_ITEMS: tuple[dict[str, Any], ...] = (
     {"id": "2001", "name": "Sandbox T-shirt", "quantity": 1, "price": 2499},

@@ -19,6 +19,25 @@ timeout):
   redelivered: the item is lost to the asset. Guard against it with a periodic reconciliation run that
   lists ``ready-for-handling`` orders not yet handled (the example DAG does, on every Airflow).
 
+**Backpressure: never more items in Airflow's hands than it can absorb.** Airflow hands each raw item to
+every watcher through a bounded queue (``[triggerer] shared_stream_subscriber_queue_size``, 1,024 by
+default) and fails a watcher whose queue overflows: its unconfirmed items come back after VTEX's
+visibility timeout, and each comes back as a second asset event, hence a second run for the same order.
+A backlog (a sale's first minutes, or an hour of orders after an outage) is read far faster than
+Airflow stores events, so the trigger bounds what it holds: it reads the next lot only while fewer than
+``max_in_flight`` items (default :data:`DEFAULT_MAX_IN_FLIGHT`, 200) were handed out and not yet
+settled by Airflow, and never more than half the configured queue size. An item waits in a watcher's
+queue only while it is unsettled, so no queue can hold more than the bound: no overflow, whatever the
+backlog and however fast VTEX answers. 200 is twenty lots: at Airflow's usual confirmation delay (one
+or two triggerer sync rounds, about a second) it lets through 100 to 200 orders a second, above what a
+deployment stores end to end, while leaving four fifths of the default queue free. On Airflow 3.0-3.2
+(no confirmations) the standalone loop keeps at most ``max_in_flight`` items handed out within any
+:data:`SETTLE_SECONDS` window: Airflow stores an event within a sync round or two, so the bound holds
+in the same sense.
+
+Each lot read is its own advance lane (see ``SharedStreamProducer.get_advance_lane``): a lot whose events
+Airflow is slow to confirm holds back only its own commit, not those of the lots read after it.
+
 **Events stored but attached to no DAG run.** Airflow may store asset events while the scheduler creates
 a run and attach them to no run until a later event arrives (apache/airflow#56050, #54659, and the race
 fixed by PR #62501 for PostgreSQL only). After a burst, the tail would then wait for the next order, maybe
@@ -31,7 +50,9 @@ order reaches a DAG run within ``quiet_period`` plus one scheduling round, or th
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +78,16 @@ if BaseEventTrigger is None:  # pragma: no cover - Airflow 2 has no event-driven
 #: Whether this Airflow offers shared streams in ack mode (3.3+).
 ACK_MODE = SharedStreamProducer is not None and "create_shared_stream_producer" in vars(BaseEventTrigger)
 QUIET = "quiet"
+#: Items handed to Airflow and not yet settled, at most (see the module docstring for why 200).
+DEFAULT_MAX_IN_FLIGHT = 200
+#: Airflow's default per-watcher queue (``[triggerer] shared_stream_subscriber_queue_size``).
+AIRFLOW_DEFAULT_QUEUE_SIZE = 1024
+#: Without confirmations (Airflow 3.0-3.2), the seconds after which an item handed over counts as stored.
+SETTLE_SECONDS = 2.0
+#: Defaults that keep the steady-state latency low: read every second while the feed is empty (3,600 empty
+#: reads an hour per AppKey, VTEX's feed being one queue per AppKey), and the tail guard 5 s after a burst.
+DEFAULT_POLL_INTERVAL = 1.0
+DEFAULT_QUIET_PERIOD = 5.0
 
 
 @dataclass(frozen=True)
@@ -65,10 +96,11 @@ class FeedSettings:
 
     vtex_conn_id: str = DEFAULT_CONN_ID
     max_lot: int = MAX_LOT
-    poll_interval: float = 5.0
+    poll_interval: float = DEFAULT_POLL_INTERVAL
     states: tuple[str, ...] | None = None
-    quiet_period: float | None = 30.0
+    quiet_period: float | None = DEFAULT_QUIET_PERIOD
     hook_params: dict[str, Any] = field(default_factory=dict)
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
 
     @classmethod
     def from_kwargs(cls, kwargs: dict[str, Any]) -> FeedSettings:
@@ -76,10 +108,11 @@ class FeedSettings:
         return cls(
             vtex_conn_id=kwargs.get("vtex_conn_id", DEFAULT_CONN_ID),
             max_lot=int(kwargs.get("max_lot", MAX_LOT)),
-            poll_interval=float(kwargs.get("poll_interval", 5.0)),
+            poll_interval=float(kwargs.get("poll_interval", DEFAULT_POLL_INTERVAL)),
             states=tuple(states) if states is not None else None,
-            quiet_period=kwargs.get("quiet_period", 30.0),
+            quiet_period=kwargs.get("quiet_period", DEFAULT_QUIET_PERIOD),
             hook_params=dict(kwargs.get("hook_params") or {}),
+            max_in_flight=int(kwargs.get("max_in_flight", DEFAULT_MAX_IN_FLIGHT)),
         )
 
     def to_kwargs(self) -> dict[str, Any]:
@@ -90,10 +123,66 @@ class FeedSettings:
             "states": list(self.states) if self.states is not None else None,
             "quiet_period": self.quiet_period,
             "hook_params": self.hook_params,
+            "max_in_flight": self.max_in_flight,
         }
+
+    def in_flight_bound(self) -> int:
+        """``max_in_flight``, capped at half of Airflow's per-watcher queue as this deployment sets it."""
+        from airflow_provider_vtex.compat import conf
+
+        queue_size: int = conf.getint(
+            "triggerer", "shared_stream_subscriber_queue_size", fallback=AIRFLOW_DEFAULT_QUEUE_SIZE
+        )
+        return max(self.max_lot, min(self.max_in_flight, queue_size // 2))
 
     def wanted(self, item: dict[str, Any]) -> bool:
         return self.states is None or item.get("state") in self.states
+
+
+class InFlight:
+    """How many items were handed to Airflow and not yet settled; :meth:`room` waits below the bound.
+
+    In ack mode Airflow settles items itself (the producer's ``advance()``). Without ack mode (Airflow
+    3.0-3.2) nothing is confirmed, so an item counts as settled :data:`SETTLE_SECONDS` after it was handed
+    over (pass ``settle_after``): at most ``bound`` items are handed over in any such window.
+    """
+
+    def __init__(self, bound: int, settle_after: float | None = None) -> None:
+        self.bound = bound
+        self.settle_after = settle_after
+        self.count = 0
+        self.peak = 0
+        self._handed_at: deque[tuple[float, int]] = deque()
+        self._settled = asyncio.Event()
+
+    async def room(self, needed: int) -> None:
+        """Return once ``needed`` more items fit under the bound."""
+        while True:
+            self._settle_expired()
+            if self.count + needed <= self.bound:
+                return
+            self._settled.clear()
+            if self.settle_after is None:
+                await self._settled.wait()
+            else:
+                await asyncio.sleep(max(self._handed_at[0][0] + self.settle_after - time.monotonic(), 0.01))
+
+    def handed(self, count: int) -> None:
+        self.count += count
+        self.peak = max(self.peak, self.count)
+        if self.settle_after is not None and count:
+            self._handed_at.append((time.monotonic(), count))
+
+    def settled(self, count: int) -> None:
+        self.count = max(self.count - count, 0)
+        self._settled.set()
+
+    def _settle_expired(self) -> None:
+        if self.settle_after is None:
+            return
+        now = time.monotonic()
+        while self._handed_at and now - self._handed_at[0][0] >= self.settle_after:
+            self.settled(self._handed_at.popleft()[1])
 
 
 class _Poller:
@@ -103,17 +192,29 @@ class _Poller:
     configuration, a refused key) are raised, since polling on cannot fix them.
     """
 
-    def __init__(self, settings: FeedSettings, log: Any) -> None:
+    def __init__(self, settings: FeedSettings, log: Any, in_flight: InFlight) -> None:
         from airflow_provider_vtex.hooks.vtex import VtexHook
 
         self.settings = settings
         self.log = log
+        self.in_flight = in_flight
         self.hook = VtexHook(vtex_conn_id=settings.vtex_conn_id, **settings.hook_params)
 
+    @classmethod
+    async def open(cls, settings: FeedSettings, log: Any, in_flight: InFlight) -> _Poller:
+        """A poller built in a thread: importing the hook's modules blocks for tens of milliseconds, which
+        the triggerer's event loop (shared by every trigger) should not wait on."""
+        return await asyncio.to_thread(cls, settings, log, in_flight)
+
     async def lots(self) -> AsyncIterator[list[dict[str, Any]]]:
-        """Yield each non-empty lot of items, and ``[{"kind": "quiet"}]`` after a burst went quiet."""
+        """Yield each non-empty lot of items, and ``[{"kind": "quiet"}]`` after a burst went quiet.
+
+        A full lot is followed by the next read at once (a backlog drains at the pace Airflow settles
+        items); an empty or short one by ``poll_interval``. Each lot yielded counts as handed over.
+        """
         last_item_at: float | None = None
         while True:
+            await self.in_flight.room(self.settings.max_lot)
             try:
                 items = await self.hook.aget_feed_items(self.settings.max_lot)
             except VtexError as exc:
@@ -123,9 +224,12 @@ class _Poller:
                 items = []
             if items:
                 last_item_at = time.monotonic()
-                yield [item.to_xcom() for item in items]
+                lot = [item.to_xcom() for item in items]
+                self.in_flight.handed(len(lot))
+                yield lot
             elif self._burst_went_quiet(last_item_at):
                 last_item_at = None
+                self.in_flight.handed(1)
                 yield [{"kind": QUIET}]
             if len(items) < self.settings.max_lot:  # drained for now
                 await asyncio.sleep(self.settings.poll_interval)
@@ -154,27 +258,36 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
     :param vtex_conn_id: the ``vtex`` connection; its AppKey's feed is read. Configure the feed first
         (``VtexHook.set_feed_config``), e.g. ``FromWorkflow`` with ``["ready-for-handling"]``.
     :param max_lot: items per read (1 to 10).
-    :param poll_interval: seconds between reads while the feed is empty.
+    :param poll_interval: seconds between reads while the feed is empty or a lot came back short (a full
+        lot is followed by the next read at once). Default 1 s: 3,600 empty reads an hour per AppKey.
     :param states: only items with one of these states fire events; the others are committed and logged
         as dropped. ``None`` (default): every item.
     :param quiet_period: seconds without a new item after a burst before the ``quiet`` event; ``None`` or
-        0 disables it.
+        0 disables it. Default 5 s: the tail of a burst reaches a run within seconds.
     :param hook_params: keyword arguments for the hook (JSON-serialisable).
+    :param max_in_flight: items handed to Airflow and not yet settled, at most (default 200; capped at
+        half of ``[triggerer] shared_stream_subscriber_queue_size``). See the module docstring.
     """
 
     def __init__(
         self,
         vtex_conn_id: str = DEFAULT_CONN_ID,
         max_lot: int = MAX_LOT,
-        poll_interval: float = 5.0,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
         states: Sequence[str] | None = None,
-        quiet_period: float | None = 30.0,
+        quiet_period: float | None = DEFAULT_QUIET_PERIOD,
         hook_params: dict[str, Any] | None = None,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # Airflow core is not typed strictly
         if not 1 <= int(max_lot) <= MAX_LOT:
             raise ValueError(
                 f"max_lot must be from 1 to {MAX_LOT} (VTEX's feed hands out at most 10); got {max_lot!r}"
+            )
+        if int(max_in_flight) < int(max_lot):
+            raise ValueError(
+                f"max_in_flight must be at least max_lot ({max_lot}): the trigger reads whole lots; "
+                f"got {max_in_flight!r}"
             )
         self.settings = FeedSettings(
             vtex_conn_id=vtex_conn_id,
@@ -183,6 +296,7 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
             states=tuple(states) if states is not None else None,
             quiet_period=quiet_period,
             hook_params=dict(hook_params or {}),
+            max_in_flight=int(max_in_flight),
         )
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -191,7 +305,8 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
     # ------------------------------------------------------------------ Airflow 3.0 to 3.2 (and tests)
     async def run(self) -> AsyncIterator[Any]:
         """The standalone loop: each item's event is handed to the triggerer, then its handle committed."""
-        poller = _Poller(self.settings, self.log)
+        in_flight = InFlight(self.settings.in_flight_bound(), settle_after=SETTLE_SECONDS)
+        poller = await _Poller.open(self.settings, self.log, in_flight)
         try:
             async for lot in poller.lots():
                 for item in lot:
@@ -234,41 +349,65 @@ if ACK_MODE:
 
     class _FeedProducer(SharedStreamProducer):  # type: ignore[misc,valid-type]
         """The broker side in ack mode: reads the feed, commits a handle only once Airflow stored every
-        trigger event derived from its item (or every watcher rejected it)."""
+        trigger event derived from its item (or every watcher rejected it), and reads on only while fewer
+        than the bound of items are unsettled (see the module docstring)."""
 
         def __init__(self, settings: FeedSettings) -> None:
             import structlog
 
             self.settings = settings
             self.log = structlog.get_logger(__name__)
+            self.in_flight = InFlight(settings.in_flight_bound())
             self.poller: _Poller | None = None
+            self._lot_numbers = itertools.count()
 
         async def open_stream(self) -> AsyncIterator[tuple[Any, Any]]:
-            self.poller = _Poller(self.settings, self.log)
+            self.poller = await _Poller.open(self.settings, self.log, self.in_flight)
             async for lot in self.poller.lots():
+                lane = next(self._lot_numbers)
                 for item in lot:
-                    yield item, item.get("handle")
+                    yield item, (lane, item.get("handle"))
+
+        def get_advance_lane(self, broker_payload: Any) -> Hashable:
+            """One lane per lot read: a lot Airflow is slow to confirm holds back only its own commit."""
+            lane: int = broker_payload[0]
+            return lane
 
         async def advance(self, batch: Sequence[Any]) -> None:
+            """Commit what Airflow stored (or every watcher rejected); leave the rest to redelivery.
+
+            One log line per batch, not per item: a batch can hold hundreds of items (after an ack
+            timeout, say), and a line per item would hold the triggerer's event loop for seconds.
+            """
+            self.in_flight.settled(len(batch))
             commit: list[str] = []
+            not_stored: list[str] = []
+            dropped = unheard = 0
             for entry in batch:
-                handle, outcome = entry.broker_payload, entry.outcome
+                handle, outcome = entry.broker_payload[1], entry.outcome
                 if handle is None:  # a quiet marker: nothing to commit
                     continue
                 if outcome.failed:
-                    self.log.warning(
-                        "Feed item not committed: Airflow did not confirm storing its event; VTEX hands it out "
-                        "again after the visibility timeout.",
-                        handle=handle,
-                    )
+                    not_stored.append(handle)
                 elif outcome.rejected and not outcome.acked:
-                    self.log.info(
-                        "Feed item dropped (no watcher wanted its state): committed.", handle=handle
-                    )
+                    dropped += 1
                     commit.append(handle)
                 elif outcome.acked:
                     commit.append(handle)
-                # No subscriber online when it was read: leave it for redelivery.
+                else:  # no subscriber online when it was read: leave it for redelivery
+                    unheard += 1
+            if not_stored:
+                self.log.warning(
+                    "Feed items not committed: Airflow did not confirm storing their events; VTEX hands them "
+                    "out again after the visibility timeout.",
+                    items=len(not_stored),
+                )
+            if dropped:
+                self.log.info("Feed items dropped (no watcher wanted their state): committed.", items=dropped)
+            if unheard:
+                self.log.info(
+                    "Feed items read while no watcher listened: left for redelivery.", items=unheard
+                )
             if commit and self.poller is not None:
                 await self.poller.commit(commit)
 

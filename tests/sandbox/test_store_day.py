@@ -288,7 +288,7 @@ def test_reset_cancels_a_running_day(vtex_sandbox: VtexSandbox) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"orders": 0, "over_seconds": 10}, "orders must be a whole number from 1 to 10000"),
+        ({"orders": 0, "over_seconds": 10}, "orders must be a whole number from 1 to 50000"),
         ({"orders": 10}, "over_seconds must be a number of seconds"),
         ({"orders": 10, "over_seconds": -1}, "over_seconds must be a number of seconds"),
         ({"orders": 10, "over_seconds": 10, "step_seconds": 6}, "leaves no room"),

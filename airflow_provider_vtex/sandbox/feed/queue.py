@@ -13,6 +13,10 @@ hands out SQS receipt handles).
   :data:`MAX_DELIVERIES` times without a commit, when it would be handed out once more (VTEX: a status
   event is removed if it "can't deliver a message more than 100 times").
 
+At a sale day's scale (a backlog of tens of thousands of events, hundreds handed out at once) a read
+costs O(lot x log n): the visible events wait in a heap by arrival, the handed-out ones in a heap by the
+moment they become visible again, so a read never walks past the events in flight.
+
 Not thread-safe by itself: :class:`~airflow_provider_vtex.sandbox.feed.hub.FeedHub` holds one lock
 around every call, which is what makes concurrent readers never get the same visible event twice.
 """
@@ -20,6 +24,8 @@ around every call, which is what makes concurrent readers never get the same vis
 from __future__ import annotations
 
 import base64
+import heapq
+import itertools
 import secrets
 import uuid
 from collections import OrderedDict
@@ -55,6 +61,7 @@ class FeedEvent:
     visible_at: float
     handle: str | None = None
     deliveries: int = 0
+    arrival: int = 0
 
     def view(self) -> dict[str, Any]:
         """As ``GET /api/orders/feed`` answers it (VTEX's ``Getfeedorderstatus`` schema)."""
@@ -78,6 +85,12 @@ class EventQueue:
         self.retention = retention
         self._events: OrderedDict[str, FeedEvent] = OrderedDict()
         self._by_handle: dict[str, str] = {}
+        self._arrivals = itertools.count()
+        #: (arrival, event id) of events that may be visible: the oldest first.
+        self._visible: list[tuple[int, str]] = []
+        #: (visible again at, arrival, event id) of handed-out events; entries of committed or re-handed
+        #: events are skipped when they surface (their event is gone or shows another ``visible_at``).
+        self._hidden: list[tuple[float, int, str]] = []
         self.counters = {
             "enqueued": 0,
             "handedOut": 0,
@@ -98,22 +111,24 @@ class EventQueue:
             current_change=change.current_change,
             enqueued_at=now,
             visible_at=now,
+            arrival=next(self._arrivals),
         )
         self._events[event.event_id] = event
+        heapq.heappush(self._visible, (event.arrival, event.event_id))
         self.counters["enqueued"] += 1
 
     def receive(self, max_lot: int, now: float) -> list[dict[str, Any]]:
         """Hand out up to ``max_lot`` visible events, oldest first, each with a new handle."""
         self._expire(now)
+        self._surface(now)
         handed: list[dict[str, Any]] = []
-        worn_out: list[FeedEvent] = []
-        for event in self._events.values():
-            if len(handed) == max_lot:
-                break
-            if event.visible_at > now:
+        while self._visible and len(handed) < max_lot:
+            _, event_id = heapq.heappop(self._visible)
+            event = self._events.get(event_id)
+            if event is None or event.visible_at > now:  # committed, expired, or already handed out
                 continue
             if event.deliveries >= MAX_DELIVERIES:
-                worn_out.append(event)
+                self._drop(event, "droppedAfterMaxDeliveries")
                 continue
             if event.handle is not None:
                 del self._by_handle[event.handle]
@@ -122,11 +137,18 @@ class EventQueue:
             self._by_handle[event.handle] = event.event_id
             event.deliveries += 1
             event.visible_at = now + self.visibility_timeout
+            heapq.heappush(self._hidden, (event.visible_at, event.arrival, event.event_id))
             self.counters["handedOut"] += 1
             handed.append(event.view())
-        for event in worn_out:
-            self._drop(event, "droppedAfterMaxDeliveries")
         return handed
+
+    def _surface(self, now: float) -> None:
+        """Move the handed-out events whose visibility timeout ran out back among the visible ones."""
+        while self._hidden and self._hidden[0][0] <= now:
+            visible_at, arrival, event_id = heapq.heappop(self._hidden)
+            event = self._events.get(event_id)
+            if event is not None and event.visible_at == visible_at:
+                heapq.heappush(self._visible, (arrival, event_id))
 
     def commit(self, handles: list[str]) -> int:
         """Remove the events these handles currently name; returns how many were removed."""
