@@ -3,9 +3,11 @@
 1. ``configure_feed``: VTEX's order feed (Feed v3) gets the orders that reach ``ready-for-handling``
    (once per AppKey; a configuration already there is kept).
 2. ``read_feed`` reads up to 100 feed items and commits NONE of them.
-3. ``get_orders`` reads each ready order from VTEX; ``send_to_erp`` stands for your ERP.
-4. ``start_handling`` moves each order to ``handling``; an order already there (the feed handed its item
-   out again after a run died) is reported, not started twice.
+3. ``get_orders`` reads each ready order from VTEX; ``send_to_erp`` creates it in the ERP (here
+   ``erp_stand_in``), which keys its sales orders by VTEX's order id: an order handed over again is not
+   created twice.
+4. ``start_handling`` moves each order to ``handling``, only after the ERP has it; an order already
+   there (the feed handed its item out again after a run died) is reported, not started twice.
 5. ``commit_feed`` commits the items, only now: a run that fails before this commits nothing, and the
    items come back after the feed's visibility timeout.
 6. Later, once the ERP invoiced (here, in the same run): ``notify_invoices`` sends the invoices (one bulk
@@ -86,10 +88,16 @@ def example_vtex_erp_order_loop() -> None:
 
     @task
     def send_to_erp(orders: list[dict[str, Any]]) -> list[str]:
-        """CHANGE: create the orders in your ERP (keyed by order id, so an order sent again by a run after
-        a crash is not created twice); return the ids it accepted. An order already in ``handling`` is one
-        an earlier run started before it died: the ERP may not have confirmed it yet, so it goes too."""
-        return [order["order_id"] for order in orders if order["status"] in (READY, "handling")]
+        """CHANGE: create the ready orders in your ERP (``erp_stand_in`` stands for it). The ERP keys its
+        sales orders by VTEX's order id, so an order handed over again (a duplicate feed item, a run after
+        a crash) is recognised, not created twice. An order already in ``handling`` was handed over before
+        (start handling comes after the ERP): it goes on to invoicing if the ERP holds it, and is not
+        handed over again."""
+        from erp_stand_in import create_sales_orders, held
+
+        ready = [order for order in orders if order["status"] == READY]
+        handling = [order["order_id"] for order in orders if order["status"] == "handling"]
+        return create_sales_orders(ready) + held(handling)
 
     orders = get_orders(read_feed.output)
     accepted = send_to_erp(orders)

@@ -8,7 +8,15 @@ It also runs every 10 minutes without an event, and every run handles the ready 
 (``reconcile``: VTEX's order list). That guards two gaps: on Airflow 3.0-3.2 an event can be lost when
 the triggerer dies right after the feed item was committed, and on any version Airflow can store an
 event while creating a run and attach it to no run until a later event arrives (apache/airflow#56050).
-Starting handling reads each order first, so an order seen twice is handled once.
+
+**Each order reaches the ERP once.** The feed is at least once (a triggerer killed between storing an
+event and committing its item brings the item back), so an order may come in two events, or in an event
+and the reconciliation. ``send_to_erp`` reads each order and hands over only the ready ones; the ERP keys
+its sales orders by VTEX's order id (``erp_stand_in``), so an order handed over again is recognised, not
+created twice; start handling comes after the ERP has the order, reads each order first, and runs one
+task at a time across runs. What this relies on: from VTEX, that start-handling moves an order out of
+``ready-for-handling`` atomically (a second call is refused with 409); from Airflow, that a run's tasks
+run in order and ``max_active_tis_per_dag=1`` holds across runs; from your ERP, the unique key.
 
 Then, as in the other examples, the ERP invoices and the invoice and tracking go back to VTEX.
 
@@ -85,12 +93,31 @@ if Asset is not None and AssetWatcher is not None:  # Airflow 3: event-driven sc
 
         @task
         def send_to_erp(order_ids: list[str]) -> list[str]:
-            """CHANGE: read each order (VtexHook().get_order) and create it in your ERP; return the ids
-            the ERP accepted."""
-            return order_ids
+            """CHANGE: create the ready orders in your ERP (``erp_stand_in`` stands for it). The ERP keys
+            its sales orders by VTEX's order id, so an order two events brought (the feed is at least
+            once) is recognised, not created twice. An order already in ``handling`` was handed over before
+            (start handling comes after the ERP): it goes on to invoicing if the ERP holds it, and is not
+            handed over again."""
+            from erp_stand_in import create_sales_orders, held
 
+            hook = VtexHook()
+            ready, handling = [], []
+            for order_id in order_ids:
+                order = hook.get_order(order_id)
+                if order.get("status") == READY:
+                    ready.append(
+                        {"order_id": order_id, "value": order.get("value"), "items": order.get("items")}
+                    )
+                elif order.get("status") == "handling":
+                    handling.append(order_id)
+            return create_sales_orders(ready) + held(handling)
+
+        # One start-handling task at a time across runs: a run that overlaps another (max_active_runs > 1)
+        # finds the orders the other started in handling and leaves them.
         started = VtexStartHandlingOperator(
-            task_id="start_handling", order_ids=send_to_erp(reconcile(collect_orders()))
+            task_id="start_handling",
+            order_ids=send_to_erp(reconcile(collect_orders())),
+            max_active_tis_per_dag=1,
         )
 
         @task

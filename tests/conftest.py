@@ -34,6 +34,8 @@ os.environ.update(
     {
         "AIRFLOW_HOME": str(_AIRFLOW_HOME),
         "AIRFLOW__CORE__DAGS_FOLDER": str(_DAGS_FOLDER),
+        # The example DAGs' stand-in ERP (example_dags/erp_stand_in.py): one database for this test session.
+        "VTEX_EXAMPLE_ERP_DATABASE": str(_AIRFLOW_HOME / "erp.sqlite3"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",

@@ -31,6 +31,10 @@ class VtexStartHandlingOperator(VtexBaseOperator):
     :param order_ids: (templated) one order id, a list of them, the feed items of
         :class:`~airflow_provider_vtex.operators.feed.VtexReadOrderFeedOperator` (dicts with ``order_id``),
         or any of these as JSON text. Repeated ids are handled once.
+    :param max_requests_per_second: cap on this task's requests per second at VTEX (each order costs two:
+        the read, then the call); ``None`` for no cap. With ``max_active_tis_per_dag=1`` (one start-handling
+        task at a time, as the examples run it) this is the share of the account's request budget that
+        starting orders may use, and it bounds how fast a backlog drains: ``60 * cap / 2`` orders a minute.
     :param vtex_conn_id: the ``vtex`` connection (templated).
     :param hook_params: keyword arguments for the hook.
     :return: to XCom, one ``{"order_id", "outcome", "status"}`` per distinct order: ``outcome`` is
@@ -42,9 +46,15 @@ class VtexStartHandlingOperator(VtexBaseOperator):
 
     template_fields: Sequence[str] = ("order_ids", *VTEX_TEMPLATE_FIELDS)
 
-    def __init__(self, *, order_ids: str | list[Any], **kwargs: Any) -> None:
+    def __init__(
+        self, *, order_ids: str | list[Any], max_requests_per_second: float | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.order_ids = order_ids
+        self.max_requests_per_second = max_requests_per_second
+
+    def hook_parameters(self) -> dict[str, Any]:
+        return {"max_requests_per_second": self.max_requests_per_second, **super().hook_parameters()}
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []

@@ -18,6 +18,9 @@ import pytest
 
 DAGS = Path(__file__).resolve().parent / "dags"
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
+#: The examples' stand-in ERP, served beside every deployment's DAG files (the examples import it).
+ERP_STAND_IN = EXAMPLE_DAGS / "erp_stand_in.py"
+ERP_DATABASE_ENV_VAR = "VTEX_EXAMPLE_ERP_DATABASE"
 #: Distinctive, so finding it in any output means it leaked.
 APP_TOKEN = "DEPLOY-apptoken-5e0b27c4d91f"
 
@@ -31,10 +34,33 @@ class Deployed:
 
     airflow: Any  # tests.deployment.airflow.AirflowDeployment
     sandbox: Any  # airflow_provider_vtex.sandbox.VtexSandbox
+    folder: Path
+
+    def erp(self) -> dict[str, Any]:
+        """What reached the examples' stand-in ERP in this deployment."""
+        return erp_counts(self.folder)
 
 
 def _exit_on_sigterm(signum: int, frame: Any) -> None:
     raise SystemExit(f"terminated by signal {signum}")  # so fixture teardown still stops the processes
+
+
+def erp_database(folder: Path) -> Path:
+    """The stand-in ERP's database of the deployment in ``folder``."""
+    return folder / "erp.sqlite3"
+
+
+def erp_counts(folder: Path) -> dict[str, Any]:
+    """What reached the stand-in ERP of the deployment in ``folder`` (``erp_stand_in.counts``)."""
+    spec = importlib.util.spec_from_file_location("erp_stand_in", ERP_STAND_IN)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(ERP_DATABASE_ENV_VAR, str(erp_database(folder)))
+        counts: dict[str, Any] = module.counts()
+    return counts
 
 
 @contextlib.contextmanager
@@ -54,7 +80,7 @@ def deployment(
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     dags = folder / "dags"
     dags.mkdir(parents=True)
-    for dag_file in dag_files:
+    for dag_file in [*dag_files, ERP_STAND_IN]:
         (dags / dag_file.name).symlink_to(dag_file)
     sandbox.start()
     strays: list[Any] = []
@@ -62,12 +88,16 @@ def deployment(
         airflow = AirflowDeployment(
             folder / "home",
             dags,
-            env={"AIRFLOW_CONN_VTEX_DEFAULT": sandbox.airflow_connection(), **(env or {})},
+            env={
+                "AIRFLOW_CONN_VTEX_DEFAULT": sandbox.airflow_connection(),
+                ERP_DATABASE_ENV_VAR: str(erp_database(folder)),
+                **(env or {}),
+            },
         )
         try:
             airflow.start()
             airflow.wait_for_dags(*dag_ids)
-            yield Deployed(airflow, sandbox)
+            yield Deployed(airflow, sandbox, folder)
         finally:
             strays = airflow.stop()
     finally:

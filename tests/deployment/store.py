@@ -29,6 +29,14 @@ def ready_feed(visibility_timeout: int) -> dict[str, Any]:
     }
 
 
+def place_backlog(sandbox: Any, orders: int) -> None:
+    """``orders`` orders made ready for handling at once (the store's simulation with no time between):
+    a sale's first minutes, or the orders of an outage, waiting in the feed before anything reads it."""
+    day = sandbox.simulate(orders=orders, over_seconds=0, prefix="SALE")
+    assert day.wait(300), "the backlog was not placed"
+    assert day.progress()["reached"].get("ready-for-handling") == orders
+
+
 @dataclass(frozen=True)
 class StoreOutcome:
     """Start-handling across the store and the state of the AppKey's feed, at one moment."""

@@ -48,6 +48,10 @@ def shape(task: Any) -> tuple[Any, ...]:
     [
         ("vtex_feed_loop", ["read_feed", "get_orders", "send_to_erp", "start_handling", "commit_feed"]),
         (
+            "vtex_feed_loop_backlog",
+            ["read_feed", "get_orders", "send_to_erp", "start_handling", "commit_feed"],
+        ),
+        (
             "vtex_feed_loop_every_minute",
             [
                 "read_feed",

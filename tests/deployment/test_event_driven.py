@@ -1,28 +1,26 @@
-"""Orders start DAG runs by themselves: ``example_vtex_orders_from_feed_events``, exactly as it ships, in
-a real Airflow 3 deployment (scheduler, DAG processor, triggerer, API server; LocalExecutor) on the
-metadata database ``VTEX_TEST_DATABASE`` names (``make test-events DATABASE=sqlite|postgresql``).
+"""Orders start DAG runs by themselves at a sale day's scale: ``example_vtex_orders_from_feed_events``,
+exactly as it ships, in a real Airflow 3 deployment (scheduler, DAG processor, triggerer, API server;
+LocalExecutor) on the metadata database ``VTEX_TEST_DATABASE`` names (``make test-events
+DATABASE=sqlite|postgresql``).
 
-A store's minute is played in the sandbox: 300 orders placed, paid and made ready for handling over 60 s
-(``simulate``). Nobody triggers a DAG: the example's asset watcher (``VtexOrderFeedTrigger`` in the
-triggerer) turns the feed's items into asset events, the events start runs, and the runs start handling
-the orders. The sandbox counts what VTEX would see: every order started exactly once, none left in
-ready-for-handling, every feed item committed (nothing queued, nothing in flight).
+**A backlog.** 5,000 orders reach ``ready-for-handling`` at once before anything reads the feed (a sale's
+first minutes, or an hour of orders after the triggerer was down), and the feed hides a read item for 60 s
+unless it is committed, as VTEX's does. The sandbox answers a feed read in about a millisecond: the case
+that overflowed Airflow's shared stream (1,024 items a watcher) before the trigger bounded what it holds.
+Nobody triggers a DAG. What VTEX and the ERP see is counted by the sandbox and the examples' stand-in ERP:
+every order started exactly once and created in the ERP exactly once, none handed to the ERP twice, every
+feed item committed; and the triggerer never reports an overflow.
 
-**The tail bound.** The last orders of the burst have no order after them to carry them into a run. The
-example covers them twice: its trigger emits a ``quiet`` event ``quiet_period`` (30 s) after the feed went
-quiet, and every run reconciles with VTEX's list of ready orders. So the last order is started at worst
-after: the feed poll (``poll_interval``, 5 s) + ``quiet_period`` (30 s) + the run in progress (runs take
-about 5-10 s here) + the run the quiet event starts (same), about 60 s; without the Airflow bug the quiet
-event guards against (apache/airflow#56050) it is one poll and at most two runs, about 20 s. The test
-asserts :data:`TAIL_BOUND_SECONDS` = 120 s, twice that worst case: generous, since the machine is shared,
-and still well below the example's 10-minute reconciliation period, so a pass cannot come from the clock.
+**With crashes.** The same backlog with the triggerer SIGKILLed three times while items are handed out and
+not yet committed (each kill at a random moment, seeded; ``VTEX_EVENTS_SEED`` replays a run). Those items
+come back after the visibility timeout and fire again: the feed is at least once. Asserted: no order lost,
+none started twice, none created twice in the ERP, the feed drained.
 
-The second test SIGKILLs the triggerer three times during the burst and restarts it. Each kill comes at
-a random moment (seeded; ``VTEX_EVENTS_SEED`` replays a run) once the restarted watcher reads the feed
-again, while items are handed out and not yet committed: the moment a crash can lose an event (read,
-not stored) or repeat one (stored, not committed). Those items come back after the feed's visibility
-timeout (30 s here) and fire again; start-handling reads each order first. No timing is asserted there,
-only the outcome: no order lost, none started twice, the feed drained.
+**Steady traffic.** 300 orders over a minute (5 a second): from ready-for-handling to start-handling, p95
+within :data:`STEADY_P95_BOUND` seconds, for the example and for a user's own DAG on the same asset
+(``dags/vtex_user_feed_dag.py``: ``max_active_runs=4``, the trigger's defaults, no reconciliation). The tail
+is held by the trigger's ``quiet`` event 5 s after a burst (apache/airflow#56050 leaves some events
+attached to no run until a later event).
 """
 
 from __future__ import annotations
@@ -43,37 +41,54 @@ if os.environ.get("VTEX_EVENT_TESTS") != "1":
     )
 
 from airflow_provider_vtex.sandbox import VtexSandbox
-from tests.deployment.conftest import APP_TOKEN, EXAMPLE_DAGS, Deployed, deployment
+from tests.deployment.conftest import APP_TOKEN, DAGS, EXAMPLE_DAGS, Deployed, deployment
 from tests.deployment.processes import wait_for
-from tests.deployment.store import StoreOutcome, ready_feed, wait_until_handled
+from tests.deployment.store import StoreOutcome, place_backlog, ready_feed, wait_until_handled
 
 DAG_ID = "example_vtex_orders_from_feed_events"
+USER_DAG_ID = "vtex_user_feed_dag"
 ASSET = "vtex_orders"
-ORDERS, OVER_SECONDS = 300, 60
-TAIL_BOUND_SECONDS = 120
-#: Longer than a run takes here, so an item is not handed out twice while its run goes on.
-VISIBILITY_TIMEOUT = 30
+BACKLOG = 5000
+#: VTEX's feed hides a read item this long unless it is committed (the issue's measurements used 60 s).
+VISIBILITY_TIMEOUT = 60
+#: Generous for a 2-core machine shared with other work: measured drains are in the test's report.
+DRAIN_TIMEOUT = 1200
+STEADY_ORDERS, STEADY_SECONDS = 300, 60
+STEADY_P95_BOUND = 5.0
 KILLS = 3
 #: The triggerer is killed at a random point 0.5 to 10 s after its watcher started reading the feed (again),
 #: within the first 0.3 s of the next hand-out of items (the commit follows a second or so later).
 KILL_AFTER_SECONDS = (0.5, 10.0)
 KILL_WITHIN_IN_FLIGHT_SECONDS = 0.3
+OVERFLOW = "subscriber queue exceeded maxsize"
+
+
+def event_deployment(tmp_path: Path, dag_file: Path, dag_id: str) -> Any:
+    """``dag_file`` in its own deployment, against a sandbox holding no orders yet whose feed is
+    configured as an ERP integration configures it (ready-for-handling orders)."""
+    sandbox = VtexSandbox(seed_default=False, app_token=APP_TOKEN)
+    sandbox.configure_feed(ready_feed(VISIBILITY_TIMEOUT))
+    return deployment(tmp_path, [dag_file], [dag_id], sandbox)
 
 
 @pytest.fixture
 def events(tmp_path: Path) -> Iterator[Deployed]:
-    """The example DAG in its own deployment, against a sandbox holding no orders yet whose feed is
-    configured as an ERP integration configures it (ready-for-handling orders)."""
-    sandbox = VtexSandbox(seed_default=False, app_token=APP_TOKEN)
-    sandbox.configure_feed(ready_feed(VISIBILITY_TIMEOUT))
-    with deployment(tmp_path, [EXAMPLE_DAGS / f"{DAG_ID}.py"], [DAG_ID], sandbox) as deployed:
+    """The example DAG, as it ships."""
+    with event_deployment(tmp_path, EXAMPLE_DAGS / f"{DAG_ID}.py", DAG_ID) as deployed:
         yield deployed
 
 
-def runs_and_events(deployed: Deployed) -> dict[str, Any]:
+@pytest.fixture
+def user_dag(tmp_path: Path) -> Iterator[Deployed]:
+    """A user's own DAG on the same asset (``dags/vtex_user_feed_dag.py``)."""
+    with event_deployment(tmp_path, DAGS / f"{USER_DAG_ID}.py", USER_DAG_ID) as deployed:
+        yield deployed
+
+
+def runs_and_events(deployed: Deployed, dag_id: str = DAG_ID) -> dict[str, Any]:
     """How the orders reached the DAG: its runs by type, and the asset's events (orders, quiet markers,
     and events no run consumed)."""
-    runs = deployed.airflow.dag_runs(DAG_ID)
+    runs = deployed.airflow.dag_runs(dag_id)
     events = deployed.airflow.asset_events(ASSET)
     kinds = [((e.get("extra") or {}).get("payload") or {}).get("kind") for e in events]
     by_type: dict[str, int] = {}
@@ -86,6 +101,7 @@ def runs_and_events(deployed: Deployed) -> dict[str, Any]:
         "order events": kinds.count("order"),
         "quiet events": kinds.count("quiet"),
         "events no run consumed": sum(1 for e in events if not e.get("created_dagruns")),
+        "overflows": deployed.airflow.component_output().count(OVERFLOW),
     }
 
 
@@ -96,50 +112,57 @@ def report(capsys: pytest.CaptureFixture[str], title: str, *lines: str) -> None:
             print(f"    {line}")
 
 
-def assert_every_order_started_once(outcome: StoreOutcome, how: dict[str, Any]) -> None:
-    assert outcome.orders == ORDERS
+def assert_every_order_reached_vtex_and_the_erp_once(
+    outcome: StoreOutcome, erp: dict[str, Any], how: dict[str, Any], orders: int
+) -> None:
+    assert outcome.orders == orders
     assert outcome.lost == 0, f"orders never started: {outcome.waiting[:20]}"
     assert outcome.called_more_than_once == {}, "orders started more than once"
-    assert outcome.calls == ORDERS
+    assert outcome.calls == orders
     assert outcome.refused == 0
     assert outcome.feed_drained, f"feed items left: {outcome.feed}"
+    assert erp["sales_orders"] == orders
+    assert erp["created_twice"] == 0
+    assert erp["handed_over_again"] == 0, "orders handed to the ERP more than once"
     assert how["runs"].get("manual", 0) == 0, "a run was triggered by hand"
     assert how["runs"].get("asset_triggered", 0) >= 1
     assert how["failed runs"] == 0
 
 
-def test_300_orders_in_a_minute_start_runs_by_themselves_tail_included(
+def drain_line(orders: int, seconds: float) -> str:
+    return f"drained {orders} orders in {seconds:.0f} s: {orders / seconds * 60:.0f} orders a minute"
+
+
+def test_a_backlog_of_5000_orders_drains_once_without_overflow(
     events: Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
     airflow, sandbox = events.airflow, events.sandbox
-    day = sandbox.simulate(orders=ORDERS, over_seconds=OVER_SECONDS)
-    assert day.wait(OVER_SECONDS + 60), "the store's minute did not end"
-    assert day.progress()["reached"].get("ready-for-handling") == ORDERS
-    last_order = day.order_ids[-1]  # the last to become ready: nothing comes after it
-    # 10 minutes: the example's reconciliation period; a failure then reports the figures reached.
-    outcome = wait_until_handled(sandbox, ORDERS, timeout=600, alive=airflow.check_alive)
-    last_wait = sandbox.timeline(last_order)["readyToStartHandlingSeconds"]
-    how = runs_and_events(events)
+    place_backlog(sandbox, BACKLOG)
+    started = time.monotonic()
+    outcome = wait_until_handled(sandbox, BACKLOG, timeout=DRAIN_TIMEOUT, alive=airflow.check_alive)
+    seconds = time.monotonic() - started
+    how, erp = runs_and_events(events), events.erp()
     report(
         capsys,
-        f"{ORDERS} orders over {OVER_SECONDS} s, event-driven: the last order started {last_wait:.1f} s after "
-        f"it became ready (bound {TAIL_BOUND_SECONDS} s)",
+        f"{BACKLOG} orders waiting at once, event-driven: {drain_line(BACKLOG, seconds)}",
         outcome.line(),
+        f"ERP: {erp}",
         ", ".join(f"{k}: {v}" for k, v in how.items()),
     )
-    assert_every_order_started_once(outcome, how)
-    assert last_wait <= TAIL_BOUND_SECONDS
-    assert outcome.waits["max"] <= TAIL_BOUND_SECONDS, "an order waited longer than the stated bound"
+    assert how["overflows"] == 0, "Airflow's shared stream overflowed"
+    assert outcome.feed["redelivered"] == 0, "items came back: an event was not confirmed in time"
+    assert how["order events"] == BACKLOG, "one feed item, one asset event"
+    assert_every_order_reached_vtex_and_the_erp_once(outcome, erp, how, BACKLOG)
 
 
-def test_triggerer_killed_three_times_during_the_burst_loses_and_repeats_nothing(
+def test_a_backlog_of_5000_with_the_triggerer_killed_three_times_loses_and_repeats_nothing(
     events: Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
     airflow, sandbox = events.airflow, events.sandbox
     seed = int(os.environ.get("VTEX_EVENTS_SEED") or random.SystemRandom().randrange(1_000_000))
     rng = random.Random(seed)
+    place_backlog(sandbox, BACKLOG)
     started = time.monotonic()
-    day = sandbox.simulate(orders=ORDERS, over_seconds=OVER_SECONDS)
     kills: list[str] = []
     for number in range(1, KILLS + 1):
         polls = sandbox.count(method="GET", route="feed")
@@ -151,8 +174,6 @@ def test_triggerer_killed_three_times_during_the_burst_loses_and_repeats_nothing
             alive=airflow.check_alive,
         )
         time.sleep(rng.uniform(*KILL_AFTER_SECONDS))
-        # Then the next moment items are handed out and not yet committed (read, maybe stored as events,
-        # not yet acknowledged): the moment a crash can lose or repeat something.
         wait_for(
             "feed items in flight",
             lambda: StoreOutcome.of(sandbox).feed.get("inFlight"),
@@ -165,17 +186,50 @@ def test_triggerer_killed_three_times_during_the_burst_loses_and_repeats_nothing
         airflow.kill_component("triggerer")
         kills.append(f"kill {number} at {time.monotonic() - started:.1f} s ({in_flight} items in flight)")
         airflow.restart_component("triggerer")
-    assert day.wait(OVER_SECONDS + 120), "the store's minute did not end"
-    outcome = wait_until_handled(sandbox, ORDERS, timeout=600, alive=airflow.check_alive)
-    how = runs_and_events(events)
+    outcome = wait_until_handled(sandbox, BACKLOG, timeout=DRAIN_TIMEOUT, alive=airflow.check_alive)
+    seconds = time.monotonic() - started
+    how, erp = runs_and_events(events), events.erp()
     report(
         capsys,
-        f"{ORDERS} orders over {OVER_SECONDS} s, triggerer SIGKILLed {KILLS} times (seed {seed}): "
-        f"{outcome.lost} lost, {len(outcome.called_more_than_once)} started twice",
+        f"{BACKLOG} orders waiting at once, triggerer SIGKILLed {KILLS} times (seed {seed}): "
+        f"{outcome.lost} lost, {len(outcome.called_more_than_once)} started twice; {drain_line(BACKLOG, seconds)}",
         "; ".join(kills),
         outcome.line(),
+        f"ERP: {erp}",
         ", ".join(f"{k}: {v}" for k, v in how.items()),
     )
     assert airflow.components["triggerer"].starts == KILLS + 1
     assert outcome.feed["redelivered"] > 0, "no kill interrupted items in flight: nothing was proven"
-    assert_every_order_started_once(outcome, how)
+    assert how["overflows"] == 0, "Airflow's shared stream overflowed"
+    assert_every_order_reached_vtex_and_the_erp_once(outcome, erp, how, BACKLOG)
+
+
+def steady_latency(deployed: Deployed, capsys: pytest.CaptureFixture[str], title: str) -> dict[str, Any]:
+    """300 orders over a minute; returns the waits ready -> start-handling once all were started."""
+    airflow, sandbox = deployed.airflow, deployed.sandbox
+    day = sandbox.simulate(orders=STEADY_ORDERS, over_seconds=STEADY_SECONDS)
+    assert day.wait(STEADY_SECONDS + 60), "the store's minute did not end"
+    outcome = wait_until_handled(sandbox, STEADY_ORDERS, timeout=600, alive=airflow.check_alive)
+    report(
+        capsys,
+        f"{STEADY_ORDERS} orders over {STEADY_SECONDS} s, {title}: ready -> start-handling p50 "
+        f"{outcome.waits['p50']} s, p95 {outcome.waits['p95']} s, max {outcome.waits['max']} s",
+        outcome.line(),
+    )
+    assert outcome.lost == 0
+    assert outcome.called_more_than_once == {}
+    return outcome.waits
+
+
+def test_steady_traffic_reaches_the_example_within_5_s_at_p95(
+    events: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    waits = steady_latency(events, capsys, "the example")
+    assert waits["p95"] <= STEADY_P95_BOUND
+
+
+def test_steady_traffic_reaches_a_users_own_dag_within_5_s_at_p95(
+    user_dag: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    waits = steady_latency(user_dag, capsys, "a user's DAG (max_active_runs=4, the trigger's defaults)")
+    assert waits["p95"] <= STEADY_P95_BOUND

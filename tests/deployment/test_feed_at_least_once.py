@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from airflow_provider_vtex.sandbox import Fault, VtexSandbox
 from tests.deployment.airflow import AirflowDeployment
 from tests.deployment.conftest import APP_TOKEN, DAGS, Deployed, deployment
 from tests.deployment.processes import kill_pids, wait_for
-from tests.deployment.store import READY, StoreOutcome, ready_feed
+from tests.deployment.store import READY, StoreOutcome, place_backlog, ready_feed
 
 DAG_ID = "vtex_feed_loop"
 ORDERS = 500
@@ -175,3 +176,47 @@ def test_500_feed_events_with_tasks_killed_between_read_and_commit_are_each_hand
     assert outcomes.count("started") + outcomes.count("already_handling") == len(outcomes)
     # Run 4's items came back after the visibility timeout and were read again.
     assert outcome.feed["redelivered"] >= 100
+    # The ERP holds each order once: run 4 handed its orders over before it died, and the run that read
+    # them again handed over only those still ready (recognised by the ERP's key), not those in handling.
+    erp = feed_loop.erp()
+    assert erp["sales_orders"] == ORDERS
+    assert erp["created_twice"] == 0
+
+
+BACKLOG = 5000
+BACKLOG_DAG_ID = "vtex_feed_loop_backlog"
+
+
+def test_a_backlog_of_5000_drains_through_the_polling_loop_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pull flow on a sale day: 5,000 orders waiting at once, read in VTEX's lots of 10 (up to 1,000 a
+    run), each run started as soon as the previous one ended. Every order started once, created in the ERP
+    once and handed over once, every item committed."""
+    sandbox = VtexSandbox(seed_default=False, app_token=APP_TOKEN)
+    sandbox.configure_feed(ready_feed(300))
+    place_backlog(sandbox, BACKLOG)
+    with deployment(tmp_path, [DAGS / "vtex_feed_loop_dags.py"], [BACKLOG_DAG_ID], sandbox) as deployed:
+        airflow = deployed.airflow
+        started = time.monotonic()
+        states = []
+        while not StoreOutcome.of(sandbox).complete(BACKLOG) and len(states) < BACKLOG // 1000 + 3:
+            states.append(airflow.wait_for_run(BACKLOG_DAG_ID, airflow.trigger(BACKLOG_DAG_ID)))
+        seconds = time.monotonic() - started
+        outcome, erp = StoreOutcome.of(sandbox), deployed.erp()
+    with capsys.disabled():
+        print(
+            f"\n[{os.environ.get('VTEX_TEST_DATABASE') or 'sqlite'}] {BACKLOG} orders waiting at once, polling "
+            f"loop: {len(states)} runs, drained in {seconds:.0f} s ({BACKLOG / seconds * 60:.0f} orders a minute)"
+        )
+        print(f"    {outcome.line()}")
+        print(f"    ERP: {erp}")
+    assert outcome.complete(BACKLOG), outcome.line()
+    assert set(states) == {"success"}
+    assert outcome.calls == BACKLOG
+    assert outcome.refused == 0
+    assert outcome.called_more_than_once == {}
+    assert outcome.feed["redelivered"] == 0
+    assert erp["sales_orders"] == BACKLOG
+    assert erp["created_twice"] == 0
+    assert erp["handed_over_again"] == 0

@@ -4,6 +4,8 @@ commit tasks (same task ids, same code), with settings a test or a benchmark nee
 * ``vtex_feed_loop``: triggered by the test (``tests/deployment/test_feed_at_least_once.py``), which kills
   its tasks between read and commit; retried 2 s after a failure. The invoice and tracking half is left
   out: it comes after the commit, and its mapped tracking task would add one task per order.
+* ``vtex_feed_loop_backlog``: as ``vtex_feed_loop``, reading up to 1,000 items a run (in VTEX's lots
+  of 10), triggered run after run by the test that drains a 5,000-order backlog.
 * ``vtex_feed_loop_every_minute``: the pull flow as users schedule it, every minute, reading up to 1,000
   items a run; then the invoices in one bulk task, as ``example_vtex_orders_from_feed_events`` does, so
   the latency benchmark (``benchmarks/bench_events.py``) compares the same work started two ways. Paused
@@ -73,7 +75,11 @@ def feed_loop(
 
         @task
         def send_to_erp(orders: list[dict[str, Any]]) -> list[str]:
-            return [order["order_id"] for order in orders if order["status"] in (READY, "handling")]
+            from erp_stand_in import create_sales_orders, held
+
+            ready = [order for order in orders if order["status"] == READY]
+            handling = [order["order_id"] for order in orders if order["status"] == "handling"]
+            return create_sales_orders(ready) + held(handling)
 
         orders = get_orders(read_feed.output)
         start_handling = VtexStartHandlingOperator(task_id="start_handling", order_ids=send_to_erp(orders))
@@ -114,6 +120,7 @@ def feed_loop(
 
 
 feed_loop("vtex_feed_loop", None, max_items=100, retry_delay_seconds=2, invoice=False)
+feed_loop("vtex_feed_loop_backlog", None, max_items=1000, retry_delay_seconds=5, invoice=False)
 feed_loop(
     "vtex_feed_loop_every_minute",
     "* * * * *",
