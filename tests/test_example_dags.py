@@ -16,7 +16,7 @@ from tests.conftest import REPO_ROOT, rendered_fields, task_states, xcom_values
 
 EXAMPLES = sorted(p.stem for p in (REPO_ROOT / "example_dags").glob("example_*.py"))
 #: Examples that need Airflow 3's event-driven scheduling: on Airflow 2 their file defines no DAG.
-AIRFLOW_3_ONLY = {"example_vtex_orders_from_feed_events"}
+AIRFLOW_3_ONLY = {"example_vtex_orders_from_feed_events", "example_vtex_invoice_orders_in_handling"}
 
 
 def test_example_dags_import_without_errors_or_network(
@@ -196,11 +196,19 @@ def test_erp_order_loop_after_a_run_died_before_committing(
 def test_orders_from_feed_events_reconciles_ready_orders_without_events(
     vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
 ) -> None:
-    """A run with no triggering event (the clock's) still handles every ready order: the reconciliation."""
+    """A run with no triggering event (the clock's) still handles every ready order: the reconciliation.
+    Then the invoicing DAG invoices every order in handling, once."""
     sandbox = vtex_sandbox_connection
     ids = ready_orders(sandbox, 3, "RECON")
     dag_run = run_dag("example_vtex_orders_from_feed_events")
     assert {state for states in task_states(dag_run).values() for state in states} == {"success"}
     for order_id in ids:
         assert sandbox.timeline(order_id)["startHandling"]["calls"] == 1
+        assert sandbox.order(order_id)["status"] == "handling"
+    invoicing = run_dag("example_vtex_invoice_orders_in_handling")
+    assert {state for states in task_states(invoicing).values() for state in states} == {"success"}
+    again = run_dag("example_vtex_invoice_orders_in_handling")  # nothing in handling any more
+    assert xcom_values(again, "invoices_from_erp") == [[]]
+    for order_id in ids:
         assert sandbox.order(order_id)["status"] == "invoiced"
+        assert sandbox.post_count(order_id) == 1

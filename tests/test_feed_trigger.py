@@ -137,15 +137,44 @@ def test_the_trigger_fires_per_ready_order_commits_and_then_goes_quiet(vtex_sand
     for n in range(12):
         sandbox.place_order(f"FEED-{n:03d}-01", status="payment-approved")
         sandbox.move_order(f"FEED-{n:03d}-01", "ready-for-handling")
-    trigger = VtexOrderFeedTrigger(poll_interval=0.05, quiet_period=0.2, hook_params={"max_retries": 1})
-    events = run_until(trigger, 13)
+    trigger = VtexOrderFeedTrigger(poll_interval=0.02, quiet_period=0.05, hook_params={"max_retries": 1})
+    events = run_until(trigger, 12 + order_feed.QUIET_EVENTS)
     orders = [event for event in events if event["kind"] == "order"]
     assert sorted(event["order_id"] for event in orders) == [f"FEED-{n:03d}-01" for n in range(12)]
     assert {event["state"] for event in orders} == {"ready-for-handling"}
-    assert events[-1] == {"kind": "quiet"}  # after the burst: one event with no order
+    # After the burst: quiet events with no order (repeated, in case one is stranded; see the trigger).
+    assert events[12:] == [{"kind": "quiet"}] * order_feed.QUIET_EVENTS
     feed = sandbox.stats()["feeds"]
     (queue,) = feed.values()
     assert queue["quantity"] == 0  # every handed-out item was committed
+
+
+def test_quiet_events_back_off_and_then_stop(vtex_sandbox_connection: Any) -> None:
+    """One order, then quiet events at 1, 2, 4, 8, 16 and 32 times ``quiet_period`` after it, and no more:
+    an idle store costs no runs."""
+    sandbox = vtex_sandbox_connection
+    sandbox.configure_feed(READY_FEED)
+    sandbox.place_order("QUIET-01", status="payment-approved")
+    sandbox.move_order("QUIET-01", "ready-for-handling")
+    period = 0.05
+    trigger = VtexOrderFeedTrigger(poll_interval=0.01, quiet_period=period, hook_params={"max_retries": 1})
+    stamps: list[float] = []
+
+    async def run() -> None:
+        stream = trigger.run()
+        try:
+            async for _event in stream:
+                stamps.append(time.monotonic())
+        finally:
+            await stream.aclose()
+
+    last_quiet_after = period * 2 ** (order_feed.QUIET_EVENTS - 1)
+    with contextlib.suppress(TimeoutError):
+        asyncio.run(asyncio.wait_for(run(), timeout=2 * last_quiet_after + 2))
+    assert len(stamps) == 1 + order_feed.QUIET_EVENTS  # the order, then the quiet events, then silence
+    after_order = [stamp - stamps[0] for stamp in stamps[1:]]
+    for number, seconds in enumerate(after_order):
+        assert seconds >= period * 2**number  # never earlier than due (a busy machine only makes it later)
 
 
 def test_without_a_feed_configuration_the_trigger_fails_with_vtexs_answer(

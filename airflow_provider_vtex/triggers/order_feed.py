@@ -38,13 +38,18 @@ in the same sense.
 Each lot read is its own advance lane (see ``SharedStreamProducer.get_advance_lane``): a lot whose events
 Airflow is slow to confirm holds back only its own commit, not those of the lots read after it.
 
-**Events stored but attached to no DAG run.** Airflow may store asset events while the scheduler creates
-a run and attach them to no run until a later event arrives (apache/airflow#56050, #54659, and the race
-fixed by PR #62501 for PostgreSQL only). After a burst, the tail would then wait for the next order, maybe
-the next morning. So after ``quiet_period`` seconds without a new item following a burst, the trigger
-emits one ``{"kind": "quiet"}`` event (no order): a new asset event that makes the scheduler create a run.
-Combined with the example DAG's reconciliation (it also handles ready orders no event brought), every
-order reaches a DAG run within ``quiet_period`` plus one scheduling round, or the reconciliation period.
+**Events stored but attached to no DAG run.** Airflow creates an asset-triggered run from the events
+stored up to the moment its queue entry was made (``AssetDagRunQueue.created_at``), then deletes the
+entry; events stored in between, typically while an earlier run was still active under
+``max_active_runs``, are attached to no run until a later event makes a new entry (apache/airflow#56050,
+#54659). After a burst no later event may come until the next order, maybe the next morning. So once
+the feed has been quiet for ``quiet_period`` seconds after a burst the trigger emits a
+``{"kind": "quiet"}`` event (no order), a new event that makes the scheduler create a run taking the
+stranded events; and since that event may itself arrive while a run is active and be stranded with them,
+it repeats at 2, 4, 8, 16 and 32 times the period (:data:`QUIET_EVENTS` in all, 5 s to 160 s by default),
+then stays silent until the next item. Measured with a 5,000-order backlog: 531 events, the first quiet
+event among them, stranded by the last run of the burst; the later quiet events start the run that
+takes them. The example DAG also reconciles with VTEX's list of ready orders on every run.
 """
 
 from __future__ import annotations
@@ -88,6 +93,8 @@ SETTLE_SECONDS = 2.0
 #: reads an hour per AppKey, VTEX's feed being one queue per AppKey), and the tail guard 5 s after a burst.
 DEFAULT_POLL_INTERVAL = 1.0
 DEFAULT_QUIET_PERIOD = 5.0
+#: Quiet events after a burst: at 1, 2, 4, 8, 16 and 32 times ``quiet_period`` (5 s to 160 s by default).
+QUIET_EVENTS = 6
 
 
 @dataclass(frozen=True)
@@ -213,6 +220,7 @@ class _Poller:
         items); an empty or short one by ``poll_interval``. Each lot yielded counts as handed over.
         """
         last_item_at: float | None = None
+        quiet_sent = 0
         while True:
             await self.in_flight.room(self.settings.max_lot)
             try:
@@ -223,22 +231,24 @@ class _Poller:
                 self.log.warning("Could not read VTEX's order feed this time (%s); will read again.", exc)
                 items = []
             if items:
-                last_item_at = time.monotonic()
+                last_item_at, quiet_sent = time.monotonic(), 0
                 lot = [item.to_xcom() for item in items]
                 self.in_flight.handed(len(lot))
                 yield lot
-            elif self._burst_went_quiet(last_item_at):
-                last_item_at = None
+            elif self._quiet_due(last_item_at, quiet_sent):
+                quiet_sent += 1
                 self.in_flight.handed(1)
                 yield [{"kind": QUIET}]
             if len(items) < self.settings.max_lot:  # drained for now
                 await asyncio.sleep(self.settings.poll_interval)
 
-    def _burst_went_quiet(self, last_item_at: float | None) -> bool:
+    def _quiet_due(self, last_item_at: float | None, quiet_sent: int) -> bool:
+        """Whether the next quiet event is due: ``quiet_period``, then twice, four times... that long after
+        the last item, :data:`QUIET_EVENTS` in all (see the module docstring for why more than one)."""
         quiet = self.settings.quiet_period
-        return (
-            bool(quiet) and last_item_at is not None and time.monotonic() - last_item_at >= float(quiet or 0)
-        )
+        if not quiet or last_item_at is None or quiet_sent >= QUIET_EVENTS:
+            return False
+        return bool(time.monotonic() - last_item_at >= float(quiet) * (2**quiet_sent))
 
     async def commit(self, handles: Sequence[str]) -> None:
         if handles:
@@ -262,8 +272,9 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
         lot is followed by the next read at once). Default 1 s: 3,600 empty reads an hour per AppKey.
     :param states: only items with one of these states fire events; the others are committed and logged
         as dropped. ``None`` (default): every item.
-    :param quiet_period: seconds without a new item after a burst before the ``quiet`` event; ``None`` or
-        0 disables it. Default 5 s: the tail of a burst reaches a run within seconds.
+    :param quiet_period: seconds without a new item after a burst before the first ``quiet`` event (then
+        at 2, 4, 8, 16 and 32 times that); ``None`` or 0 disables them. Default 5 s: the tail of a burst
+        reaches a run within seconds.
     :param hook_params: keyword arguments for the hook (JSON-serialisable).
     :param max_in_flight: items handed to Airflow and not yet settled, at most (default 200; capped at
         half of ``[triggerer] shared_stream_subscriber_queue_size``). See the module docstring.

