@@ -1,6 +1,6 @@
 """A user's own DAG on VTEX's order feed, written as the issue's measurement wrote it: an asset watched by
-``VtexOrderFeedTrigger`` with the trigger's defaults, ``max_active_runs=4``, and one task that starts
-handling every order its triggering events carry (no reconciliation, no ERP). The steady-latency test
+``VtexOrderFeedTrigger`` with the trigger's defaults, ``max_active_runs=4``, and one task that calls
+``VtexHook.start_handling`` for every order its triggering events carry (no reconciliation, no ERP). The steady-latency test
 (``test_event_driven.py``) measures ready -> start-handling through it, beside the shipped example.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from airflow.sdk import Asset, AssetWatcher, dag, task
 
-from airflow_provider_vtex.operators.start_handling import VtexStartHandlingOperator
+from airflow_provider_vtex.hooks.vtex import VtexHook
 from airflow_provider_vtex.triggers.order_feed import VtexOrderFeedTrigger
 
 READY = "ready-for-handling"
@@ -32,16 +32,19 @@ orders = Asset(
 )
 def vtex_user_feed_dag() -> None:
     @task
-    def ready_orders(triggering_asset_events: Any = None) -> list[str]:
+    def start_handling(triggering_asset_events: Any = None) -> int:
+        hook = VtexHook()
         ids = [
             event.extra["payload"]["order_id"]
             for events in (triggering_asset_events or {}).values()
             for event in events
             if (event.extra or {}).get("payload", {}).get("kind") == "order"
         ]
-        return list(dict.fromkeys(ids))
+        for order_id in dict.fromkeys(ids):
+            hook.start_handling(order_id)
+        return len(ids)
 
-    VtexStartHandlingOperator(task_id="start_handling", order_ids=ready_orders(), max_active_tis_per_dag=1)
+    start_handling()
 
 
 vtex_user_feed_dag()
