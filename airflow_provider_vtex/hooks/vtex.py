@@ -45,6 +45,7 @@ from airflow_provider_vtex.hooks.routes import (
     route_for,
 )
 from airflow_provider_vtex.hooks.rules import Budget, RetryPolicy, maybe_applied, short
+from airflow_provider_vtex.hooks.scrub import secret_forms
 from airflow_provider_vtex.models import (
     INVOICE_MODELS,
     AnyInvoice,
@@ -142,12 +143,14 @@ class VtexHook(BaseHook):
     # ------------------------------------------------------------------ wiring
     @cached_property
     def config(self) -> VtexConnectionConfig:
-        """The connection's checked settings; the credentials are registered with the secrets masker."""
+        """The connection's checked settings; the credentials are registered with the secrets masker in
+        every form a server may echo them (:func:`~airflow_provider_vtex.hooks.scrub.secret_forms`).
+        """
         config = VtexConnectionConfig.from_connection(
             self.get_connection(self.vtex_conn_id), self.vtex_conn_id
         )
-        for secret in config.secrets:
-            mask_secret(secret)
+        for form in secret_forms(config.secrets):
+            mask_secret(form)
         return config
 
     def _policy(self) -> RetryPolicy:
