@@ -228,8 +228,7 @@ class AnswerRules:
             )
         if status == 404:
             return VtexNotFoundError(
-                f"{head} Check the order id and invoice number; in marketplace flows the invoice goes to the "
-                "seller (fulfillment) account's order, and only orders of the last two years can be reached.",
+                f"{head} {route.not_found or 'Check the values in the path.'}",
                 **details,
             )
         if status == 409:

@@ -15,7 +15,7 @@ import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from airflow_provider_vtex.compat import BaseHook, mask_secret
+from airflow_provider_vtex.compat import AirflowNotFoundException, BaseHook, mask_secret
 from airflow_provider_vtex.exceptions import (
     VtexAuthError,
     VtexConflictError,
@@ -145,10 +145,22 @@ class VtexHook(BaseHook):
     def config(self) -> VtexConnectionConfig:
         """The connection's checked settings; the credentials are registered with the secrets masker in
         every form a server may echo them (:func:`~airflow_provider_vtex.hooks.scrub.secret_forms`).
+
+        A connection that does not exist is a :class:`VtexConnectionConfigError` (not retryable: a retry
+        cannot define it) naming the id and where to define it, instead of Airflow's bare
+        ``AirflowNotFoundException``.
         """
-        config = VtexConnectionConfig.from_connection(
-            self.get_connection(self.vtex_conn_id), self.vtex_conn_id
-        )
+        try:
+            connection = self.get_connection(self.vtex_conn_id)
+        except AirflowNotFoundException:
+            conn_id = self.vtex_conn_id
+            raise VtexConnectionConfigError(
+                f"No Airflow connection '{conn_id}' is defined (vtex_conn_id='{conn_id}'). Define it in the "
+                f"UI (Admin > Connections, connection type 'vtex': App Key as login, App Token as password, account name "
+                f"as host), or as the environment variable AIRFLOW_CONN_{conn_id.upper()} (JSON or URI), or "
+                "in your secrets backend; or point vtex_conn_id at the connection you have."
+            ) from None
+        config = VtexConnectionConfig.from_connection(connection, self.vtex_conn_id)
         for form in secret_forms(config.secrets):
             mask_secret(form)
         return config
