@@ -118,3 +118,48 @@ def test_an_order_404_keeps_the_order_advice_and_a_tracking_404_names_the_invoic
     with pytest.raises(VtexNotFoundError) as tracking:
         hook.update_tracking_status(ORDER, "NF-1", {"isDelivered": False, "events": []})
     assert "invoice VTEX already holds" in str(tracking.value)
+
+
+# ---------------------------------------------------------------- route values, every public hook method
+HOSTILE = ["..", ".", "../../x", "a?b=c", "x#y", "a/b", "a b", "", "%2e%2e", "ação", "x" * 101, None]
+GOOD_INVOICE = {
+    "type": "Output",
+    "invoiceNumber": "NF-1",
+    "invoiceValue": 100,
+    "issuanceDate": "2024-01-31T18:25:43-03:00",
+    "items": [{"id": "1", "price": 100, "quantity": 1}],
+}
+PARTIAL_TRACKING = {"trackingNumber": "TR-1"}
+STATUS = {"isDelivered": False, "events": []}
+CALLS: dict[str, Callable[[VtexHook, Any], Any]] = {
+    "send_invoice order_id": lambda h, v: h.send_invoice(v, GOOD_INVOICE),
+    "send_invoice invoiceNumber": lambda h, v: h.send_invoice(ORDER, {**GOOD_INVOICE, "invoiceNumber": v}),
+    "notify_tracking order_id": lambda h, v: h.notify_tracking(v, "NF-1", PARTIAL_TRACKING),
+    "notify_tracking invoice_number": lambda h, v: h.notify_tracking(ORDER, v, PARTIAL_TRACKING),
+    "update_tracking_status order_id": lambda h, v: h.update_tracking_status(v, "NF-1", STATUS),
+    "update_tracking_status invoice_number": lambda h, v: h.update_tracking_status(ORDER, v, STATUS),
+    "get_order": lambda h, v: h.get_order(v),
+    "aget_order": lambda h, v: asyncio.run(h.aget_order(v)),
+    "find_invoice order_id": lambda h, v: h.find_invoice(v, "NF-1"),
+    "find_invoice invoice_number": lambda h, v: h.find_invoice(ORDER, v),
+    "wait_for_invoice order_id": lambda h, v: h.wait_for_invoice(v, "NF-1", timeout=0.2),
+    "wait_for_invoice invoice_number": lambda h, v: h.wait_for_invoice(ORDER, v, timeout=0.2),
+    "start_handling": lambda h, v: h.start_handling(v),
+    "cancel_order": lambda h, v: h.cancel_order(v),
+}
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_every_public_hook_method_refuses_a_route_changing_value_before_any_request(
+    call: str, vtex_connection: Callable[..., str], requests_mock: rm.Mocker
+) -> None:
+    from airflow_provider_vtex.exceptions import VtexPayloadError
+
+    vtex_connection()
+    requests_mock.register_uri(rm.ANY, rm.ANY, json={"orderId": ORDER, "packageAttachment": {"packages": []}})
+    hook = VtexHook(max_retries=0, readback_timeout=0.2, readback_interval=0.05)
+    for value in HOSTILE:
+        with pytest.raises(VtexPayloadError) as refused:  # what the operators fail on at once
+            CALLS[call](hook, value)
+        assert "order_id" in str(refused.value) or "nvoice" in str(refused.value)
+    assert requests_mock.call_count == 0

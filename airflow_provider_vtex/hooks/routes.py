@@ -75,17 +75,25 @@ class Route:
 
     def path(self, **values: Any) -> str:
         """The path with each value checked and put in its place."""
-        checked: dict[str, str] = {}
-        problems: list[tuple[str, str]] = []
-        for name, value in values.items():
-            what, example = _VALUE_RULES[name]
-            try:
-                checked[name] = check_path_value(value, what, example)
-            except ValueError as exc:
-                problems.append((name, str(exc)))
-        if problems:
-            raise VtexPayloadError("request", problems)
-        return self.template.format(**checked)
+        return self.template.format(**check_route_values(**values))
+
+
+def check_route_values(**values: Any) -> dict[str, str]:
+    """Each value that goes into a route (``order_id``, ``invoice_number``) checked, or one
+    :class:`VtexPayloadError` naming every bad one: the error the operators turn into a failure without
+    retries. The hook calls this first thing in each public method, before any request (a read
+    included), and :meth:`Route.path` again when it builds the path."""
+    checked: dict[str, str] = {}
+    problems: list[tuple[str, str]] = []
+    for name, value in values.items():
+        what, example = _VALUE_RULES[name]
+        try:
+            checked[name] = check_path_value(value, what, example)
+        except ValueError as exc:
+            problems.append((name, str(exc)))
+    if problems:
+        raise VtexPayloadError("request", problems)
+    return checked
 
 
 _OMS = "/api/oms/pvt/orders"

@@ -42,6 +42,7 @@ from airflow_provider_vtex.hooks.routes import (
     RESOURCE_NOTIFY_INVOICE,
     RESOURCE_VIEW_ORDER,
     Operation,
+    check_route_values,
     route_for,
 )
 from airflow_provider_vtex.hooks.rules import Budget, RetryPolicy, maybe_applied, short
@@ -61,7 +62,6 @@ from airflow_provider_vtex.models import (
 )
 from airflow_provider_vtex.models.feed import MAX_LOT
 from airflow_provider_vtex.models.tracking import TRACKING_KEYS
-from airflow_provider_vtex.models.types import check_path_value
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -393,12 +393,14 @@ class VtexHook(BaseHook):
         self, order_id: str, invoice_number: str, *, budget: Budget | None = None
     ) -> dict[str, Any] | None:
         """The package of ``invoice_number`` on the order, as VTEX shows it now, or None."""
+        order_id, invoice_number = self.checked_route_values(order_id, invoice_number)
         return invoice_package(self.get_order(order_id, budget=budget), invoice_number)
 
     def wait_for_invoice(
         self, order_id: str, invoice_number: str, *, timeout: float
     ) -> dict[str, Any] | None:
         """Poll the order until it shows the invoice or ``timeout`` seconds pass; the package or None."""
+        order_id, invoice_number = self.checked_route_values(order_id, invoice_number)
         until = time.monotonic() + timeout
         budget = Budget(deadline=until + self.max_total_wait, max_attempts=self.client.policy.max_retries + 1)
         return self._poll_for(
@@ -419,6 +421,7 @@ class VtexHook(BaseHook):
         for every key not given, the value VTEX holds is read from the order and sent back unchanged.
         """
         route_for(self.data_architecture, "tracking_number")  # PII: a clear error before any request
+        order_id, invoice_number = self.checked_route_values(order_id, invoice_number)
         model = Tracking.parse(tracking)
         body = model.to_wire()
         missing = [key for key in TRACKING_KEYS if key not in body]
@@ -441,6 +444,7 @@ class VtexHook(BaseHook):
     ) -> Receipt:
         """PUT tracking events and delivery; VTEX needs the tracking number on the invoice first."""
         route_for(self.data_architecture, "tracking_status")
+        order_id, invoice_number = self.checked_route_values(order_id, invoice_number)
         model = TrackingStatus.parse(status)
         answer = self._call(
             "tracking_status", json_body=model.to_wire(), order_id=order_id, invoice_number=invoice_number
@@ -574,10 +578,12 @@ class VtexHook(BaseHook):
     # ------------------------------------------------------------------ the write-once rule
     def checked_order_id(self, order_id: Any) -> str:
         """The order id, refused before any request if it could steer the URL."""
-        try:
-            return check_path_value(order_id, "order id", "1172452900788-01")
-        except ValueError as exc:
-            raise VtexPayloadError("request", [("order_id", str(exc))]) from None
+        return check_route_values(order_id=order_id)["order_id"]
+
+    def checked_route_values(self, order_id: Any, invoice_number: Any) -> tuple[str, str]:
+        """Order id and invoice number, both checked before any request (one error naming each bad one)."""
+        checked = check_route_values(order_id=order_id, invoice_number=invoice_number)
+        return checked["order_id"], checked["invoice_number"]
 
     def _write_once(
         self,
