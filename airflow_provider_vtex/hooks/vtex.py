@@ -28,6 +28,7 @@ from airflow_provider_vtex.exceptions import (
     VtexPayloadError,
     VtexRetriesExhaustedError,
     VtexTransportError,
+    VtexUnexpectedResponseError,
     root_cause,
 )
 from airflow_provider_vtex.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, HOOK_NAME
@@ -226,8 +227,11 @@ class VtexHook(BaseHook):
 
     async def aget_order(self, order_id: str) -> dict[str, Any]:
         """:meth:`get_order`, awaited."""
+        order_id = self.checked_order_id(order_id)
         answer = await self._acall("get_order", order_id=order_id)
-        return answer if isinstance(answer, dict) else {}
+        return the_order(
+            answer, order_id, route_for(self.data_architecture, "get_order").path(order_id=order_id)
+        )
 
     async def aget_feed_items(self, max_lot: int = MAX_LOT) -> list[FeedItem]:
         """:meth:`get_feed_items`, awaited (nothing committed)."""
@@ -309,7 +313,7 @@ class VtexHook(BaseHook):
         budget = self.budget()
         if check_first:
             held = self._poll_for(
-                lambda: self.find_invoice(order_id, number, budget=budget),
+                lambda: invoice_package(self.read_back(order_id, f"invoice {number}", budget), number),
                 self._window_end(maybe_sent_at),
                 budget,
                 order_id=order_id,
@@ -323,7 +327,9 @@ class VtexHook(BaseHook):
             "invoice",
             order_id,
             model.to_wire(),
-            applied=lambda: self.find_invoice(order_id, number, budget=budget) is not None,
+            applied=lambda: (
+                invoice_package(self.read_back(order_id, f"invoice {number}", budget), number) is not None
+            ),
             what=f"invoice {number} for order {order_id}",
             budget=budget,
         )
@@ -453,9 +459,33 @@ class VtexHook(BaseHook):
 
     # ------------------------------------------------------------------ orders
     def get_order(self, order_id: str, *, budget: Budget | None = None) -> dict[str, Any]:
-        """GET the order, including ``packageAttachment.packages`` (the invoices VTEX holds)."""
+        """GET the order, including ``packageAttachment.packages`` (the invoices VTEX holds).
+
+        An answer that is not this order (an empty 200, JSON without ``orderId``, another order, a list:
+        a gateway or cache answering for VTEX) raises the retryable
+        :class:`~airflow_provider_vtex.exceptions.VtexUnexpectedResponseError`: it shows nothing about
+        the order, so it must not be read as an order without invoices or in no status.
+        """
+        order_id = self.checked_order_id(order_id)
         answer = self._call("get_order", order_id=order_id, budget=budget)
-        return answer if isinstance(answer, dict) else {}
+        return the_order(
+            answer, order_id, route_for(self.data_architecture, "get_order").path(order_id=order_id)
+        )
+
+    def read_back(self, order_id: str, what: str, budget: Budget | None = None) -> dict[str, Any]:
+        """The order, read to learn whether ``what`` (a write) is applied; an answer that is not the order
+        means "unknown", never "absent": :class:`VtexOutcomeUnknownError` (retryable), so nothing is sent."""
+        try:
+            return self.get_order(order_id, budget=budget)
+        except VtexUnexpectedResponseError as exc:
+            if exc.http_status != 200:
+                raise
+            raise VtexOutcomeUnknownError(
+                f"Whether VTEX applied the {what} on order {order_id} is unknown: {exc} Nothing was sent (again), "
+                "to avoid applying it twice; a retry of the task reads the order again.",
+                order_id=order_id,
+                what=what,
+            ) from exc
 
     def list_orders(self, **filters: Any) -> OrderList:
         """One page of orders matching VTEX's filters (``f_status``, ``f_creationDate``, ``q``, ``page``,
@@ -484,7 +514,9 @@ class VtexHook(BaseHook):
             "start_handling",
             order_id,
             None,
-            applied=lambda: self.get_order(order_id, budget=budget).get("status") in _HANDLED_STATUSES,
+            applied=lambda: (
+                self.read_back(order_id, "start-handling", budget).get("status") in _HANDLED_STATUSES
+            ),
             what=f"start-handling of order {order_id}",
             budget=budget,
         )
@@ -499,7 +531,9 @@ class VtexHook(BaseHook):
             "cancel",
             order_id,
             {"reason": reason} if reason else {},
-            applied=lambda: self.get_order(order_id, budget=budget).get("status") in _CANCELED_STATUSES,
+            applied=lambda: (
+                self.read_back(order_id, "cancellation", budget).get("status") in _CANCELED_STATUSES
+            ),
             what=f"cancellation of order {order_id}",
             budget=budget,
         )
@@ -702,6 +736,28 @@ def _check_max_lot(max_lot: Any) -> None:
                 )
             ],
         )
+
+
+def the_order(answer: Any, order_id: str, path: str) -> dict[str, Any]:
+    """``answer`` if it is order ``order_id`` as GET order returns it; else the retryable error that says
+    what came instead (a 200 from a gateway or cache proves nothing about the order)."""
+    if isinstance(answer, dict) and answer.get("orderId") == order_id:
+        return answer
+    if answer is None:
+        came = "an empty body"
+    elif isinstance(answer, list):
+        came = f"a JSON list ({len(answer)} element(s))"
+    elif "orderId" not in answer:
+        came = "JSON without an orderId"
+    else:
+        came = f"order {str(answer['orderId'])[:100]!r}"
+    raise VtexUnexpectedResponseError(
+        f"VTEX answered GET {path} with 200 but {came}, not order {order_id}: a gateway or cache answered "
+        "instead of VTEX's OMS, so what the order holds is unknown.",
+        http_status=200,
+        method="GET",
+        path=path,
+    )
 
 
 def invoice_package(order: Mapping[str, Any], invoice_number: str) -> dict[str, Any] | None:
