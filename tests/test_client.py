@@ -203,7 +203,9 @@ def test_retry_after_seconds_and_dates_are_honoured(
 
 def test_a_single_wait_is_capped(hook: VtexHook, requests_mock: rm.Mocker, clock: FakeClock) -> None:
     hook.backoff_max = 2
-    requests_mock.get(ORDER_URL, [{"status_code": 429, "headers": {"Retry-After": "3600"}}, {"json": {"orderId": ORDER}}])
+    requests_mock.get(
+        ORDER_URL, [{"status_code": 429, "headers": {"Retry-After": "3600"}}, {"json": {"orderId": ORDER}}]
+    )
     hook.get_order(ORDER)
     assert clock.sleeps == [2.0]
 
@@ -220,7 +222,9 @@ def test_backoff_grows_exponentially_with_jitter() -> None:
 def test_every_wait_is_logged_with_reason_and_length(
     hook: VtexHook, requests_mock: rm.Mocker, clock: FakeClock, caplog: Any, capsys: Any
 ) -> None:
-    requests_mock.get(ORDER_URL, [{"status_code": 429, "headers": {"Retry-After": "0"}}, {"json": {"orderId": ORDER}}])
+    requests_mock.get(
+        ORDER_URL, [{"status_code": 429, "headers": {"Retry-After": "0"}}, {"json": {"orderId": ORDER}}]
+    )
     with caplog.at_level(logging.INFO):
         hook.get_order(ORDER)
     logged = caplog.text + capsys.readouterr().out  # Airflow 2 logs via logging, Airflow 3 via structlog

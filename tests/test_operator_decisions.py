@@ -53,11 +53,11 @@ def invoice_operator(**kwargs: Any) -> InvoiceNotificationOperator:
 
 
 # ---------------------------------------------------------------- InvoiceNotificationOperator
-def test_a_first_try_sends_without_reading_first() -> None:
+def test_a_first_try_with_check_existing_on_retry_sends_without_reading_first() -> None:
     with mock.patch.object(
         VtexHook, "send_invoice", return_value=InvoiceResult(ORDER, "NF-1", Outcome.SENT, "r", "d")
     ) as send:
-        assert invoice_operator().execute(context(1)) == {
+        assert invoice_operator(check_existing="on_retry").execute(context(1)) == {
             "order_id": ORDER,
             "invoice_number": "NF-1",
             "outcome": "sent",

@@ -80,3 +80,21 @@ def test_get_order_refuses_an_answer_that_is_not_the_order(
         hook.get_order(ORDER)
     assert raised.value.retryable
     assert f"not order {ORDER}" in str(raised.value)
+
+
+def test_a_new_run_of_an_invoice_vtex_already_holds_sends_nothing_on_its_first_try(
+    vtex_connection: Callable[..., str], requests_mock: rm.Mocker, valid_invoice: dict[str, Any]
+) -> None:
+    """A first attempt died after VTEX applied the invoice; a new DAG run (try 1) carries it again. By
+    default the operator reads first: one GET, no POST."""
+    from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
+    from tests.test_operator_decisions import context
+
+    vtex_connection()
+    held = {"invoiceNumber": valid_invoice["invoiceNumber"], "invoiceValue": 7497}
+    requests_mock.get(ORDER_URL, json={"orderId": ORDER, "packageAttachment": {"packages": [held]}})
+    post = requests_mock.post(ORDER_URL + "/invoice", json={"orderId": ORDER, "receipt": "r"})
+    operator = InvoiceNotificationOperator(task_id="invoice", order_id=ORDER, invoice=valid_invoice)
+    assert operator.execute(context(1))["outcome"] == "already_invoiced"
+    assert post.call_count == 0
+    assert requests_mock.call_count == 1  # the cost: one GET order per invoice
