@@ -194,3 +194,94 @@ def test_the_hook_registers_every_form_with_airflows_secrets_masker(
             f"Authorization: Basic {base64.b64encode(f'{KEY}:{token}'.encode()).decode()}"
         )
     )
+
+
+# ---------------------------------------------------------------- every path a task reports on
+TOKEN = "tok/Zq9+SEcret/7781xyz"
+ORDER = "1172452900788-01"
+ORDER_URL = f"{BASE}/api/oms/pvt/orders/{ORDER}"
+#: The forms the issue saw leak: percent-encoded (a proxy) and JSON-escaped with \/ (a framework).
+ECHOES = [quote(TOKEN, safe=""), json.dumps(TOKEN)[1:-1].replace("/", "\\/"), quote_plus(TOKEN)]
+
+
+def _echo_body(echo: str) -> dict[str, Any]:
+    return {
+        "error": {"code": "400", "message": f"Headers: X-VTEX-API-AppKey={KEY}; X-VTEX-API-AppToken={echo}"}
+    }
+
+
+def _leaks(text: str) -> list[str]:
+    return [form for form in (TOKEN, KEY, *ECHOES) if form in text]
+
+
+@pytest.mark.parametrize("echo", ECHOES)
+def test_bulk_results_and_the_task_failure_carry_no_form_of_the_token(
+    echo: str, vtex_connection: Callable[..., str], requests_mock: rm.Mocker
+) -> None:
+    from unittest import mock
+
+    from airflow_provider_vtex.compat import AirflowFailException
+    from airflow_provider_vtex.operators.bulk import BulkInvoiceNotificationOperator
+
+    vtex_connection(login=KEY, password=TOKEN)
+    requests_mock.post(f"{ORDER_URL}/invoice", status_code=400, json=_echo_body(echo))
+    invoice = {
+        "type": "Output",
+        "invoiceNumber": "NF-1",
+        "invoiceValue": 100,
+        "issuanceDate": "2024-01-31T18:25:43-03:00",
+        "items": [{"id": "1", "price": 100, "quantity": 1}],
+    }
+    ti = mock.Mock(try_number=1)
+    bulk = BulkInvoiceNotificationOperator(
+        task_id="bulk", invoices=[{"order_id": ORDER, "invoice": invoice}], check_existing="on_retry"
+    )
+    with pytest.raises(AirflowFailException) as failed:
+        bulk.execute({"ti": ti})  # type: ignore[arg-type]
+    (results,) = [
+        call.kwargs["value"] for call in ti.xcom_push.call_args_list if call.kwargs["key"] == "results"
+    ]
+    assert "X-VTEX-API-AppToken=***" in results[0]["error"]  # the echo reached the row, scrubbed
+    assert _leaks(json.dumps(results) + str(failed.value)) == []
+
+
+@pytest.mark.parametrize("echo", ECHOES)
+def test_the_sensor_triggers_failure_message_carries_no_form_of_the_token(
+    echo: str, vtex_connection: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_vtex.triggers.order_status import VtexOrderStatusTrigger
+
+    vtex_connection(login=KEY, password=TOKEN)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json=_echo_body(echo))
+
+    monkeypatch.setattr(
+        "airflow_provider_vtex.hooks.async_client.httpx.AsyncHTTPTransport",
+        lambda **_: httpx.MockTransport(handler),
+    )
+
+    async def first_event() -> Any:
+        trigger = VtexOrderStatusTrigger(order_id=ORDER, statuses=["invoiced"])
+        async for event in trigger.run():
+            return event.payload
+        return None
+
+    event = asyncio.run(first_event())
+    assert event["status"] == "failed"
+    assert "X-VTEX-API-AppToken=***" in event["message"]
+    assert _leaks(json.dumps(event)) == []
+
+
+@pytest.mark.parametrize("echo", ECHOES)
+def test_test_connection_carries_no_form_of_the_token(
+    echo: str, vtex_connection: Callable[..., str], requests_mock: rm.Mocker
+) -> None:
+    from airflow_provider_vtex.hooks.vtex import VtexHook
+
+    vtex_connection(login=KEY, password=TOKEN)
+    requests_mock.get(f"{BASE}/api/oms/pvt/orders", status_code=500, json=_echo_body(echo))
+    ok, message = VtexHook().test_connection()
+    assert not ok
+    assert "X-VTEX-API-AppToken=***" in message
+    assert _leaks(message) == []
