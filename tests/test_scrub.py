@@ -285,3 +285,32 @@ def test_test_connection_carries_no_form_of_the_token(
     assert not ok
     assert "X-VTEX-API-AppToken=***" in message
     assert _leaks(message) == []
+
+
+@pytest.mark.parametrize("echo", ECHOES)
+def test_the_feed_triggers_reads_carry_no_form_of_the_token(
+    echo: str, vtex_connection: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The feed trigger (triggers/order_feed.py) reads through VtexHook.aget_feed_items and reports the
+    error it raises: that error is what must be clean."""
+    from airflow_provider_vtex.hooks.vtex import VtexHook
+
+    vtex_connection(login=KEY, password=TOKEN)
+    monkeypatch.setattr(
+        "airflow_provider_vtex.hooks.async_client.httpx.AsyncHTTPTransport",
+        lambda **_: httpx.MockTransport(lambda request: httpx.Response(403, json=_echo_body(echo))),
+    )
+
+    async def read() -> VtexError:
+        hook = VtexHook(max_retries=0)
+        try:
+            await hook.aget_feed_items()
+        except VtexError as exc:
+            return exc
+        finally:
+            await hook.aclose()
+        raise AssertionError("the 403 did not fail the read")
+
+    failure = asyncio.run(read())
+    assert "X-VTEX-API-AppToken=***" in str(failure)
+    assert _leaks(_everything_said(failure)) == []
