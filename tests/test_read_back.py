@@ -98,3 +98,14 @@ def test_a_new_run_of_an_invoice_vtex_already_holds_sends_nothing_on_its_first_t
     assert operator.execute(context(1))["outcome"] == "already_invoiced"
     assert post.call_count == 0
     assert requests_mock.call_count == 1  # the cost: one GET order per invoice
+
+
+def test_reading_first_an_order_vtex_does_not_know_lets_the_post_answer(
+    hook: VtexHook, requests_mock: rm.Mocker, valid_invoice: dict[str, Any]
+) -> None:
+    """A 404 to the read says VTEX holds no invoice on that order; the POST's own answer then decides
+    (a 404 again on VTEX; the order itself on a sandbox that creates orders from their first invoice)."""
+    requests_mock.get(ORDER_URL, status_code=404, json={"error": {"code": "OMS001", "message": "not found"}})
+    post = requests_mock.post(ORDER_URL + "/invoice", json={"orderId": ORDER, "receipt": "r", "date": "d"})
+    assert hook.send_invoice(ORDER, valid_invoice, check_first=True).outcome.value == "sent"
+    assert post.call_count == 1

@@ -313,7 +313,7 @@ class VtexHook(BaseHook):
         budget = self.budget()
         if check_first:
             held = self._poll_for(
-                lambda: invoice_package(self.read_back(order_id, f"invoice {number}", budget), number),
+                lambda: self._held_before_sending(order_id, number, budget),
                 self._window_end(maybe_sent_at),
                 budget,
                 order_id=order_id,
@@ -342,6 +342,17 @@ class VtexHook(BaseHook):
             return InvoiceResult(order_id, number, Outcome.CONFIRMED_BY_READ_BACK)
         receipt = Receipt.from_answer(answer, order_id)
         return InvoiceResult(order_id, number, Outcome.SENT, receipt=receipt.receipt, date=receipt.date)
+
+    def _held_before_sending(self, order_id: str, number: str, budget: Budget) -> dict[str, Any] | None:
+        """The package of invoice ``number`` if the order shows it now. An order VTEX does not know (404)
+        holds no invoice: the POST then gets VTEX's own answer (a 404 again, or, on a sandbox that
+        creates orders from their first invoice, the order)."""
+        try:
+            order = self.read_back(order_id, f"invoice {number}", budget)
+        except VtexNotFoundError:
+            self.log.info("VTEX does not know order %s (404): it holds no invoice %s.", order_id, number)
+            return None
+        return invoice_package(order, number)
 
     def resolve_held(
         self,
