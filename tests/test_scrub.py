@@ -37,7 +37,8 @@ KEY = "vtexappkey-mystore-QWERTY"
 BASE = "https://mystore.vtexcommercestable.com.br"
 ROUTE = route_for("standard", "get_order")
 PATH = ROUTE.path(order_id="1172452900788-01")
-#: What the connection accepts as a token: visible ASCII (``_HEADER_SAFE`` in hooks/config.py).
+#: What the connection accepts as a token: visible ASCII (``_HEADER_SAFE`` in hooks/config.py). At least
+#: 8 characters: a shorter one is part of the fixed text of most messages (real tokens are ~100).
 TOKENS = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=8, max_size=40)
 
 ENCODINGS: dict[str, Callable[[str], str]] = {
