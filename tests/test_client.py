@@ -86,7 +86,7 @@ def test_proxies_and_ca_bundle_of_the_environment_are_resolved_once_and_used(
     monkeypatch.setenv("NO_PROXY", "other.example")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corporate-ca.pem")
     vtex_connection()
-    requests_mock.get(ORDER_URL, json={})
+    requests_mock.get(ORDER_URL, json={"orderId": ORDER})
     hook = VtexHook()
     hook.get_conn()
     # Built: later changes to the environment are not scanned per request any more.
@@ -111,7 +111,7 @@ def test_no_proxy_and_the_verify_extra_win(
     monkeypatch.setenv("NO_PROXY", ".vtexcommercestable.com.br")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corporate-ca.pem")
     vtex_connection(verify=str(ca))
-    requests_mock.get(ORDER_URL, json={})
+    requests_mock.get(ORDER_URL, json={"orderId": ORDER})
     VtexHook().get_order(ORDER)
     sent = requests_mock.last_request
     assert not sent.proxies.get("https")
@@ -191,7 +191,7 @@ def test_retry_after_seconds_and_dates_are_honoured(
             {"status_code": 429, "headers": {"Retry-After": "3"}},
             {"status_code": 429, "headers": {"Retry-After": when}},
             {"status_code": 429, "headers": {"Retry-After": "0.004"}},  # not delta-seconds: backoff instead
-            {"json": {}},
+            {"json": {"orderId": ORDER}},
         ],
     )
     hook.get_order(ORDER)
@@ -203,7 +203,9 @@ def test_retry_after_seconds_and_dates_are_honoured(
 
 def test_a_single_wait_is_capped(hook: VtexHook, requests_mock: rm.Mocker, clock: FakeClock) -> None:
     hook.backoff_max = 2
-    requests_mock.get(ORDER_URL, [{"status_code": 429, "headers": {"Retry-After": "3600"}}, {"json": {}}])
+    requests_mock.get(
+        ORDER_URL, [{"status_code": 429, "headers": {"Retry-After": "3600"}}, {"json": {"orderId": ORDER}}]
+    )
     hook.get_order(ORDER)
     assert clock.sleeps == [2.0]
 
@@ -220,7 +222,9 @@ def test_backoff_grows_exponentially_with_jitter() -> None:
 def test_every_wait_is_logged_with_reason_and_length(
     hook: VtexHook, requests_mock: rm.Mocker, clock: FakeClock, caplog: Any, capsys: Any
 ) -> None:
-    requests_mock.get(ORDER_URL, [{"status_code": 429, "headers": {"Retry-After": "0"}}, {"json": {}}])
+    requests_mock.get(
+        ORDER_URL, [{"status_code": 429, "headers": {"Retry-After": "0"}}, {"json": {"orderId": ORDER}}]
+    )
     with caplog.at_level(logging.INFO):
         hook.get_order(ORDER)
     logged = caplog.text + capsys.readouterr().out  # Airflow 2 logs via logging, Airflow 3 via structlog

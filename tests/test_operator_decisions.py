@@ -53,11 +53,11 @@ def invoice_operator(**kwargs: Any) -> InvoiceNotificationOperator:
 
 
 # ---------------------------------------------------------------- InvoiceNotificationOperator
-def test_a_first_try_sends_without_reading_first() -> None:
+def test_a_first_try_with_check_existing_on_retry_sends_without_reading_first() -> None:
     with mock.patch.object(
         VtexHook, "send_invoice", return_value=InvoiceResult(ORDER, "NF-1", Outcome.SENT, "r", "d")
     ) as send:
-        assert invoice_operator().execute(context(1)) == {
+        assert invoice_operator(check_existing="on_retry").execute(context(1)) == {
             "order_id": ORDER,
             "invoice_number": "NF-1",
             "outcome": "sent",
@@ -273,11 +273,21 @@ def test_a_soft_failing_sensor_skips_on_timeout() -> None:
 
 
 # ---------------------------------------------------------------- feed and start handling
-def test_reading_the_feed_reads_in_lots_of_ten_and_commits_nothing() -> None:
-    item = FeedItem.model_validate(
-        {"eventId": "e", "handle": "h", "orderId": ORDER, "state": "ready-for-handling", "lastState": "x"}
+def feed_item(event: str, handle: str) -> FeedItem:
+    return FeedItem.model_validate(
+        {
+            "eventId": event,
+            "handle": handle,
+            "orderId": ORDER,
+            "state": "ready-for-handling",
+            "lastState": "x",
+        }
     )
-    lots = [[item] * 10, [item] * 10, [item] * 3]
+
+
+def test_reading_the_feed_reads_in_lots_of_ten_and_commits_nothing() -> None:
+    item = iter(feed_item(f"e{n}", f"h{n}") for n in range(23))
+    lots = [[next(item) for _ in range(size)] for size in (10, 10, 3)]
     with (
         mock.patch.object(VtexHook, "get_feed_items", side_effect=lots) as read,
         mock.patch.object(VtexHook, "commit_feed_items") as commit,
@@ -297,6 +307,21 @@ def test_committing_takes_feed_items_or_handles() -> None:
     commit.assert_called_once_with(["h1", "h2"])
     with pytest.raises(AirflowFailException, match=r"handles\[0\]"):
         VtexCommitOrderFeedOperator(task_id="c2", handles=[{"order_id": "x"}]).execute(context())
+
+
+def test_an_event_handed_out_again_within_one_read_is_returned_once_and_every_handle_committed() -> None:
+    """100 items handed out, of which 10 distinct events (the visibility timeout ran out during the
+    read): 10 items downstream, 100 handles committed."""
+    lots = [[feed_item(f"e{n % 10}", f"h{lot}-{n}") for n in range(10)] for lot in range(10)]
+    with mock.patch.object(VtexHook, "get_feed_items", side_effect=[*lots, []]):
+        items = VtexReadOrderFeedOperator(task_id="read", max_items=100).execute(context())
+    assert [item["event_id"] for item in items] == [f"e{n}" for n in range(10)]
+    assert items[3]["handles"] == [f"h{lot}-3" for lot in range(10)]
+    assert items[3]["handle"] == "h9-3"  # the latest
+    with mock.patch.object(VtexHook, "commit_feed_items") as commit:
+        assert VtexCommitOrderFeedOperator(task_id="c", handles=items).execute(context()) == 100
+    committed = [handle for call in commit.call_args_list for handle in call.args[0]]
+    assert sorted(committed) == sorted(f"h{lot}-{n}" for lot in range(10) for n in range(10))
 
 
 @pytest.mark.parametrize(

@@ -196,11 +196,13 @@ def test_hostile_input_fails_on_try_1_naming_it_and_sends_nothing(
             problems.append(f"{task_id}: no failure message names {named!r}")
     assert not problems, "\n".join(problems)
     assert trap.connections == 0, "a hostile connection setting sent a request to another address"
-    # The one accepted payload went out with its amount trimmed; nothing else reached the sandbox.
+    # The one accepted payload went out with its amount trimmed, after the read every invoice task does
+    # first (check_existing="always"); nothing else reached the sandbox.
     assert [(r["method"], r["route"], r["orderId"]) for r in received] == [
-        ("POST", "invoice", "1172452900791-01")
+        ("GET", "get_order", "1172452900791-01"),
+        ("POST", "invoice", "1172452900791-01"),
     ]
-    assert received[0]["body"]["invoiceValue"] == "8900"
+    assert received[1]["body"]["invoiceValue"] == "8900"
     assert states["payload_value_with_spaces"] == ["success"]
     fault_report.record(
         "security",

@@ -25,10 +25,10 @@ from airflow_provider_vtex.hooks.rules import (
     AnswerRules,
     Budget,
     RetryRules,
-    Scrubber,
     TransportErrors,
     TransportFailure,
 )
+from airflow_provider_vtex.hooks.scrub import Scrubber
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -31,10 +31,10 @@ from airflow_provider_vtex.hooks.rules import (
     Budget,
     RetryPolicy,
     RetryRules,
-    Scrubber,
     TransportErrors,
     TransportFailure,
 )
+from airflow_provider_vtex.hooks.scrub import Scrubber
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -170,6 +170,9 @@ class VtexClient:
         prepared.url = self.config.base_url + path + (f"?{urlencode(params, doseq=True)}" if params else "")
         prepared.headers = CaseInsensitiveDict(cast("Mapping[str, str]", self.session.headers))
         prepared.hooks = {"response": []}
+        # An empty cookie jar: ``Session.send`` reads it when the answer is a redirect (not followed), and
+        # without one a redirect crashed with AttributeError instead of becoming VtexUnexpectedResponseError.
+        prepared.prepare_cookies(None)
         if json_body is not None:
             prepared.body = json.dumps(json_body, allow_nan=False).encode()
             prepared.headers["Content-Length"] = str(len(prepared.body))

@@ -42,6 +42,24 @@ _VALUE_RULES = {
     "invoice_number": ("invoice number", "NF-0001"),
 }
 
+_ORDER_404 = (
+    "Check the order id; in marketplace flows the invoice goes to the seller (fulfillment) account's order, "
+    "and only orders of the last two years can be reached."
+)
+_INVOICE_404 = (
+    "Check the order id and invoice number: tracking goes onto an invoice VTEX already holds on that order "
+    "(send the invoice first); only orders of the last two years can be reached."
+)
+_FEED_404 = (
+    "VTEX holds no feed configuration for this AppKey (the connection's login), so it has no feed queue: "
+    "create one with VtexHook.set_feed_config({'filter': {'type': 'FromWorkflow', 'status': "
+    "['ready-for-handling']}, 'queue': {'visibilityTimeoutInSeconds': 250}}) (POST /api/orders/feed/config, "
+    "License Manager resource 'Feed v3 and Hook Admin'), then read the feed again."
+)
+_LIST_404 = (
+    "Check the connection's account name, environment or base_url: this address has no OMS order list."
+)
+
 
 @dataclass(frozen=True)
 class Route:
@@ -52,20 +70,30 @@ class Route:
     template: str
     resource: str
     idempotent: bool
+    #: What a 404 on this route means and what to do (an order route's advice is wrong on a feed route).
+    not_found: str = ""
 
     def path(self, **values: Any) -> str:
         """The path with each value checked and put in its place."""
-        checked: dict[str, str] = {}
-        problems: list[tuple[str, str]] = []
-        for name, value in values.items():
-            what, example = _VALUE_RULES[name]
-            try:
-                checked[name] = check_path_value(value, what, example)
-            except ValueError as exc:
-                problems.append((name, str(exc)))
-        if problems:
-            raise VtexPayloadError("request", problems)
-        return self.template.format(**checked)
+        return self.template.format(**check_route_values(**values))
+
+
+def check_route_values(**values: Any) -> dict[str, str]:
+    """Each value that goes into a route (``order_id``, ``invoice_number``) checked, or one
+    :class:`VtexPayloadError` naming every bad one: the error the operators turn into a failure without
+    retries. The hook calls this first thing in each public method, before any request (a read
+    included), and :meth:`Route.path` again when it builds the path."""
+    checked: dict[str, str] = {}
+    problems: list[tuple[str, str]] = []
+    for name, value in values.items():
+        what, example = _VALUE_RULES[name]
+        try:
+            checked[name] = check_path_value(value, what, example)
+        except ValueError as exc:
+            problems.append((name, str(exc)))
+    if problems:
+        raise VtexPayloadError("request", problems)
+    return checked
 
 
 _OMS = "/api/oms/pvt/orders"
@@ -73,44 +101,91 @@ _PII = "/api/orders/pvt/document"
 _FEED: dict[str, Route] = {
     # Reading the feed hands items out; reading again after a lost answer only delays those items until
     # the queue's visibility timeout, so it is safe to repeat.
-    "feed_items": Route("GET", "/api/orders/feed", RESOURCE_FEED_VIEW, idempotent=True),
-    "feed_commit": Route("POST", "/api/orders/feed", RESOURCE_FEED_VIEW, idempotent=True),
-    "feed_config_get": Route("GET", "/api/orders/feed/config", RESOURCE_FEED_VIEW, idempotent=True),
-    "feed_config_set": Route("POST", "/api/orders/feed/config", RESOURCE_FEED_ADMIN, idempotent=True),
-    "feed_config_delete": Route("DELETE", "/api/orders/feed/config", RESOURCE_FEED_ADMIN, idempotent=True),
+    "feed_items": Route("GET", "/api/orders/feed", RESOURCE_FEED_VIEW, idempotent=True, not_found=_FEED_404),
+    "feed_commit": Route(
+        "POST", "/api/orders/feed", RESOURCE_FEED_VIEW, idempotent=True, not_found=_FEED_404
+    ),
+    "feed_config_get": Route(
+        "GET", "/api/orders/feed/config", RESOURCE_FEED_VIEW, idempotent=True, not_found=_FEED_404
+    ),
+    "feed_config_set": Route(
+        "POST", "/api/orders/feed/config", RESOURCE_FEED_ADMIN, idempotent=True, not_found=_FEED_404
+    ),
+    "feed_config_delete": Route(
+        "DELETE", "/api/orders/feed/config", RESOURCE_FEED_ADMIN, idempotent=True, not_found=_FEED_404
+    ),
 }
 
 #: The route set of each data architecture. The PII set has no tracking routes (VTEX's PII spec has
 #: none); the order feed is the same for both.
 ROUTE_SETS: dict[str, dict[str, Route]] = {
     "standard": {
-        "invoice": Route("POST", _OMS + "/{order_id}/invoice", RESOURCE_NOTIFY_INVOICE, idempotent=False),
+        "invoice": Route(
+            "POST",
+            _OMS + "/{order_id}/invoice",
+            RESOURCE_NOTIFY_INVOICE,
+            idempotent=False,
+            not_found=_ORDER_404,
+        ),
         "tracking_number": Route(
-            "PATCH", _OMS + "/{order_id}/invoice/{invoice_number}", RESOURCE_NOTIFY_INVOICE, idempotent=True
+            "PATCH",
+            _OMS + "/{order_id}/invoice/{invoice_number}",
+            RESOURCE_NOTIFY_INVOICE,
+            idempotent=True,
+            not_found=_INVOICE_404,
         ),
         "tracking_status": Route(
             "PUT",
             _OMS + "/{order_id}/invoice/{invoice_number}/tracking",
             RESOURCE_NOTIFY_INVOICE,
             idempotent=True,
+            not_found=_INVOICE_404,
         ),
-        "get_order": Route("GET", _OMS + "/{order_id}", RESOURCE_VIEW_ORDER, idempotent=True),
-        "list_orders": Route("GET", _OMS, RESOURCE_VIEW_ORDER, idempotent=True),
+        "get_order": Route(
+            "GET", _OMS + "/{order_id}", RESOURCE_VIEW_ORDER, idempotent=True, not_found=_ORDER_404
+        ),
+        "list_orders": Route("GET", _OMS, RESOURCE_VIEW_ORDER, idempotent=True, not_found=_LIST_404),
         "start_handling": Route(
-            "POST", _OMS + "/{order_id}/start-handling", RESOURCE_CHANGE_WORKFLOW, idempotent=False
+            "POST",
+            _OMS + "/{order_id}/start-handling",
+            RESOURCE_CHANGE_WORKFLOW,
+            idempotent=False,
+            not_found=_ORDER_404,
         ),
-        "cancel": Route("POST", _OMS + "/{order_id}/cancel", RESOURCE_CANCEL_ORDER, idempotent=False),
+        "cancel": Route(
+            "POST", _OMS + "/{order_id}/cancel", RESOURCE_CANCEL_ORDER, idempotent=False, not_found=_ORDER_404
+        ),
         **_FEED,
     },
     "pii": {
-        "invoice": Route("POST", _PII + "/{order_id}/invoices", RESOURCE_NOTIFY_INVOICE, idempotent=False),
-        "get_order": Route("GET", _PII + "/{order_id}", RESOURCE_VIEW_ORDER, idempotent=True),
-        # A search: a POST that reads nothing but changes nothing.
-        "list_orders": Route("POST", "/api/orders/extendsearch/orders", RESOURCE_VIEW_ORDER, idempotent=True),
-        "start_handling": Route(
-            "POST", _PII + "/{order_id}/actions/start-handling", RESOURCE_CHANGE_WORKFLOW, idempotent=False
+        "invoice": Route(
+            "POST",
+            _PII + "/{order_id}/invoices",
+            RESOURCE_NOTIFY_INVOICE,
+            idempotent=False,
+            not_found=_ORDER_404,
         ),
-        "cancel": Route("POST", _PII + "/{order_id}/cancel", RESOURCE_CANCEL_ORDER, idempotent=False),
+        "get_order": Route(
+            "GET", _PII + "/{order_id}", RESOURCE_VIEW_ORDER, idempotent=True, not_found=_ORDER_404
+        ),
+        # A search: a POST that reads nothing but changes nothing.
+        "list_orders": Route(
+            "POST",
+            "/api/orders/extendsearch/orders",
+            RESOURCE_VIEW_ORDER,
+            idempotent=True,
+            not_found=_LIST_404,
+        ),
+        "start_handling": Route(
+            "POST",
+            _PII + "/{order_id}/actions/start-handling",
+            RESOURCE_CHANGE_WORKFLOW,
+            idempotent=False,
+            not_found=_ORDER_404,
+        ),
+        "cancel": Route(
+            "POST", _PII + "/{order_id}/cancel", RESOURCE_CANCEL_ORDER, idempotent=False, not_found=_ORDER_404
+        ),
         **_FEED,
     },
 }

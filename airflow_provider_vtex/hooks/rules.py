@@ -10,8 +10,8 @@ They decide which calls are safe to repeat:
 
 Every wait of one call (backoff, ``Retry-After``, the caller's read-backs) draws on one :class:`Budget`,
 so ``max_total_wait`` bounds the whole call, not each loop separately. Every quote of VTEX's answer has
-the AppKey and AppToken scrubbed at the source (:class:`Scrubber`), so no message, log line or XCom can
-carry them. Nothing here imports Airflow or an HTTP library: the requests client of the hook and the
+the AppKey and AppToken scrubbed at the source (:class:`~airflow_provider_vtex.hooks.scrub.Scrubber`, in
+every form a server may echo them), so no message, log line or XCom can carry them. Nothing here imports Airflow or an HTTP library: the requests client of the hook and the
 httpx client of the triggers share it.
 """
 
@@ -48,15 +48,15 @@ from airflow_provider_vtex.exceptions import (
 from airflow_provider_vtex.get_provider_info import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Mapping
 
     from airflow_provider_vtex.hooks.config import VtexConnectionConfig
     from airflow_provider_vtex.hooks.routes import Route
+    from airflow_provider_vtex.hooks.scrub import Scrubber
 
 USER_AGENT = f"airflow-provider-vtex/{__version__}"
 #: Statuses after which a write may or may not have been applied.
 AMBIGUOUS_STATUSES = frozenset({500, 502, 503, 504})
-REDACTED = "***"
 
 
 @dataclass(frozen=True)
@@ -146,19 +146,6 @@ def retry_after_seconds(value: str | None) -> float | None:
         return None
 
 
-class Scrubber:
-    """Replaces the connection's secrets wherever a message quotes VTEX's answer or a request error."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        self.secrets = tuple(sorted((s for s in secrets if s), key=len, reverse=True))
-
-    def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, REDACTED)
-        return text
-
-
 class Answer(NamedTuple):
     """An HTTP answer, whichever library received it."""
 
@@ -241,8 +228,7 @@ class AnswerRules:
             )
         if status == 404:
             return VtexNotFoundError(
-                f"{head} Check the order id and invoice number; in marketplace flows the invoice goes to the "
-                "seller (fulfillment) account's order, and only orders of the last two years can be reached.",
+                f"{head} {route.not_found or 'Check the values in the path.'}",
                 **details,
             )
         if status == 409:

@@ -15,7 +15,7 @@ import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from airflow_provider_vtex.compat import BaseHook, mask_secret
+from airflow_provider_vtex.compat import AirflowNotFoundException, BaseHook, mask_secret
 from airflow_provider_vtex.exceptions import (
     VtexAuthError,
     VtexConflictError,
@@ -28,6 +28,7 @@ from airflow_provider_vtex.exceptions import (
     VtexPayloadError,
     VtexRetriesExhaustedError,
     VtexTransportError,
+    VtexUnexpectedResponseError,
     root_cause,
 )
 from airflow_provider_vtex.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, HOOK_NAME
@@ -42,9 +43,11 @@ from airflow_provider_vtex.hooks.routes import (
     RESOURCE_NOTIFY_INVOICE,
     RESOURCE_VIEW_ORDER,
     Operation,
+    check_route_values,
     route_for,
 )
 from airflow_provider_vtex.hooks.rules import Budget, RetryPolicy, maybe_applied, short
+from airflow_provider_vtex.hooks.scrub import secret_forms
 from airflow_provider_vtex.models import (
     INVOICE_MODELS,
     AnyInvoice,
@@ -60,7 +63,6 @@ from airflow_provider_vtex.models import (
 )
 from airflow_provider_vtex.models.feed import MAX_LOT
 from airflow_provider_vtex.models.tracking import TRACKING_KEYS
-from airflow_provider_vtex.models.types import check_path_value
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -142,12 +144,26 @@ class VtexHook(BaseHook):
     # ------------------------------------------------------------------ wiring
     @cached_property
     def config(self) -> VtexConnectionConfig:
-        """The connection's checked settings; the credentials are registered with the secrets masker."""
-        config = VtexConnectionConfig.from_connection(
-            self.get_connection(self.vtex_conn_id), self.vtex_conn_id
-        )
-        for secret in config.secrets:
-            mask_secret(secret)
+        """The connection's checked settings; the credentials are registered with the secrets masker in
+        every form a server may echo them (:func:`~airflow_provider_vtex.hooks.scrub.secret_forms`).
+
+        A connection that does not exist is a :class:`VtexConnectionConfigError` (not retryable: a retry
+        cannot define it) naming the id and where to define it, instead of Airflow's bare
+        ``AirflowNotFoundException``.
+        """
+        try:
+            connection = self.get_connection(self.vtex_conn_id)
+        except AirflowNotFoundException:
+            conn_id = self.vtex_conn_id
+            raise VtexConnectionConfigError(
+                f"No Airflow connection '{conn_id}' is defined (vtex_conn_id='{conn_id}'). Define it in the "
+                f"UI (Admin > Connections, connection type 'vtex': App Key as login, App Token as password, account name "
+                f"as host), or as the environment variable AIRFLOW_CONN_{conn_id.upper()} (JSON or URI), or "
+                "in your secrets backend; or point vtex_conn_id at the connection you have."
+            ) from None
+        config = VtexConnectionConfig.from_connection(connection, self.vtex_conn_id)
+        for form in secret_forms(config.secrets):
+            mask_secret(form)
         return config
 
     def _policy(self) -> RetryPolicy:
@@ -213,8 +229,11 @@ class VtexHook(BaseHook):
 
     async def aget_order(self, order_id: str) -> dict[str, Any]:
         """:meth:`get_order`, awaited."""
+        order_id = self.checked_order_id(order_id)
         answer = await self._acall("get_order", order_id=order_id)
-        return answer if isinstance(answer, dict) else {}
+        return the_order(
+            answer, order_id, route_for(self.data_architecture, "get_order").path(order_id=order_id)
+        )
 
     async def aget_feed_items(self, max_lot: int = MAX_LOT) -> list[FeedItem]:
         """:meth:`get_feed_items`, awaited (nothing committed)."""
@@ -296,7 +315,7 @@ class VtexHook(BaseHook):
         budget = self.budget()
         if check_first:
             held = self._poll_for(
-                lambda: self.find_invoice(order_id, number, budget=budget),
+                lambda: self._held_before_sending(order_id, number, budget),
                 self._window_end(maybe_sent_at),
                 budget,
                 order_id=order_id,
@@ -310,7 +329,9 @@ class VtexHook(BaseHook):
             "invoice",
             order_id,
             model.to_wire(),
-            applied=lambda: self.find_invoice(order_id, number, budget=budget) is not None,
+            applied=lambda: (
+                invoice_package(self.read_back(order_id, f"invoice {number}", budget), number) is not None
+            ),
             what=f"invoice {number} for order {order_id}",
             budget=budget,
         )
@@ -323,6 +344,17 @@ class VtexHook(BaseHook):
             return InvoiceResult(order_id, number, Outcome.CONFIRMED_BY_READ_BACK)
         receipt = Receipt.from_answer(answer, order_id)
         return InvoiceResult(order_id, number, Outcome.SENT, receipt=receipt.receipt, date=receipt.date)
+
+    def _held_before_sending(self, order_id: str, number: str, budget: Budget) -> dict[str, Any] | None:
+        """The package of invoice ``number`` if the order shows it now. An order VTEX does not know (404)
+        holds no invoice: the POST then gets VTEX's own answer (a 404 again, or, on a sandbox that
+        creates orders from their first invoice, the order)."""
+        try:
+            order = self.read_back(order_id, f"invoice {number}", budget)
+        except VtexNotFoundError:
+            self.log.info("VTEX does not know order %s (404): it holds no invoice %s.", order_id, number)
+            return None
+        return invoice_package(order, number)
 
     def resolve_held(
         self,
@@ -380,12 +412,14 @@ class VtexHook(BaseHook):
         self, order_id: str, invoice_number: str, *, budget: Budget | None = None
     ) -> dict[str, Any] | None:
         """The package of ``invoice_number`` on the order, as VTEX shows it now, or None."""
+        order_id, invoice_number = self.checked_route_values(order_id, invoice_number)
         return invoice_package(self.get_order(order_id, budget=budget), invoice_number)
 
     def wait_for_invoice(
         self, order_id: str, invoice_number: str, *, timeout: float
     ) -> dict[str, Any] | None:
         """Poll the order until it shows the invoice or ``timeout`` seconds pass; the package or None."""
+        order_id, invoice_number = self.checked_route_values(order_id, invoice_number)
         until = time.monotonic() + timeout
         budget = Budget(deadline=until + self.max_total_wait, max_attempts=self.client.policy.max_retries + 1)
         return self._poll_for(
@@ -406,6 +440,7 @@ class VtexHook(BaseHook):
         for every key not given, the value VTEX holds is read from the order and sent back unchanged.
         """
         route_for(self.data_architecture, "tracking_number")  # PII: a clear error before any request
+        order_id, invoice_number = self.checked_route_values(order_id, invoice_number)
         model = Tracking.parse(tracking)
         body = model.to_wire()
         missing = [key for key in TRACKING_KEYS if key not in body]
@@ -428,6 +463,7 @@ class VtexHook(BaseHook):
     ) -> Receipt:
         """PUT tracking events and delivery; VTEX needs the tracking number on the invoice first."""
         route_for(self.data_architecture, "tracking_status")
+        order_id, invoice_number = self.checked_route_values(order_id, invoice_number)
         model = TrackingStatus.parse(status)
         answer = self._call(
             "tracking_status", json_body=model.to_wire(), order_id=order_id, invoice_number=invoice_number
@@ -436,9 +472,33 @@ class VtexHook(BaseHook):
 
     # ------------------------------------------------------------------ orders
     def get_order(self, order_id: str, *, budget: Budget | None = None) -> dict[str, Any]:
-        """GET the order, including ``packageAttachment.packages`` (the invoices VTEX holds)."""
+        """GET the order, including ``packageAttachment.packages`` (the invoices VTEX holds).
+
+        An answer that is not this order (an empty 200, JSON without ``orderId``, another order, a list:
+        a gateway or cache answering for VTEX) raises the retryable
+        :class:`~airflow_provider_vtex.exceptions.VtexUnexpectedResponseError`: it shows nothing about
+        the order, so it must not be read as an order without invoices or in no status.
+        """
+        order_id = self.checked_order_id(order_id)
         answer = self._call("get_order", order_id=order_id, budget=budget)
-        return answer if isinstance(answer, dict) else {}
+        return the_order(
+            answer, order_id, route_for(self.data_architecture, "get_order").path(order_id=order_id)
+        )
+
+    def read_back(self, order_id: str, what: str, budget: Budget | None = None) -> dict[str, Any]:
+        """The order, read to learn whether ``what`` (a write) is applied; an answer that is not the order
+        means "unknown", never "absent": :class:`VtexOutcomeUnknownError` (retryable), so nothing is sent."""
+        try:
+            return self.get_order(order_id, budget=budget)
+        except VtexUnexpectedResponseError as exc:
+            if exc.http_status != 200:
+                raise
+            raise VtexOutcomeUnknownError(
+                f"Whether VTEX applied the {what} on order {order_id} is unknown: {exc} Nothing was sent (again), "
+                "to avoid applying it twice; a retry of the task reads the order again.",
+                order_id=order_id,
+                what=what,
+            ) from exc
 
     def list_orders(self, **filters: Any) -> OrderList:
         """One page of orders matching VTEX's filters (``f_status``, ``f_creationDate``, ``q``, ``page``,
@@ -467,7 +527,9 @@ class VtexHook(BaseHook):
             "start_handling",
             order_id,
             None,
-            applied=lambda: self.get_order(order_id, budget=budget).get("status") in _HANDLED_STATUSES,
+            applied=lambda: (
+                self.read_back(order_id, "start-handling", budget).get("status") in _HANDLED_STATUSES
+            ),
             what=f"start-handling of order {order_id}",
             budget=budget,
         )
@@ -482,7 +544,9 @@ class VtexHook(BaseHook):
             "cancel",
             order_id,
             {"reason": reason} if reason else {},
-            applied=lambda: self.get_order(order_id, budget=budget).get("status") in _CANCELED_STATUSES,
+            applied=lambda: (
+                self.read_back(order_id, "cancellation", budget).get("status") in _CANCELED_STATUSES
+            ),
             what=f"cancellation of order {order_id}",
             budget=budget,
         )
@@ -561,10 +625,12 @@ class VtexHook(BaseHook):
     # ------------------------------------------------------------------ the write-once rule
     def checked_order_id(self, order_id: Any) -> str:
         """The order id, refused before any request if it could steer the URL."""
-        try:
-            return check_path_value(order_id, "order id", "1172452900788-01")
-        except ValueError as exc:
-            raise VtexPayloadError("request", [("order_id", str(exc))]) from None
+        return check_route_values(order_id=order_id)["order_id"]
+
+    def checked_route_values(self, order_id: Any, invoice_number: Any) -> tuple[str, str]:
+        """Order id and invoice number, both checked before any request (one error naming each bad one)."""
+        checked = check_route_values(order_id=order_id, invoice_number=invoice_number)
+        return checked["order_id"], checked["invoice_number"]
 
     def _write_once(
         self,
@@ -683,6 +749,28 @@ def _check_max_lot(max_lot: Any) -> None:
                 )
             ],
         )
+
+
+def the_order(answer: Any, order_id: str, path: str) -> dict[str, Any]:
+    """``answer`` if it is order ``order_id`` as GET order returns it; else the retryable error that says
+    what came instead (a 200 from a gateway or cache proves nothing about the order)."""
+    if isinstance(answer, dict) and answer.get("orderId") == order_id:
+        return answer
+    if answer is None:
+        came = "an empty body"
+    elif isinstance(answer, list):
+        came = f"a JSON list ({len(answer)} element(s))"
+    elif "orderId" not in answer:
+        came = "JSON without an orderId"
+    else:
+        came = f"order {str(answer['orderId'])[:100]!r}"
+    raise VtexUnexpectedResponseError(
+        f"VTEX answered GET {path} with 200 but {came}, not order {order_id}: a gateway or cache answered "
+        "instead of VTEX's OMS, so what the order holds is unknown.",
+        http_status=200,
+        method="GET",
+        path=path,
+    )
 
 
 def invoice_package(order: Mapping[str, Any], invoice_number: str) -> dict[str, Any] | None:

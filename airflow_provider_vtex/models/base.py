@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 from airflow_provider_vtex.exceptions import VtexPayloadError
+from airflow_provider_vtex.models.types import DuplicateKeyError, loads_json
 
 PayloadT = TypeVar("PayloadT", bound="VtexPayload")
 
@@ -65,7 +66,9 @@ def as_mapping(value: Any, what: str, model_name: str) -> Mapping[str, Any]:
     if isinstance(value, str):
         try:
             # NaN/Infinity become floats here, so the field that holds one is named by its own rule.
-            value = json.loads(value)
+            value = loads_json(value)
+        except DuplicateKeyError as exc:
+            raise VtexPayloadError(what, [(exc.key, str(exc))]) from None
         except json.JSONDecodeError as exc:
             reason = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
             raise VtexPayloadError(

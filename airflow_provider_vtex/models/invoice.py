@@ -22,9 +22,11 @@ from pydantic import Field, PlainSerializer
 
 from airflow_provider_vtex.models.base import VtexPayload
 from airflow_provider_vtex.models.types import (
+    MAX_ITEMS,
     Cents,
     DateOnly,
     DateTimeWithOffset,
+    EmbeddedDocument,
     InvoiceNumber,
     ItemIndex,
     NonEmptyText,
@@ -32,6 +34,7 @@ from airflow_provider_vtex.models.types import (
     Quantity,
     Text,
     Volumes,
+    at_most_items,
     json_list,
     non_empty,
 )
@@ -114,12 +117,13 @@ class Invoice(VtexPayload):
     issuance_date: DateTimeWithOffset
     items: Annotated[
         list[InvoiceItem],
+        at_most_items(MAX_ITEMS, "item lines"),
         non_empty("[{'id': '123', 'price': 2499, 'quantity': 1}]"),
         json_list('[{"id": "123", "price": 2499, "quantity": 1}]'),
     ]
     invoice_key: Text | None = None
     invoice_url: Text | None = None
-    embedded_invoice: Text | None = None
+    embedded_invoice: EmbeddedDocument | None = None
     courier: Text | None = None
     tracking_number: Text | None = None
     tracking_url: Text | None = None
@@ -178,6 +182,7 @@ class PiiInvoice(VtexPayload):
     issued_date: DateOnly
     items: Annotated[
         list[PiiInvoiceItem],
+        at_most_items(MAX_ITEMS, "item lines"),
         non_empty("[{'itemIndex': 0, 'price': 7497, 'quantity': 3}]"),
         json_list('[{"itemIndex": 0, "price": 7497, "quantity": 3}]'),
     ]

@@ -13,13 +13,15 @@ from pydantic import Field, model_validator
 from airflow_provider_vtex.exceptions import VtexPayloadError
 from airflow_provider_vtex.models.base import VtexPayload, as_mapping
 from airflow_provider_vtex.models.types import (
-    EVENT_DESCRIPTION_MAX,
+    MAX_ITEMS,
     DateTimeWithOffset,
     DeliveredDate,
     EventDate,
+    EventDescription,
     NonEmptyText,
     Text,
     Words,
+    at_most_items,
     json_list,
 )
 
@@ -58,7 +60,7 @@ class TrackingEvent(VtexPayload):
 
     city: Words
     state: Words
-    description: Annotated[Words, Field(max_length=EVENT_DESCRIPTION_MAX)]
+    description: EventDescription
     date: EventDate
 
 
@@ -75,6 +77,7 @@ class TrackingStatus(VtexPayload):
     delivered_date: DeliveredDate | None = None
     events: Annotated[
         list[TrackingEvent],
+        at_most_items(MAX_ITEMS, "tracking events"),
         json_list('[{"city": "Rio", "state": "RJ", "description": "...", "date": "2024-02-08"}]'),
     ] = Field(default_factory=list)
 

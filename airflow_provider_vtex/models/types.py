@@ -16,7 +16,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BeforeValidator, TypeAdapter, ValidationError
 
 _DIGITS = re.compile(r"[0-9]+")
 _DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -25,7 +25,24 @@ _DELIVERED_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}")
 _PATH_SAFE = re.compile(r"[A-Za-z0-9._-]+")
 #: Longest order id or invoice number accepted (VTEX's are far shorter; a bound stops abuse).
 MAX_ID_LENGTH = 100
+#: VTEX's documented limit on a tracking event's description (the readme of the tracking route).
 EVENT_DESCRIPTION_MAX = 5000
+# Bounds VTEX does not document (its OpenAPI files give no maxLength, maximum or maxItems for these
+# fields): set at values no real order reaches, so a runaway ERP export (a 10 MB courier name, 200,000
+# item lines, an amount of 10**30) is refused before sending, naming the field, instead of being sent.
+#: Characters of a short text (courier, tracking number, URLs, invoice key, CFOP, an item's description,
+#: a city): a long signed URL has about 2,000.
+MAX_TEXT = 4_096
+#: Characters of ``embeddedInvoice`` (the invoice document itself, e.g. an NF-e XML of tens of KB).
+MAX_EMBEDDED_INVOICE = 1_000_000
+#: Largest amount in cents: 10**12 cents, ten billion in the store's currency.
+MAX_CENTS = 10**12
+#: Units of one invoiced line.
+MAX_QUANTITY = 1_000_000
+#: Item lines of one invoice, tracking events of one update; also bounds an item's index in the order.
+MAX_ITEMS = 10_000
+#: Packages of one shipment.
+MAX_VOLUMES = 100_000
 _DATETIME = TypeAdapter(dt.datetime)
 
 
@@ -50,16 +67,25 @@ def _cents(minimum: int) -> BeforeValidator:
         if cents < minimum:
             floor = "greater than 0" if minimum else "0 or more"
             raise ValueError(f"must be {floor} ({example}); got {value!r}")
+        if cents > MAX_CENTS:
+            raise ValueError(
+                f"must be at most {MAX_CENTS:,} cents (ten billion; no real order reaches it, so this is "
+                f"taken for a unit mistake); got {_size(cents)}"
+            )
         return cents
 
     return BeforeValidator(check)
 
 
-def _count(minimum: int, what: str) -> BeforeValidator:
+def _count(minimum: int, maximum: int, what: str) -> BeforeValidator:
     def check(value: Any) -> int:
         number = _whole_number(value, f"a whole number ({what})")
         if number < minimum:
             raise ValueError(f"must be at least {minimum} ({what}); got {number}")
+        if number > maximum:
+            raise ValueError(
+                f"must be at most {maximum:,} ({what}; no real order reaches more); got {_size(number)}"
+            )
         return number
 
     return BeforeValidator(check)
@@ -70,14 +96,36 @@ PositiveCents = Annotated[int, _cents(1)]
 #: An amount in integer cents, >= 0.
 Cents = Annotated[int, _cents(0)]
 #: Units of an item, >= 1.
-Quantity = Annotated[int, _count(1, "units invoiced")]
+Quantity = Annotated[int, _count(1, MAX_QUANTITY, "units invoiced")]
 #: A position in the order's items, starting at 0.
-ItemIndex = Annotated[int, _count(0, "the item's position in the order's items, starting at 0")]
+ItemIndex = Annotated[
+    int, _count(0, MAX_ITEMS - 1, "the item's position in the order's items, starting at 0")
+]
 #: Packages in a shipment, >= 0.
-Volumes = Annotated[int, _count(0, "number of packages")]
+Volumes = Annotated[int, _count(0, MAX_VOLUMES, "number of packages")]
+
+
+def _size(number: int) -> str:
+    """A number for a message: in full when short, else its order of magnitude (10**30 is not printed)."""
+    text = str(number)
+    return text if len(text) <= 20 else f"a number of {len(text)} digits"
 
 
 # ------------------------------------------------------------------------------------------ texts
+def at_most_chars(limit: int, reason: str) -> AfterValidator:
+    """Refuse text longer than ``limit`` characters, saying why the bound is where it is."""
+
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise ValueError(f"must be at most {limit} characters ({reason}); got {len(value)}")
+        return value
+
+    return AfterValidator(check)
+
+
+_SHORT_TEXT = at_most_chars(MAX_TEXT, "no real value of this field is longer")
+
+
 def _text(value: Any) -> Any:
     """Numbers are fine where VTEX wants text (an ERP may hand over an integer key); the rest is checked
     by pydantic as a string."""
@@ -120,12 +168,24 @@ def _invoice_number(value: Any) -> str:
     return check_path_value(value, "invoice number", "NF-0001")
 
 
-#: Free text; numbers become text.
-Text = Annotated[str, BeforeValidator(_text)]
-#: Text that must not be blank; numbers become text (ids, tracking codes).
-NonEmptyText = Annotated[str, BeforeValidator(_non_empty_text)]
-#: Words that must not be blank, and are never numbers (a city, a description).
-Words = Annotated[str, BeforeValidator(_not_blank)]
+#: Free text, at most :data:`MAX_TEXT` characters; numbers become text.
+Text = Annotated[str, BeforeValidator(_text), _SHORT_TEXT]
+#: Text that must not be blank, at most :data:`MAX_TEXT` characters; numbers become text (ids, codes).
+NonEmptyText = Annotated[str, BeforeValidator(_non_empty_text), _SHORT_TEXT]
+#: Words that must not be blank, and are never numbers (a city, a state); at most :data:`MAX_TEXT`.
+Words = Annotated[str, BeforeValidator(_not_blank), _SHORT_TEXT]
+#: A tracking event's description: words, at most VTEX's documented :data:`EVENT_DESCRIPTION_MAX`.
+EventDescription = Annotated[
+    str,
+    BeforeValidator(_not_blank),
+    at_most_chars(EVENT_DESCRIPTION_MAX, "VTEX's documented limit for a tracking event's description"),
+]
+#: The invoice document itself (``embeddedInvoice``), at most :data:`MAX_EMBEDDED_INVOICE` characters.
+EmbeddedDocument = Annotated[
+    str,
+    BeforeValidator(_text),
+    at_most_chars(MAX_EMBEDDED_INVOICE, "1 MB; a real invoice document is tens of KB"),
+]
 #: An invoice number VTEX can route: letters, digits, ``.``, ``-``, ``_``.
 InvoiceNumber = Annotated[str, BeforeValidator(_invoice_number)]
 
@@ -222,6 +282,34 @@ EventDate = Annotated[str, BeforeValidator(_event_date)]
 DeliveredDate = Annotated[str, BeforeValidator(_delivered_date)]
 
 
+# ------------------------------------------------------------------------------------------ JSON text
+class DuplicateKeyError(ValueError):
+    """A JSON object in a payload's text names a key twice."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(
+            f"the key {key!r} appears twice in one JSON object; give each key once (which value was meant "
+            "is not guessed: json.loads would silently keep the last)"
+        )
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise DuplicateKeyError(key)
+        obj[key] = value
+    return obj
+
+
+def loads_json(text: str) -> Any:
+    """``json.loads`` for payloads given as text, refusing an object with a key twice
+    (:class:`DuplicateKeyError`): ``{"invoiceValue": "7497", "invoiceValue": "999999"}`` must not send
+    999999 silently."""
+    return json.loads(text, object_pairs_hook=_refuse_duplicates)
+
+
 # ------------------------------------------------------------------------------------------ lists
 def json_list(example: str) -> BeforeValidator:
     """A list given as JSON text (what ``{{ ... | tojson }}`` renders to) becomes a list."""
@@ -229,11 +317,27 @@ def json_list(example: str) -> BeforeValidator:
     def check(value: Any) -> Any:
         if isinstance(value, str):
             try:
-                value = json.loads(value)
+                value = loads_json(value)
+            except DuplicateKeyError:
+                raise
             except json.JSONDecodeError:
                 value = None
             if not isinstance(value, list):
                 raise ValueError(f"must be a list, or a JSON array as text such as {example}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def at_most_items(limit: int, what: str) -> BeforeValidator:
+    """Refuse a list longer than ``limit`` (place it first in ``Annotated``: it then runs after
+    :func:`json_list` has turned JSON text into a list)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, list | tuple) and len(value) > limit:
+            raise ValueError(
+                f"must hold at most {limit:,} {what} (no real order has more); got {len(value):,}"
+            )
         return value
 
     return BeforeValidator(check)

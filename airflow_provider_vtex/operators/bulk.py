@@ -402,8 +402,12 @@ def _error_code(exc: VtexError) -> str:
 
 def _entries(value: Any) -> list[Any]:
     if isinstance(value, str):
+        from airflow_provider_vtex.models.types import DuplicateKeyError, loads_json
+
         try:
-            value = json.loads(value)
+            value = loads_json(value)
+        except DuplicateKeyError as exc:
+            raise AirflowFailException(f"invoices (JSON text): {exc}.") from None
         except json.JSONDecodeError as exc:
             raise AirflowFailException(
                 f"invoices is text but not JSON ({exc.msg} at column {exc.colno})."

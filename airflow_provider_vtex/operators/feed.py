@@ -28,12 +28,20 @@ COMMIT_BATCH = 100
 class VtexReadOrderFeedOperator(VtexBaseOperator):
     """Read up to ``max_items`` items of the order feed, in lots of at most 10, and commit none.
 
-    :param max_items: the most items to read in this run (at least 1; templated).
+    VTEX may hand the same event out twice within one read (its visibility timeout runs out while the read
+    goes on), each time with a new handle. Each event is returned once, carrying every handle it was
+    handed out with, so downstream tasks act on it once and the commit removes it whichever handle is
+    current (committing a superseded handle is harmless).
+
+    :param max_items: the most items to take from the feed in this run, repeats included (at least 1;
+        templated).
     :param vtex_conn_id: the ``vtex`` connection (its AppKey's feed; templated).
     :param hook_params: keyword arguments for the hook.
-    :return: to XCom, the items as dicts: ``{"event_id", "handle", "order_id", "state", "last_state",
-        "last_change", "current_change", "domain"}``, in the order VTEX handed them out. Pass them (or
-        their handles) to :class:`VtexCommitOrderFeedOperator` once they are processed.
+    :return: to XCom, one dict per distinct event (same ``event_id``; without one, same order, state and
+        change time), in the order VTEX first handed them out: ``{"event_id", "handle", "handles",
+        "order_id", "state", "last_state", "last_change", "current_change", "domain"}``; ``handle`` is
+        the latest handle, ``handles`` all of them, oldest first. Pass the list to
+        :class:`VtexCommitOrderFeedOperator` once the events are processed: it commits every handle.
     """
 
     template_fields: Sequence[str] = ("max_items", *VTEX_TEMPLATE_FIELDS)
@@ -44,19 +52,28 @@ class VtexReadOrderFeedOperator(VtexBaseOperator):
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         limit = _positive_int(self.max_items, "max_items")
-        items: list[dict[str, Any]] = []
+        events: dict[Any, dict[str, Any]] = {}
+        handed_out = 0
         with self.vtex_errors():
-            while len(items) < limit:
-                asked = min(10, limit - len(items))
+            while handed_out < limit:
+                asked = min(10, limit - handed_out)
                 lot = self.hook.get_feed_items(max_lot=asked)
-                items.extend(item.to_xcom() for item in lot)
+                handed_out += len(lot)
+                for item in lot:
+                    _add(events, item.to_xcom())
                 if len(lot) < asked:  # fewer than asked: nothing more is visible now
                     break
+        items = list(events.values())
         states = Counter(str(item["state"]) for item in items)
+        repeats = handed_out - len(items)
         self.log.info(
-            "Read %d feed item(s), not committed (%s).",
+            "Read %d feed item(s), not committed (%s)%s.",
             len(items),
             ", ".join(f"{n} {state}" for state, n in sorted(states.items())) or "the feed is empty",
+            f"; VTEX handed out {repeats} of them again within this read (kept once, every handle kept "
+            "for the commit)"
+            if repeats
+            else "",
         )
         return items
 
@@ -65,7 +82,8 @@ class VtexCommitOrderFeedOperator(VtexBaseOperator):
     """Commit feed items, so VTEX stops handing them out; committing one twice is harmless.
 
     :param handles: (templated) the items to commit: the list :class:`VtexReadOrderFeedOperator` returned
-        (dicts with ``handle``), a list of handles, or that list as JSON text. Usually the read task's
+        (dicts with ``handles``, every handle of the event, or ``handle``), a list of handles, or that
+        list as JSON text. Every handle is committed once. Usually the read task's
         ``.output``, with this task downstream of the tasks that process the orders.
     :param vtex_conn_id: the ``vtex`` connection (templated).
     :param hook_params: keyword arguments for the hook.
@@ -86,6 +104,18 @@ class VtexCommitOrderFeedOperator(VtexBaseOperator):
                 self.hook.commit_feed_items(handles[start : start + COMMIT_BATCH])
         self.log.info("Committed %d feed item(s).", len(handles))
         return len(handles)
+
+
+def _add(events: dict[Any, dict[str, Any]], item: dict[str, Any]) -> None:
+    """Add a handed-out item to ``events``, or merge its handle into the same event seen before."""
+    key = item.get("event_id") or (item.get("order_id"), item.get("state"), item.get("current_change"))
+    seen = events.get(key)
+    if seen is None:
+        events[key] = {**item, "handles": [item["handle"]] if item.get("handle") else []}
+        return
+    if item.get("handle") and item["handle"] not in seen["handles"]:
+        seen["handles"].append(item["handle"])
+        seen["handle"] = item["handle"]
 
 
 def _positive_int(value: Any, name: str) -> int:
@@ -111,10 +141,15 @@ def _handles(value: Any) -> list[str]:
         )
     handles: list[str] = []
     for position, item in enumerate(value):
-        handle = item.get("handle") if isinstance(item, dict) else item
-        if not isinstance(handle, str) or not handle:
-            raise AirflowFailException(
-                f"handles[{position}] is neither a feed item with a 'handle' nor a handle; got {item!r}."
-            )
-        handles.append(handle)
+        if isinstance(item, dict) and isinstance(item.get("handles"), list) and item["handles"]:
+            given = item["handles"]  # every handle the read operator was handed for this event
+        else:
+            given = [item.get("handle") if isinstance(item, dict) else item]
+        for handle in given:
+            if not isinstance(handle, str) or not handle:
+                raise AirflowFailException(
+                    f"handles[{position}] is neither a feed item with a 'handle' nor a handle; got {item!r}."
+                )
+            if handle not in handles:
+                handles.append(handle)
     return handles

@@ -40,11 +40,14 @@ class InvoiceNotificationOperator(VtexBaseOperator):
     The invoice is validated against that route's contract after templating and before any request: an
     invalid one fails the task at once (``AirflowFailException``, no retries spent) and sends nothing.
 
-    Safe to retry: a task retry, or a cleared and re-run task, reads the order first, and an invoice VTEX
-    already holds is handled as ``if_already_invoiced`` says instead of being sent again. Because VTEX
-    shows an invoice only seconds after accepting it, and the earlier attempt may have sent it just before
-    it died, the invoice is concluded absent only once the hook's ``readback_timeout`` has passed since
-    this attempt began.
+    Safe to retry and to re-run: by default every attempt, the first of a new DAG run included, reads the
+    order before sending, and an invoice VTEX already holds is handled as ``if_already_invoiced`` says
+    instead of being sent again. The cost is one GET order per invoice (VTEX allows 6,000 per minute per
+    account on that route). On a task retry, or a cleared and re-run task, the earlier attempt may have
+    sent the invoice just before it died, and VTEX shows an invoice only seconds after accepting it: the
+    invoice is then concluded absent only once the hook's ``readback_timeout`` has passed since this
+    attempt began. A new DAG run's first try does not wait out that window: it sees what VTEX shows when
+    it reads (an invoice sent by a run that died less than ``readback_timeout`` earlier may not show yet).
 
     :param order_id: the VTEX order id (templated).
     :param invoice: the invoice (templated): a dict (Jinja allowed inside), a JSON string, an ``XComArg``
@@ -52,8 +55,10 @@ class InvoiceNotificationOperator(VtexBaseOperator):
         :class:`~airflow_provider_vtex.models.PiiInvoice`.
     :param if_already_invoiced: what an invoice VTEX already holds means: ``"skip"`` (succeed and report
         it), ``"fail"`` (fail the task) or ``"resend"`` (send it anyway: VTEX issues a new receipt).
-    :param check_existing: when to read the order before sending: ``"on_retry"`` (attempts after the
-        first) or ``"always"`` (also guards a second DAG run that carries the same invoice).
+    :param check_existing: when to read the order before sending: ``"always"`` (default: every attempt,
+        so a new DAG run carrying the same invoice finds what VTEX shows; one GET per invoice) or
+        ``"on_retry"`` (attempts after the first only: saves that GET when nothing else can have sent
+        the invoice).
     :param wait_for_confirmation: after VTEX's 200, poll the order until the invoice is visible, so
         downstream tasks (tracking) can rely on it; fails (retryably) after ``confirmation_timeout`` s.
     :param confirmation_timeout: seconds to wait for the invoice to show on the order.
@@ -72,7 +77,7 @@ class InvoiceNotificationOperator(VtexBaseOperator):
         order_id: str,
         invoice: AnyInvoice | Mapping[str, Any] | str,
         if_already_invoiced: IfAlreadyInvoiced = "skip",
-        check_existing: CheckExisting = "on_retry",
+        check_existing: CheckExisting = "always",
         wait_for_confirmation: bool = False,
         confirmation_timeout: float = 60.0,
         **kwargs: Any,

@@ -61,6 +61,8 @@ class VtexStartHandlingOperator(VtexBaseOperator):
         failures: list[tuple[str, VtexError]] = []
         with self.vtex_errors():
             ids = [self.hook.checked_order_id(order_id) for order_id in _order_ids(self.order_ids)]
+            if ids:
+                _ = self.hook.config  # a missing or broken connection fails once, saying why, not per order
         for order_id in ids:
             try:
                 results.append(self._start(order_id))

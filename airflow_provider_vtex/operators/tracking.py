@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_vtex.exceptions import VtexPayloadError
 from airflow_provider_vtex.operators.base import VTEX_TEMPLATE_FIELDS, VtexBaseOperator
 
 if TYPE_CHECKING:
@@ -60,8 +59,7 @@ class TrackingNotificationOperator(VtexBaseOperator):
 
         tracking_receipt = status_receipt = None
         with self.vtex_errors():
-            order_id = self.hook.checked_order_id(self.order_id)
-            invoice_number = _invoice_number(self.invoice_number)
+            order_id, invoice_number = self.hook.checked_route_values(self.order_id, self.invoice_number)
             tracking, status = split_tracking_payload(self.tracking)
             if tracking is not None:
                 tracking_receipt = self.hook.notify_tracking(order_id, invoice_number, tracking)
@@ -88,12 +86,3 @@ class TrackingNotificationOperator(VtexBaseOperator):
             "tracking_receipt": tracking_receipt.to_xcom() if tracking_receipt else None,
             "status_receipt": status_receipt.to_xcom() if status_receipt else None,
         }
-
-
-def _invoice_number(value: Any) -> str:
-    from airflow_provider_vtex.models.types import check_path_value
-
-    try:
-        return check_path_value(value, "invoice number", "NF-0001")
-    except ValueError as exc:
-        raise VtexPayloadError("tracking", [("invoice_number", str(exc))]) from None
