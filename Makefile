@@ -12,40 +12,47 @@ VENV_CELERY := .venv-celery
 # apache-airflow-providers-celery 3.26.0 fails with celery 5.7 (cannot import 'retry' from celery.backends.database)
 CELERY_PACKAGES := "apache-airflow-providers-celery==3.26.0" "celery[redis]==5.6.3" "kombu<5.7"
 
-.PHONY: demo test test-ui test-airflow2 test-distributed test-events lint dist smoke smoke-all smoke-versions sandbox fault-matrix bench bench-deployment clean
+.PHONY: demo test test-provider test-sandbox test-ui test-airflow2 test-distributed test-events lint dist smoke smoke-all smoke-versions sandbox fault-matrix bench bench-deployment clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" -e ".[dev]"
+	$(VENV)/bin/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" -e "./sandbox[test]" -e ".[dev]"
 	touch $@
 
-$(VENV_CELERY)/.installed: pyproject.toml
+$(VENV_CELERY)/.installed: pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV_CELERY)
 	$(VENV_CELERY)/bin/pip install --quiet --upgrade pip
-	$(VENV_CELERY)/bin/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" $(CELERY_PACKAGES) -e ".[test]"
+	$(VENV_CELERY)/bin/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" $(CELERY_PACKAGES) -e "./sandbox[jsonata,tls]" -e ".[test]"
 	touch $@
 
-$(VENV2)/.installed: pyproject.toml
+$(VENV2)/.installed: pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV2)
 	$(VENV2)/bin/pip install --quiet --upgrade pip
-	$(VENV2)/bin/pip install --quiet "apache-airflow==$(AIRFLOW2_VERSION)" -e ".[test]"
+	$(VENV2)/bin/pip install --quiet "apache-airflow==$(AIRFLOW2_VERSION)" -e "./sandbox[jsonata,tls]" -e ".[test]"
 	touch $@
 
 ## demo: example DAGs through a real Airflow against the local VTEX sandbox
 demo: $(VENV)/.installed
 	$(VENV)/bin/python scripts/demo.py
 
-## test: the whole test suite on Airflow 3.3
-test: $(VENV)/.installed
+## test: the whole test suite on Airflow 3.3: the provider's, then the sandbox's
+test: test-provider test-sandbox
+
+## test-provider: the provider's tests on Airflow 3.3 (deployment tests skip unless asked for)
+test-provider: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest
+
+## test-sandbox: the sandbox's own tests (sandbox/tests; they need no Airflow)
+test-sandbox: $(VENV)/.installed
+	cd sandbox && ../$(VENV)/bin/python -m pytest
 
 ## test-ui: only the browser tests of the Airflow UI (needs /usr/bin/chromium); part of `make test` too.
 ## VTEX_UI_SCREENSHOT_DIR=docs make test-ui refreshes the README's screenshots.
 test-ui: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest tests/ui
 
-## test-airflow2: the whole test suite on Airflow 2.11
+## test-airflow2: the provider's test suite on Airflow 2.11
 test-airflow2: $(VENV2)/.installed
 	$(VENV2)/bin/python -m pytest
 
@@ -89,10 +96,12 @@ fault-matrix: $(VENV)/.installed
 		tests/test_bulk.py::test_truncated_answers_during_a_bulk_run_neither_abort_it_nor_duplicate \
 		tests/test_bulk.py::test_a_total_outage_stops_the_chunk_early_and_fails_it_retryably tests/test_security.py
 
-## dist: build the wheel and the sdist into dist/ (offline: .venv's build and hatchling, no isolation)
+## dist: build the wheels and sdists of both distributions into dist/ (offline: .venv's build and
+## hatchling, no isolation): airflow-provider-vtex and vtex-sandbox
 dist: $(VENV)/.installed
 	rm -rf dist
 	$(VENV)/bin/python -m build --no-isolation --outdir dist .
+	$(VENV)/bin/python -m build --no-isolation --outdir dist sandbox
 
 ## smoke: the built wheel in a fresh venv with one Airflow, e.g. `make smoke AIRFLOW=3.1.8`:
 ## providers list, connection form, `airflow connections test`, every example DAG (scripts/smoke.sh)

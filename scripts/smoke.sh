@@ -3,7 +3,8 @@
 #
 #   scripts/smoke.sh 3.1.8            (or: make smoke AIRFLOW=3.1.8; make smoke-all for every version)
 #
-# 1. a fresh venv .venv-smoke/airflow-VERSION with apache-airflow==VERSION and dist/*.whl, pinned by
+# 1. a fresh venv .venv-smoke/airflow-VERSION with apache-airflow==VERSION and both wheels of dist/
+#    (the provider's, and the sandbox's for the demo's fake VTEX), pinned by
 #    constraints/airflow-VERSION.txt where that file exists (third-party releases that break that Airflow);
 # 2. scripts/smoke_checks.py: `airflow providers list`, the ProvidersManager's hook and connection form;
 # 3. scripts/demo.py: `airflow connections test vtex_default` and every example DAG with
@@ -22,8 +23,10 @@ VENV=".venv-smoke/airflow-${VERSION}"
 CONSTRAINTS="constraints/airflow-${VERSION}.txt"
 shopt -s nullglob
 WHEELS=(dist/airflow_provider_vtex-*.whl)
-if [ "${#WHEELS[@]}" -ne 1 ]; then
-    echo "smoke: expected exactly one wheel in dist/, found ${#WHEELS[@]}: run \`make dist\` first" >&2
+SANDBOX_WHEELS=(dist/vtex_sandbox-*.whl)
+if [ "${#WHEELS[@]}" -ne 1 ] || [ "${#SANDBOX_WHEELS[@]}" -ne 1 ]; then
+    echo "smoke: expected one provider and one sandbox wheel in dist/, found ${#WHEELS[@]} and" \
+        "${#SANDBOX_WHEELS[@]}: run \`make dist\` first" >&2
     exit 2
 fi
 
@@ -36,7 +39,7 @@ if [ -f "$CONSTRAINTS" ]; then
     PIN=(--constraint "$CONSTRAINTS")
 fi
 if ! { "$VENV/bin/pip" install --quiet --upgrade pip \
-        && "$VENV/bin/pip" install --quiet "apache-airflow==${VERSION}" "${WHEELS[0]}" "${PIN[@]}"; } \
+        && "$VENV/bin/pip" install --quiet "apache-airflow==${VERSION}" "${WHEELS[0]}" "${SANDBOX_WHEELS[0]}" "${PIN[@]}"; } \
         >"$VENV/install.log" 2>&1; then
     tail -n 40 "$VENV/install.log" >&2
     echo "smoke: installing Airflow ${VERSION} and the wheel failed (log: ${VENV}/install.log)" >&2
