@@ -56,11 +56,13 @@ test-ui: $(VENV)/.installed
 test-airflow2: $(VENV2)/.installed
 	$(VENV2)/bin/python -m pytest
 
-## lint: ruff and mypy, as configured in pyproject.toml
+## lint: ruff, mypy and deptry (every imported third-party module declared), as configured in pyproject.toml
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/deptry .
+	cd sandbox && ../$(VENV)/bin/deptry .
 
 ## test-distributed: 4,000 invoices on two Celery workers (Redis broker) within the account's request budget.
 ## Installs Debian's redis-server if missing and the Celery provider into .venv-celery (a few minutes).
