@@ -5,7 +5,7 @@ PYTHON ?= python3
 AIRFLOW_VERSION ?= 3.3.2
 AIRFLOW2_VERSION ?= 2.11.2
 # The latest patch release of every other supported minor: a smoke run each in CI (.ci/run).
-SMOKE_VERSIONS ?= 2.10.5 3.0.6 3.1.8 3.2.2
+SMOKE_VERSIONS ?= 3.0.6 3.1.8 3.2.2
 VENV := .venv
 VENV2 := .venv-airflow2
 VENV_CELERY := .venv-celery
