@@ -72,7 +72,7 @@ class Figures:
 
 
 def measure(flow: Flow, orders: int, folder: Path) -> Figures:
-    from airflow_provider_vtex.sandbox import VtexSandbox
+    from vtex_sandbox import VtexSandbox
     from tests.deployment.conftest import APP_TOKEN, DAGS, EXAMPLE_DAGS, deployment
     from tests.deployment.store import StoreOutcome, place_backlog, ready_feed, wait_until_handled
 

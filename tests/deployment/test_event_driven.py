@@ -39,10 +39,10 @@ if os.environ.get("VTEX_EVENT_TESTS") != "1":
         allow_module_level=True,
     )
 
-from airflow_provider_vtex.sandbox import VtexSandbox
 from tests.deployment.conftest import APP_TOKEN, EXAMPLE_DAGS, Deployed, deployment
 from tests.deployment.processes import wait_for
 from tests.deployment.store import StoreOutcome, place_backlog, ready_feed, wait_until_handled
+from vtex_sandbox import VtexSandbox
 
 DAG_ID = "example_vtex_orders_from_feed_events"
 ASSET = "vtex_orders"
