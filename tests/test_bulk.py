@@ -178,9 +178,17 @@ def test_truncated_answers_during_a_bulk_run_neither_abort_it_nor_duplicate(
     with VtexSandbox() as sandbox:
         orders = add_orders(sandbox, "trunc", 60)
         monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())
+        # The sandbox counts a rule's arrivals across all 8 threads, so which request a rule cuts depends on
+        # the threads' order: unbounded, one read-back can be cut on each of its 4 attempts (seen in about
+        # 1 run in 15), and the task then rightly fails retryably. The two rules that can defeat a request
+        # fire at most 3 times in all, fewer than any one request's 4 attempts, so whatever the threads'
+        # order the first try delivers everything. A cut after the write was applied is always recovered
+        # (read back, confirmed), so that rule stays unbounded.
         sandbox.add_fault(Fault("invoice", "truncated_after_commit", every=5))  # applied, answer cut short
-        sandbox.add_fault(Fault("invoice", "truncated", every=7))  # not applied, answer cut short
-        sandbox.add_fault(Fault("get_order", "truncated", status=200, every=4))  # a read-back cut short
+        sandbox.add_fault(Fault("invoice", "truncated", every=7, count=3))  # not applied, answer cut short
+        sandbox.add_fault(
+            Fault("get_order", "truncated", status=200, every=4, count=3)
+        )  # a read-back cut short
         dag_run = run_dag("vtex_test_bulk_faults", run_conf={"count": 60, "prefix": "trunc"})
         truncated = sum(1 for e in sandbox.requests if e["fault"] in ("truncated", "truncated_after_commit"))
         counts = invoiced_once(sandbox, orders)
@@ -199,18 +207,10 @@ def test_truncated_answers_during_a_bulk_run_neither_abort_it_nor_duplicate(
     )
     assert truncated >= 15
     assert task_states(dag_run)["bulk"] == ["success"]
-    # Mostly on the first try. The sandbox counts faulted requests across the task's threads, so now and
-    # then one read-back meets a cut answer on all its 4 attempts: that invoice is then reported as of
-    # unknown outcome, the task fails retryably (no crash) and its retry reads and completes it.
-    try_number = dag_run.get_task_instance("bulk").try_number
-    assert try_number <= 2
+    assert dag_run.get_task_instance("bulk").try_number == 1
     assert counts == {"duplicates": 0, "lost": 0}
-    outcomes = {r["outcome"] for r in xcom_values(dag_run, "bulk")[0]}
-    if try_number == 1:
-        assert outcomes == {"sent", "confirmed_by_read_back"}
-    else:  # the retry finds what the first try delivered
-        assert "already_invoiced" in outcomes
-        assert outcomes <= {"sent", "confirmed_by_read_back", "already_invoiced"}
+    outcomes = [r["outcome"] for r in xcom_values(dag_run, "bulk")[0]]
+    assert set(outcomes) == {"sent", "confirmed_by_read_back"}
 
 
 @pytest.mark.parametrize("status", [503, 429])

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
+from unittest import mock
 
 import pytest
 
@@ -68,13 +70,35 @@ def test_hook_and_operators_derive_from_the_running_airflows_bases() -> None:
     assert issubclass(VtexHook, compat.BaseHook)
     assert issubclass(VtexBaseOperator, compat.BaseOperator)
     assert issubclass(VtexOrderStatusSensor, compat.BaseSensorOperator)
-    assert compat.PokeReturnValue(is_done=True, xcom_value="x").xcom_value == "x"
+
+
+def test_airflows_poke_loop_takes_the_status_the_sensor_found_as_its_xcom(
+    vtex_connection: Callable[..., str],
+) -> None:
+    """Airflow's own poke loop (``BaseSensorOperator.execute``) returns an XCom only for its own
+    ``PokeReturnValue`` class: with a look-alike from ``compat`` the task would succeed and push nothing."""
+    from airflow_provider_vtex.sensors.order_status import VtexOrderStatusSensor
+
+    vtex_connection()
+    sensor = VtexOrderStatusSensor(task_id="wait", order_id="ORD-1", deferrable=False, poke_interval=0)
+    with mock.patch.object(VtexHook, "get_order", return_value={"status": "ready-for-handling"}):
+        assert sensor.execute({}) == "ready-for-handling"  # type: ignore[arg-type]
+
+
+def test_the_triggers_are_of_the_classes_airflows_triggerer_runs_and_watches() -> None:
+    """The triggerer tells an asset watcher from a plain trigger by ``isinstance(..., BaseEventTrigger)``
+    with the classes it imports itself; a trigger built on look-alikes would never watch an asset."""
+    from airflow.jobs import triggerer_job_runner as triggerer
+
+    from airflow_provider_vtex.triggers.order_feed import VtexOrderFeedTrigger
+    from airflow_provider_vtex.triggers.order_status import VtexOrderStatusTrigger
+
+    assert issubclass(VtexOrderStatusTrigger, triggerer.BaseTrigger)
+    assert not issubclass(VtexOrderStatusTrigger, triggerer.BaseEventTrigger)  # it ends a deferral
+    assert issubclass(VtexOrderFeedTrigger, triggerer.BaseEventTrigger)  # it watches an asset
 
 
 def test_trigger_names_resolve_and_event_names_exist_exactly_on_airflow_3() -> None:
-    event = compat.TriggerEvent({"order_id": "1"})
-    assert event.payload == {"order_id": "1"}
-    assert issubclass(compat.BaseTrigger, object)
     has_assets = compat.Asset is not None
     assert (compat.AssetWatcher is not None) == has_assets
     assert (compat.BaseEventTrigger is not None) == has_assets

@@ -128,6 +128,23 @@ def test_the_trigger_serializes_to_what_rebuilds_it() -> None:
     assert json.loads(json.dumps(kwargs)) == kwargs  # what the triggerer stores in the metadata database
 
 
+def test_the_trigger_yields_the_event_class_airflows_triggerer_takes(
+    vtex_sandbox_connection: VtexSandbox,
+) -> None:
+    """The triggerer hands on only what is an instance of its own ``TriggerEvent``."""
+    from airflow.jobs import triggerer_job_runner as triggerer
+
+    vtex_sandbox_connection.set_status(ORDER, "ready-for-handling")
+    trigger = VtexOrderStatusTrigger(ORDER, ["ready-for-handling"], hook_params=FAST, poll_interval=0.05)
+
+    async def first() -> Any:
+        return await anext(aiter(trigger.run()))
+
+    event = asyncio.run(asyncio.wait_for(first(), timeout=60))
+    assert isinstance(event, triggerer.TriggerEvent)
+    assert event.payload["status"] == "success"
+
+
 def approve_after(sandbox: VtexSandbox, reads: int, status: str = "ready-for-handling") -> threading.Thread:
     """VTEX approves the payment once the order was read ``reads`` times."""
 

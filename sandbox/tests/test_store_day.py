@@ -133,8 +133,14 @@ def test_the_timeline_records_each_status_and_the_start_handling_calls(
     vtex_sandbox.place_order("TL-01")
     assert start_handling(vtex_sandbox, "TL-01") == 409  # too early: counted, refused
     vtex_sandbox.move_order("TL-01", "payment-approved")
+    time.sleep(0.2)  # an earlier status than ready-for-handling to count from would show as 0.2 s too much
+    before_ready = time.monotonic()
     vtex_sandbox.move_order("TL-01", "ready-for-handling")
+    after_ready = time.monotonic()
+    time.sleep(0.2)
+    before_start = time.monotonic()
     assert start_handling(vtex_sandbox, "TL-01") == 204
+    after_start = time.monotonic()
     assert start_handling(vtex_sandbox, "TL-01") == 409  # a duplicate
     timeline = vtex_sandbox.timeline("TL-01")
     assert [s["status"] for s in timeline["statuses"]] == [
@@ -150,7 +156,10 @@ def test_the_timeline_records_each_status_and_the_start_handling_calls(
     assert timeline["startHandling"]["refused"] == 2
     assert timeline["startHandling"]["firstCall"]["status"] == "payment-pending"
     assert timeline["startHandling"]["firstAccepted"]["status"] == "ready-for-handling"
-    assert timeline["readyToStartHandlingSeconds"] >= 0
+    # From arriving in ready-for-handling to the accepted call, on the same monotonic clock as the sandbox's
+    # (it runs in this process), to the microsecond it rounds to.
+    wait = timeline["readyToStartHandlingSeconds"]
+    assert before_start - after_ready - 1e-6 <= wait <= after_start - before_ready + 1e-6
     shown = admin.get(f"{vtex_sandbox.url}/_sandbox/orders/TL-01", timeout=10).json()
     assert shown["timeline"] == timeline
     assert (

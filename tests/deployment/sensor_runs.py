@@ -170,11 +170,22 @@ def peak(samples: Sequence[Sample], state: str) -> int:
     return max((s.counts[state] for s in samples), default=0)
 
 
-def task_starts(airflow: Any, dag_id: str, run_id: str) -> int:
-    """How many times a sensor took a worker slot and started running: Airflow's audit log records a
-    ``running`` event each time a task instance starts (first start, each reschedule, each resumption)."""
+def starts_by_sensor(airflow: Any, dag_id: str, run_id: str) -> dict[int, list[tuple[int, str]]]:
+    """Map index -> ``(try number, when)`` of each time that sensor took a worker slot and started running:
+    Airflow's audit log records a ``running`` event each time a task instance starts (first start, each
+    reschedule, each resumption)."""
     query = urllib.parse.urlencode(
         {"dag_id": dag_id, "task_id": SENSOR_TASK_ID, "event": "running", "run_id": run_id}
     )
-    entries = airflow.paged(f"/api/v2/eventLogs?{query}", "event_logs")
-    return sum(1 for entry in entries if entry.get("run_id") == run_id)
+    starts: dict[int, list[tuple[int, str]]] = {}
+    for entry in airflow.paged(f"/api/v2/eventLogs?{query}", "event_logs"):
+        if entry.get("run_id") == run_id:
+            starts.setdefault(int(entry["map_index"]), []).append(
+                (int(entry["try_number"]), str(entry["when"]))
+            )
+    return starts
+
+
+def task_starts(airflow: Any, dag_id: str, run_id: str) -> int:
+    """How many times the run's sensors started running, all together (see :func:`starts_by_sensor`)."""
+    return sum(len(starts) for starts in starts_by_sensor(airflow, dag_id, run_id).values())
