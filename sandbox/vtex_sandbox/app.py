@@ -244,6 +244,12 @@ class VtexSandbox:
             definition["value"] = value
         return self.state.add_order(definition)
 
+    def hide_invoices(self, order_id: str, seconds: float) -> None:
+        """VTEX shows the order's invoices (and ``invoiced`` status) only ``seconds`` from now: a test's
+        control of the visibility window ``invoice_visibility_delay`` opens at each POST. ``KeyError`` if
+        the order is unknown."""
+        self.state.hide_invoices(order_id, seconds)
+
     def set_status(self, order_id: str, status: str) -> None:
         """Force an order into ``status`` whatever it was, e.g. back to ``payment-pending`` for a test's set-up
         (no workflow check; :meth:`move_order` plays VTEX's workflow). The feed sees the change."""

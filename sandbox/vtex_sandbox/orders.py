@@ -189,6 +189,19 @@ class OrderBook:
                 order.hidden_reads += 1
             return self._render(order, now, consistent=consistent, unmasked=unmasked)
 
+    def hide_invoices(self, order_id: str, seconds: float) -> None:
+        """Show the order's invoices (and its ``invoiced`` status) only ``seconds`` from now, as if VTEX
+        had just applied them: a test places VTEX's visibility window at a moment of its choosing."""
+        with self._lock:
+            order = self._orders.get(order_id)
+            if order is None:
+                raise KeyError(order_id)
+            visible_at = time.monotonic() + float(seconds)
+            for package in order.packages.values():
+                package.visible_at = visible_at
+            if order.invoiced_visible_at is not None:
+                order.invoiced_visible_at = visible_at
+
     def list_orders(self, page: int, per_page: int, statuses: set[str]) -> dict[str, Any]:
         """List orders, newest first; ``per_page`` is capped at 100 as VTEX does."""
         per_page = min(per_page, 100)

@@ -125,6 +125,13 @@ def test_crashed_task_cleared_with_airflow_tasks_clear(
     airflow, dag_id, order = deployed.airflow, "vtex_crash_invoice_no_retry", f"crash-clear-{delay:g}"
     run_id = airflow.trigger(dag_id, {"order_id": order, "invoice_number": "NF-CC-1", "crash": True})
     airflow.wait_for_task_state(dag_id, run_id, "invoice", {"failed"})
+    # The case under test: cleared while VTEX still hides the invoice. The window opened at the POST; on a
+    # busy machine the failure is reported and the clear made after it closed (the re-run then read the
+    # order 11 to 15 s after the POST, past a 10 s window, and proved only that reading first finds a
+    # visible invoice). So the window is opened again at the clear: VTEX shows the invoice `delay`
+    # seconds from now, within the re-run's read-back window (30 s from its start).
+    if delay:
+        sandbox.hide_invoices(order, delay)
     airflow.clear_task(dag_id, run_id, "invoice")
     state = airflow.wait_for_run(dag_id, run_id)
     ti = airflow.task_instance(dag_id, run_id, "invoice")
