@@ -129,3 +129,14 @@ bench-deployment: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(VENV2) $(VENV_CELERY) .venv-smoke dist .airflow .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+## docs: the documentation site into site/ (mkdocs build --strict: a warning fails it). Installs the pinned
+## docs/requirements.txt into .venv first (uv if on PATH, else .venv's pip).
+.PHONY: docs
+$(VENV)/.docs-installed: $(VENV)/.installed docs/requirements.txt
+	if command -v uv >/dev/null 2>&1; then uv pip install --quiet -p $(VENV)/bin/python -r docs/requirements.txt; \
+	else $(VENV)/bin/python -m pip install --quiet -r docs/requirements.txt; fi
+	touch $@
+
+docs: $(VENV)/.docs-installed
+	$(VENV)/bin/mkdocs build --strict
