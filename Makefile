@@ -139,4 +139,4 @@ $(VENV)/.docs-installed: $(VENV)/.installed docs/requirements.txt
 	touch $@
 
 docs: $(VENV)/.docs-installed
-	$(VENV)/bin/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
