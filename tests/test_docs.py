@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -96,3 +97,62 @@ def test_the_docs_build_strict() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-4000:]
+
+
+def test_every_python_snippet_compiles() -> None:
+    files = sorted(SNIPPETS.rglob("*.py"))
+    assert files
+    for path in files:
+        compile(path.read_text(encoding="utf-8"), str(path), "exec")
+
+
+def test_the_connection_page_payloads_follow_their_route_contracts() -> None:
+    from airflow_provider_vtex.models import Invoice, PiiInvoice
+
+    payloads = runpy.run_path(str(SNIPPETS / "fragments" / "payloads.py"))
+    PiiInvoice.parse(payloads["PII_INVOICE"])
+    Invoice.parse(payloads["STANDARD_INVOICE"])
+
+
+def test_the_feed_asset_snippet_builds_its_watcher() -> None:
+    from airflow_provider_vtex.compat import AssetWatcher
+
+    if AssetWatcher is None:
+        pytest.skip("event-driven scheduling needs Airflow 3")
+    namespace = runpy.run_path(str(SNIPPETS / "fragments" / "feed_asset.py"))
+    (watcher,) = namespace["vtex_orders"].watchers
+    assert type(watcher.trigger).__name__ == "VtexOrderFeedTrigger"
+
+
+def test_the_hook_tour_runs_against_the_sandbox(vtex_sandbox_connection: Any) -> None:
+    sandbox = vtex_sandbox_connection
+    tour = runpy.run_path(str(SNIPPETS / "fragments" / "hook_tour.py"))["hook_tour"]
+    invoice = runpy.run_path(str(SNIPPETS / "fragments" / "payloads.py"))["STANDARD_INVOICE"]
+    invoice = {**invoice, "invoiceValue": "10470", "items": [{"id": "18", "price": 990, "quantity": 1}]}
+    summary = tour("1172452900788-01", invoice, "1172452900791-01")
+    assert summary["connection"][0] is True
+    assert summary["status_before"] == "ready-for-handling"
+    assert sandbox.order("1172452900788-01")["status"] == "invoiced"
+    assert sandbox.order("1172452900791-01")["status"] == "canceled"
+
+
+@pytest.mark.airflow_dag
+def test_the_order_feed_loop_snippet_starts_and_commits(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
+    from airflow_provider_vtex.hooks.vtex import VtexHook
+
+    sandbox = vtex_sandbox_connection
+    VtexHook().set_feed_config({"filter": {"type": "FromWorkflow", "status": ["ready-for-handling"]}})
+    sandbox.place_order("DOC-2001-01")
+    sandbox.move_order("DOC-2001-01", "payment-approved")
+    sandbox.move_order("DOC-2001-01", "ready-for-handling")
+    dag_run = run_dag("order_feed_loop")
+    assert {state for states in task_states(dag_run).values() for state in states} == {"success"}
+    (item,) = xcom_values(dag_run, "read_feed")[0]
+    assert item["order_id"] == "DOC-2001-01"
+    assert xcom_values(dag_run, "start_handling")[0] == [
+        {"order_id": "DOC-2001-01", "outcome": "started", "status": "handling"}
+    ]
+    assert sandbox.order("DOC-2001-01")["status"] == "handling"
+    assert sandbox.stats()["feeds"]["sandbox-key"]["committed"] == 1
