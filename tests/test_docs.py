@@ -156,3 +156,10 @@ def test_the_order_feed_loop_snippet_starts_and_commits(
     ]
     assert sandbox.order("DOC-2001-01")["status"] == "handling"
     assert sandbox.stats()["feeds"]["sandbox-key"]["committed"] == 1
+
+
+def test_the_sandbox_page_s_store_day_runs() -> None:
+    day = runpy.run_path(str(SNIPPETS / "fragments" / "sandbox_usage.py"))["a_store_day"]
+    workflow = day(orders=5, over_seconds=2)
+    simulated = {f"SIM1-0000{i}-01" for i in range(1, 6)}
+    assert simulated <= set(workflow["waitingInReadyForHandling"])  # no reader ran: all still waiting
