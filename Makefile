@@ -1,59 +1,115 @@
-# One place for the commands the README and CI use. Everything installs itself into local
-# virtual environments: .venv (Airflow 3.3, the default), .venv-airflow2 (Airflow 2.11) and, for the
-# smoke runs of the built wheel, .venv-smoke/airflow-X.Y.Z.
+# One place for the commands the README and CI use. Everything installs itself with uv into local
+# virtual environments: .venv (Airflow 3.3, the default), .venv-airflow2 (Airflow 2.11), .venv-lowest
+# (the lowest versions the metadata allows), .venv-celery and, for the smoke runs of the built wheels,
+# .venv-smoke/airflow-X.Y.Z. Every environment but .venv-lowest installs the versions pinned in
+# constraints/lock-airflow-X.Y.Z.txt (`make lock` refreshes them, on purpose: scripts/lock.sh).
 PYTHON ?= python3
+# uv from PATH, or else this release installed with pip into .venv-uv on first use: `make demo` and
+# `make test` need only Python and make.
+UV_VERSION := 0.13.9
+UV ?= $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.venv-uv/bin/uv)
 AIRFLOW_VERSION ?= 3.3.2
 AIRFLOW2_VERSION ?= 2.11.2
 # The latest patch release of every other supported minor: a smoke run each in CI (.ci/run).
-SMOKE_VERSIONS ?= 2.10.5 3.0.6 3.1.8 3.2.2
+SMOKE_VERSIONS ?= 3.0.6 3.1.8 3.2.2
+# pytest-xdist workers for the provider's suites: each worker has its own Airflow home and SQLite database
+# (tests/conftest.py makes one per process); a test file stays on one worker (--dist loadfile), so its
+# module fixtures are built once. tests/deployment runs after, alone: its crash tests time real Airflow
+# processes against VTEX's visibility delay, which a busy second worker would stretch.
+TEST_WORKERS ?= 2
+PYTEST_XDIST := -n $(TEST_WORKERS) --dist loadfile
 VENV := .venv
 VENV2 := .venv-airflow2
+VENV_LOWEST := .venv-lowest
 VENV_CELERY := .venv-celery
+LOCK = constraints/lock-airflow-$(1).txt
 # apache-airflow-providers-celery 3.26.0 fails with celery 5.7 (cannot import 'retry' from celery.backends.database)
 CELERY_PACKAGES := "apache-airflow-providers-celery==3.26.0" "celery[redis]==5.6.3" "kombu<5.7"
+UV_INSTALL = $(UV) pip install --quiet --python $(1)/bin/python
+# The unit suite: no real DAG runs (airflow_dag), no browser (tests/ui), no deployment (tests/deployment).
+UNIT_TESTS := tests --ignore=tests/ui --ignore=tests/deployment -m "not airflow_dag"
 
-.PHONY: demo test test-ui test-airflow2 test-distributed test-events lint dist smoke smoke-all smoke-versions sandbox fault-matrix bench bench-deployment clean
+.PHONY: demo test test-provider test-deployment test-sandbox test-ui test-airflow2 test-lowest test-distributed test-events \
+	lint lock dist smoke smoke-all smoke-versions sandbox fault-matrix bench bench-deployment clean
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" -e ".[dev]"
+$(VENV)/.installed: pyproject.toml sandbox/pyproject.toml $(call LOCK,$(AIRFLOW_VERSION)) | $(UV)
+	$(UV) venv --quiet --clear --python $(PYTHON) $(VENV)
+	$(call UV_INSTALL,$(VENV)) -c $(call LOCK,$(AIRFLOW_VERSION)) "apache-airflow==$(AIRFLOW_VERSION)" \
+		-e ".[dev]" -e "./sandbox[test]"
 	touch $@
 
-$(VENV_CELERY)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV_CELERY)
-	$(VENV_CELERY)/bin/pip install --quiet --upgrade pip
-	$(VENV_CELERY)/bin/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" $(CELERY_PACKAGES) -e ".[test]"
+$(VENV_CELERY)/.installed: pyproject.toml sandbox/pyproject.toml $(call LOCK,$(AIRFLOW_VERSION)) | $(UV)
+	$(UV) venv --quiet --clear --python $(PYTHON) $(VENV_CELERY)
+	$(call UV_INSTALL,$(VENV_CELERY)) -c $(call LOCK,$(AIRFLOW_VERSION)) "apache-airflow==$(AIRFLOW_VERSION)" \
+		$(CELERY_PACKAGES) -e ".[test]"
 	touch $@
 
-$(VENV2)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV2)
-	$(VENV2)/bin/pip install --quiet --upgrade pip
-	$(VENV2)/bin/pip install --quiet "apache-airflow==$(AIRFLOW2_VERSION)" -e ".[test]"
+$(VENV2)/.installed: pyproject.toml sandbox/pyproject.toml $(call LOCK,$(AIRFLOW2_VERSION)) | $(UV)
+	$(UV) venv --quiet --clear --python $(PYTHON) $(VENV2)
+	$(call UV_INSTALL,$(VENV2)) -c $(call LOCK,$(AIRFLOW2_VERSION)) "apache-airflow==$(AIRFLOW2_VERSION)" -e ".[test]"
 	touch $@
+
+# The lowest version of each direct dependency (the provider's and its test extra's, Airflow included:
+# 2.11.0), the newest of the rest, as Airflow's providers test theirs (apache/airflow PR #39946).
+# Resolved fresh, not from a lock: what it proves is that the declared floors are true today.
+$(VENV_LOWEST)/.installed: pyproject.toml sandbox/pyproject.toml | $(UV)
+	$(UV) venv --quiet --clear --python $(PYTHON) $(VENV_LOWEST)
+	$(call UV_INSTALL,$(VENV_LOWEST)) --resolution lowest-direct -e ".[test]"
+	touch $@
+
+$(CURDIR)/.venv-uv/bin/uv:
+	$(PYTHON) -m venv .venv-uv
+	.venv-uv/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
 ## demo: example DAGs through a real Airflow against the local VTEX sandbox
 demo: $(VENV)/.installed
 	$(VENV)/bin/python scripts/demo.py
 
-## test: the whole test suite on Airflow 3.3
-test: $(VENV)/.installed
-	$(VENV)/bin/python -m pytest
+## test: the whole test suite on Airflow 3.3: the provider's (two workers, then tests/deployment alone),
+## then the sandbox's. (Not the sandbox's beside tests/deployment: the crash test that races VTEX's 10 s
+## visibility delay lost the race that way on a busy machine.)
+test: test-provider test-sandbox
+
+## test-provider: the provider's tests on Airflow 3.3: two workers, then tests/deployment alone
+test-provider: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest $(PYTEST_XDIST) --ignore=tests/deployment
+	$(MAKE) --no-print-directory test-deployment
+
+## test-deployment: tests/deployment in one process: the crash tests in real Airflow; the event-driven and
+## distributed ones skip unless asked for (make test-events, make test-distributed)
+test-deployment: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest tests/deployment
+
+## test-sandbox: the sandbox's own tests (sandbox/tests; they need no Airflow, so they run once, here).
+## One process: schemathesis names its generated tests alike, and pytest-xdist would run one of each name.
+test-sandbox: $(VENV)/.installed
+	cd sandbox && ../$(VENV)/bin/python -m pytest
 
 ## test-ui: only the browser tests of the Airflow UI (needs /usr/bin/chromium); part of `make test` too.
 ## VTEX_UI_SCREENSHOT_DIR=docs make test-ui refreshes the README's screenshots.
 test-ui: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest tests/ui
 
-## test-airflow2: the whole test suite on Airflow 2.11
+## test-airflow2: the provider's test suite on Airflow 2.11 (the sandbox's has no Airflow: `make test` runs it)
 test-airflow2: $(VENV2)/.installed
-	$(VENV2)/bin/python -m pytest
+	$(VENV2)/bin/python -m pytest $(PYTEST_XDIST) --ignore=tests/deployment
+	$(VENV2)/bin/python -m pytest tests/deployment
 
-## lint: ruff and mypy, as configured in pyproject.toml
+## test-lowest: the unit suite with the lowest versions the metadata allows (Airflow 2.11.0, pydantic 2.11.0...)
+test-lowest: $(VENV_LOWEST)/.installed
+	$(VENV_LOWEST)/bin/python -m pytest $(PYTEST_XDIST) $(UNIT_TESTS)
+
+## lint: ruff, mypy and deptry (every imported third-party module declared), as configured in pyproject.toml
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/deptry .
+	cd sandbox && ../$(VENV)/bin/deptry .
+
+## lock: refresh constraints/lock-airflow-*.txt from the index (on purpose: review and commit the diff)
+lock: | $(UV)
+	AIRFLOW_VERSIONS="$(AIRFLOW_VERSION) $(AIRFLOW2_VERSION) $(SMOKE_VERSIONS)" UV=$(UV) bash scripts/lock.sh
 
 ## test-distributed: 4,000 invoices on two Celery workers (Redis broker) within the account's request budget.
 ## Installs Debian's redis-server if missing and the Celery provider into .venv-celery (a few minutes).
@@ -63,9 +119,10 @@ test-distributed: $(VENV_CELERY)/.installed
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; }
 	VTEX_DISTRIBUTED_REQUIRED=1 $(VENV_CELERY)/bin/python -m pytest tests/deployment/test_distributed.py -p no:cacheprovider
 
-## test-events: the event-driven deployment tests in real Airflow 3.3 (a few minutes each): 300 orders start
-## DAG runs by themselves through the asset watcher (triggerer SIGKILLed three times), 500 feed events
-## read and committed with tasks killed between, 200 sensors deferred. DATABASE=sqlite (default) or
+## test-events: the event-driven deployment tests in real Airflow 3.3 (a few minutes each): a backlog of 5,000
+## orders drains through the asset watcher, with and without the triggerer SIGKILLed three times, and through
+## the polling loop; 500 feed events read and committed with tasks killed between; 200 sensors deferred.
+## DATABASE=sqlite (default) or
 ## postgresql: Debian's PostgreSQL server is installed if missing, and psycopg 3 into .venv (the
 ## deployment's driver, not a dependency of the package).
 DATABASE ?= sqlite
@@ -76,7 +133,7 @@ test-events: $(VENV)/.installed
 		command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 			SUDO=""; if [ "$$(id -u)" != 0 ]; then SUDO="sudo"; fi; \
 			$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null; }; \
-		$(VENV)/bin/pip install --quiet "psycopg[binary]>=3.2,<4"; \
+		$(call UV_INSTALL,$(VENV)) "psycopg[binary]>=3.2,<4"; \
 	fi
 	VTEX_EVENT_TESTS=1 VTEX_TEST_DATABASE=$(DATABASE) $(VENV)/bin/python -m pytest -p no:cacheprovider $(EVENT_TESTS)
 
@@ -89,20 +146,22 @@ fault-matrix: $(VENV)/.installed
 		tests/test_bulk.py::test_truncated_answers_during_a_bulk_run_neither_abort_it_nor_duplicate \
 		tests/test_bulk.py::test_a_total_outage_stops_the_chunk_early_and_fails_it_retryably tests/test_security.py
 
-## dist: build the wheel and the sdist into dist/ (offline: .venv's build and hatchling, no isolation)
+## dist: build the wheels and sdists of both distributions into dist/ (offline: .venv's build and
+## hatchling, no isolation): airflow-provider-vtex and vtex-sandbox
 dist: $(VENV)/.installed
 	rm -rf dist
 	$(VENV)/bin/python -m build --no-isolation --outdir dist .
+	$(VENV)/bin/python -m build --no-isolation --outdir dist sandbox
 
-## smoke: the built wheel in a fresh venv with one Airflow, e.g. `make smoke AIRFLOW=3.1.8`:
+## smoke: the built wheels in a fresh venv with one Airflow, e.g. `make smoke AIRFLOW=3.1.8`:
 ## providers list, connection form, `airflow connections test`, every example DAG (scripts/smoke.sh)
 smoke: dist
 	@if [ -z "$(AIRFLOW)" ]; then echo "usage: make smoke AIRFLOW=X.Y.Z (CI runs: $(SMOKE_VERSIONS))" >&2; exit 2; fi
-	PYTHON=$(PYTHON) bash scripts/smoke.sh $(AIRFLOW)
+	PYTHON=$(PYTHON) UV=$(UV) bash scripts/smoke.sh $(AIRFLOW)
 
 ## smoke-all: the smoke run on each of $(SMOKE_VERSIONS)
 smoke-all: dist
-	for version in $(SMOKE_VERSIONS); do PYTHON=$(PYTHON) bash scripts/smoke.sh $$version || exit 1; done
+	for version in $(SMOKE_VERSIONS); do PYTHON=$(PYTHON) UV=$(UV) bash scripts/smoke.sh $$version || exit 1; done
 
 smoke-versions:
 	@echo $(SMOKE_VERSIONS)
@@ -114,7 +173,7 @@ sandbox: $(VENV)/.installed
 ## bench: the benchmarks (ratios measured side by side in one run; they print, they assert nothing).
 ## apache-airflow-providers-http goes into .venv for the HttpHook comparison only: not a dependency.
 bench: $(VENV)/.installed
-	$(VENV)/bin/pip install --quiet apache-airflow-providers-http "apache-airflow==$(AIRFLOW_VERSION)"
+	$(call UV_INSTALL,$(VENV)) -c $(call LOCK,$(AIRFLOW_VERSION)) apache-airflow-providers-http "apache-airflow==$(AIRFLOW_VERSION)"
 	$(VENV)/bin/python benchmarks/bench_overhead.py
 	$(VENV)/bin/python benchmarks/bench_import.py
 	$(VENV)/bin/python benchmarks/bench_bulk.py
@@ -128,14 +187,13 @@ bench-deployment: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/bench_sensors.py
 
 clean:
-	rm -rf $(VENV) $(VENV2) $(VENV_CELERY) .venv-smoke dist .airflow .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(VENV2) $(VENV_LOWEST) $(VENV_CELERY) .venv-smoke .venv-uv dist .airflow .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-## docs: the documentation site into site/ (mkdocs build --strict: a warning fails it). Installs the pinned
-## docs/requirements.txt into .venv first (uv if on PATH, else .venv's pip).
+## docs: the documentation site into site/ (mkdocs build --strict: a warning fails it), after installing
+## the pinned docs/requirements.txt into .venv.
 .PHONY: docs
-$(VENV)/.docs-installed: $(VENV)/.installed docs/requirements.txt
-	if command -v uv >/dev/null 2>&1; then uv pip install --quiet -p $(VENV)/bin/python -r docs/requirements.txt; \
-	else $(VENV)/bin/python -m pip install --quiet -r docs/requirements.txt; fi
+$(VENV)/.docs-installed: $(VENV)/.installed docs/requirements.txt | $(UV)
+	$(call UV_INSTALL,$(VENV)) -r docs/requirements.txt
 	touch $@
 
 docs: $(VENV)/.docs-installed

@@ -1,4 +1,4 @@
-"""The one place that knows where each supported Airflow (2.10 to 3.3) keeps the names this provider uses.
+"""The one place that knows where each supported Airflow (2.11 to 3.3) keeps the names this provider uses.
 
 Every other module imports Airflow names from here, so supporting a new Airflow version means changing
 this file only. Each name is imported from where it exists, newest location first, by trying the import
@@ -148,7 +148,7 @@ def _airflow_mask_secret() -> Callable[..., None]:
             return function  # type: ignore[no-any-return]
     raise ImportError(
         "airflow_provider_vtex could not find Airflow's secrets masker (mask_secret) in any of "
-        f"{', '.join(_MASK_SECRET_MODULES)}; this Airflow version is not supported (2.10 to 3.3 are)"
+        f"{', '.join(_MASK_SECRET_MODULES)}; this Airflow version is not supported (2.11 to 3.3 are)"
     )
 
 

@@ -89,9 +89,9 @@ class SandboxProcess:
 
 @contextmanager
 def sandbox_process(*args: str) -> Iterator[SandboxProcess]:
-    """``python -m airflow_provider_vtex.sandbox --port 0 ARGS``: its own process, so its CPU time does
+    """``python -m vtex_sandbox --port 0 ARGS``: its own process, so its CPU time does
     not compete with the client for one GIL (it does compete for the machine's cores)."""
-    command = [sys.executable, "-m", "airflow_provider_vtex.sandbox", "--port", "0", *args]
+    command = [sys.executable, "-m", "vtex_sandbox", "--port", "0", *args]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
@@ -167,9 +167,7 @@ def print_header(title: str) -> None:
 
 def sandbox_supports(flag: str) -> bool:
     """Whether this version of the sandbox's command line knows ``flag`` (e.g. ``--auto-create-orders``)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "airflow_provider_vtex.sandbox", "--help"], capture_output=True, text=True
-    )
+    result = subprocess.run([sys.executable, "-m", "vtex_sandbox", "--help"], capture_output=True, text=True)
     return flag in result.stdout
 
 

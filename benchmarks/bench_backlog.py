@@ -72,9 +72,9 @@ class Figures:
 
 
 def measure(flow: Flow, orders: int, folder: Path) -> Figures:
-    from airflow_provider_vtex.sandbox import VtexSandbox
     from tests.deployment.conftest import APP_TOKEN, DAGS, EXAMPLE_DAGS, deployment
     from tests.deployment.store import StoreOutcome, place_backlog, ready_feed, wait_until_handled
+    from vtex_sandbox import VtexSandbox
 
     sandbox = VtexSandbox(seed_default=False, app_token=APP_TOKEN)
     sandbox.configure_feed(ready_feed(VISIBILITY_TIMEOUT))

@@ -96,9 +96,9 @@ class Figures:
 
 
 def measure(flow: Flow, orders: int, over: float, folder: Path) -> Figures:
-    from airflow_provider_vtex.sandbox import VtexSandbox
     from tests.deployment.conftest import APP_TOKEN, deployment
     from tests.deployment.store import ready_feed, wait_until_handled
+    from vtex_sandbox import VtexSandbox
 
     sandbox = VtexSandbox(seed_default=False, app_token=APP_TOKEN)
     sandbox.configure_feed(ready_feed(VISIBILITY_TIMEOUT))

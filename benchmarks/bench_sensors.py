@@ -169,7 +169,7 @@ def main() -> int:
     if unknown or not ways or args.orders < 1:
         parser.error(f"--ways takes some of {list(WAYS)} (not {unknown}); --orders at least 1")
     silence_logging()
-    from airflow_provider_vtex.sandbox import VtexSandbox
+    from vtex_sandbox import VtexSandbox
 
     print_header(
         f"VtexOrderStatusSensor in real Airflow: {args.orders} sensors per way, payments approved from "

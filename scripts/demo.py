@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_vtex.sandbox import VtexSandbox
+from vtex_sandbox import VtexSandbox
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_AIRFLOW_HOME = REPO / ".airflow"

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Smoke run of the BUILT WHEEL on one Airflow version, as a user would install it:
+# Smoke run of the BUILT WHEELS on one Airflow version, as a user would install them:
 #
 #   scripts/smoke.sh 3.1.8            (or: make smoke AIRFLOW=3.1.8; make smoke-all for every version)
 #
-# 1. a fresh venv .venv-smoke/airflow-VERSION with apache-airflow==VERSION and dist/*.whl, pinned by
-#    constraints/airflow-VERSION.txt where that file exists (third-party releases that break that Airflow);
+# 1. a fresh venv .venv-smoke/airflow-VERSION (uv) with apache-airflow==VERSION, the provider's wheel and
+#    the sandbox's (the demo's fake VTEX), at the versions pinned in constraints/lock-airflow-VERSION.txt
+#    (`make lock`; it honours the hand-written pins of constraints/airflow-VERSION.txt);
 # 2. scripts/smoke_checks.py: `airflow providers list`, the ProvidersManager's hook and connection form;
 # 3. scripts/demo.py: `airflow connections test vtex_default` and every example DAG with
 #    `airflow dags test` against the local VTEX sandbox.
-# Expects the wheel in dist/ (`make dist` builds it). Exits non-zero at the first failing step.
+# Expects both wheels in dist/ (`make dist` builds them once; every smoke run reuses them). Exits non-zero at the first failing step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,28 +19,30 @@ if [[ ! "$VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
     exit 2
 fi
 PYTHON="${PYTHON:-python3}"
+UV="${UV:-uv}"
 VENV=".venv-smoke/airflow-${VERSION}"
-CONSTRAINTS="constraints/airflow-${VERSION}.txt"
+CONSTRAINTS="constraints/lock-airflow-${VERSION}.txt"
 shopt -s nullglob
 WHEELS=(dist/airflow_provider_vtex-*.whl)
-if [ "${#WHEELS[@]}" -ne 1 ]; then
-    echo "smoke: expected exactly one wheel in dist/, found ${#WHEELS[@]}: run \`make dist\` first" >&2
+SANDBOX_WHEELS=(dist/vtex_sandbox-*.whl)
+if [ "${#WHEELS[@]}" -ne 1 ] || [ "${#SANDBOX_WHEELS[@]}" -ne 1 ]; then
+    echo "smoke: expected one provider and one sandbox wheel in dist/, found ${#WHEELS[@]} and" \
+        "${#SANDBOX_WHEELS[@]}: run \`make dist\` first" >&2
+    exit 2
+fi
+if [ ! -f "$CONSTRAINTS" ]; then
+    echo "smoke: no ${CONSTRAINTS}: add ${VERSION} to the Makefile's versions and run \`make lock\`" >&2
     exit 2
 fi
 
-echo "smoke: Airflow ${VERSION} in a fresh ${VENV} with ${WHEELS[0]}"
+echo "smoke: Airflow ${VERSION} in a fresh ${VENV} with ${WHEELS[0]} and ${SANDBOX_WHEELS[0]}"
 rm -rf "$VENV"
-"$PYTHON" -m venv "$VENV"
-PIN=()
-if [ -f "$CONSTRAINTS" ]; then
-    echo "smoke: pinning with ${CONSTRAINTS}: $(grep -cvE '^\s*(#|$)' "$CONSTRAINTS") pin(s)"
-    PIN=(--constraint "$CONSTRAINTS")
-fi
-if ! { "$VENV/bin/pip" install --quiet --upgrade pip \
-        && "$VENV/bin/pip" install --quiet "apache-airflow==${VERSION}" "${WHEELS[0]}" "${PIN[@]}"; } \
-        >"$VENV/install.log" 2>&1; then
+"$UV" venv --quiet --python "$PYTHON" "$VENV"
+echo "smoke: pinning with ${CONSTRAINTS}: $(grep -c '==' "$CONSTRAINTS") pin(s)"
+if ! "$UV" pip install --python "$VENV/bin/python" --constraint "$CONSTRAINTS" "apache-airflow==${VERSION}" \
+        "${WHEELS[0]}" "${SANDBOX_WHEELS[0]}" >"$VENV/install.log" 2>&1; then
     tail -n 40 "$VENV/install.log" >&2
-    echo "smoke: installing Airflow ${VERSION} and the wheel failed (log: ${VENV}/install.log)" >&2
+    echo "smoke: installing Airflow ${VERSION} and the wheels failed (log: ${VENV}/install.log)" >&2
     exit 1
 fi
 

@@ -3,7 +3,7 @@
 Two checks read VTEX's files from ``../shared/vtex/`` (beside the repository; reference data without a
 licence, never copied here):
 
-* ``tests/sandbox/test_conformance.py`` runs schemathesis against the sandbox (``conformance``);
+* ``sandbox/tests/test_conformance.py`` (its own copy of this file) runs schemathesis against the sandbox (``conformance``);
 * ``tests/contract.py`` validates every request the hook sends with openapi-core (``contract``).
 
 Both load the files through :func:`corrected_spec`, which applies the corrections below in memory. An

@@ -154,7 +154,7 @@ def test_missing_files_skip_locally_and_fail_when_required(tmp_path: Path) -> No
         textwrap.dedent(
             """
             import requests
-            from airflow_provider_vtex.sandbox import VtexSandbox
+            from vtex_sandbox import VtexSandbox
 
             def test_sends_a_hook_request():
                 with VtexSandbox() as sandbox:

@@ -113,7 +113,7 @@ def test_invoice_from_ui_with_form_values(vtex_sandbox_connection: Any, run_dag:
 def test_bulk_invoicing_maps_one_bulk_task_per_chunk(
     run_dag: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from airflow_provider_vtex.sandbox import VtexSandbox
+    from vtex_sandbox import VtexSandbox
 
     with VtexSandbox(auto_create_orders=True) as sandbox:
         monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())
@@ -169,7 +169,7 @@ def test_erp_order_loop_after_a_run_died_before_committing(
     vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
 ) -> None:
     """The feed hands the items out again; the orders started by the dead run are not started twice."""
-    from airflow_provider_vtex.sandbox import Fault
+    from vtex_sandbox import Fault
 
     sandbox = vtex_sandbox_connection
     sandbox.configure_feed(READY_FEED)

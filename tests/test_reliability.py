@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_vtex.sandbox import Fault
 from tests import fault_report
 from tests.conftest import task_states, xcom_values
+from vtex_sandbox import Fault
 
 pytestmark = pytest.mark.airflow_dag
 ORDER = "70caf3941s6df1"
@@ -236,7 +236,7 @@ def test_invoice_already_in_vtex_is_skipped_failed_or_resent_as_asked(
 def test_wait_for_confirmation_polls_until_the_invoice_shows(
     run_dag: Callable[..., Any], monkeypatch: Any
 ) -> None:
-    from airflow_provider_vtex.sandbox import VtexSandbox
+    from vtex_sandbox import VtexSandbox
 
     with VtexSandbox(invoice_visibility_delay=1.5) as sandbox:
         monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", sandbox.airflow_connection())

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_vtex.sandbox import Fault, VtexSandbox
 from tests.conftest import rendered_fields, task_states, xcom_values
+from vtex_sandbox import Fault, VtexSandbox
 
 TOKEN = "vtexAppToken-Zq81-DISTINCTIVE-4c2e"
 pytestmark = pytest.mark.airflow_dag

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_vtex.sandbox import VtexSandbox
 from tests import fault_report
 from tests.conftest import rendered_fields, task_states
 from tests.dags.vtex_security_test_dags import INVOICE_NUMBER_CASES, ORDER_ID_CASES
+from vtex_sandbox import VtexSandbox
 
 pytestmark = pytest.mark.airflow_dag
 TOKEN = "SEC-apptoken-8d1f02c7b3e9"

@@ -21,8 +21,8 @@ from airflow_provider_vtex.exceptions import (
     VtexTransportError,
 )
 from airflow_provider_vtex.hooks.vtex import VtexHook
-from airflow_provider_vtex.sandbox import Fault, VtexSandbox
 from airflow_provider_vtex.triggers.order_status import VtexOrderStatusTrigger
+from vtex_sandbox import Fault, VtexSandbox
 
 ORDER = "70caf3941s6df1"
 FAST = {"backoff_initial": 0.01, "backoff_max": 0.05, "max_retries": 3}

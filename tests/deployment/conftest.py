@@ -33,7 +33,7 @@ class Deployed:
     """A running deployment and the sandbox its ``vtex_default`` connection points at."""
 
     airflow: Any  # tests.deployment.airflow.AirflowDeployment
-    sandbox: Any  # airflow_provider_vtex.sandbox.VtexSandbox
+    sandbox: Any  # vtex_sandbox.VtexSandbox
     folder: Path
 
     def erp(self) -> dict[str, Any]:
@@ -110,7 +110,7 @@ def deployment(
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     """The crash DAGs (``dags/vtex_crash_dags.py``) against a sandbox that creates unknown orders from
     their first invoice."""
-    from airflow_provider_vtex.sandbox import VtexSandbox
+    from vtex_sandbox import VtexSandbox
 
     with deployment(
         tmp_path_factory.mktemp("airflow-deployment"),

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_vtex.sandbox import Fault
 from tests import fault_report
 from tests.deployment.conftest import APP_TOKEN, Deployed
 from tests.deployment.processes import kill_pids, wait_for
+from vtex_sandbox import Fault
 
 BULK_SIZE = 400
 #: POSTs the sandbox has seen when the bulk task is killed: mid-chunk, as in the issue's report.

@@ -53,7 +53,6 @@ if os.environ.get("VTEX_EVENT_TESTS") != "1":
         allow_module_level=True,
     )
 
-from airflow_provider_vtex.sandbox import VtexSandbox
 from tests.deployment.conftest import APP_TOKEN, DAGS, Deployed, deployment
 from tests.deployment.processes import wait_for
 from tests.deployment.sensor_runs import (
@@ -69,6 +68,7 @@ from tests.deployment.sensor_runs import (
     state_seconds,
     task_starts,
 )
+from vtex_sandbox import VtexSandbox
 
 ORDERS = 200
 APPROVE_OVER_SECONDS = 60

@@ -27,9 +27,9 @@ if importlib.util.find_spec("airflow.providers.celery") is None:
         raise RuntimeError("VTEX_DISTRIBUTED_REQUIRED=1 but apache-airflow-providers-celery is not installed")
     pytest.skip("needs the Celery provider: run make test-distributed", allow_module_level=True)
 
-from airflow_provider_vtex.sandbox import VtexSandbox
 from tests.deployment.airflow import AirflowDeployment
 from tests.deployment.redis import RedisServer
+from vtex_sandbox import VtexSandbox
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "example_vtex_bulk_invoicing"

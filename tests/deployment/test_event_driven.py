@@ -1,7 +1,6 @@
 """Orders start DAG runs by themselves at a sale day's scale: ``example_vtex_orders_from_feed_events`` (the
 intake: hand the orders to the stand-in ERP, start handling them), exactly as it ships, in a real Airflow 3
-deployment (scheduler, DAG processor, triggerer, API server;
-LocalExecutor) on the metadata database ``VTEX_TEST_DATABASE`` names (``make test-events
+deployment (scheduler, DAG processor, triggerer, API server; LocalExecutor) on the metadata database ``VTEX_TEST_DATABASE`` names (``make test-events
 DATABASE=sqlite|postgresql``).
 
 **A backlog.** 5,000 orders reach ``ready-for-handling`` at once before anything reads the feed (a sale's
@@ -17,12 +16,9 @@ not yet committed (each kill at a random moment, seeded; ``VTEX_EVENTS_SEED`` re
 come back after the visibility timeout and fire again: the feed is at least once. Asserted: no order lost,
 none started twice, none created twice in the ERP, the feed drained.
 
-**Steady traffic.** 300 orders over a minute (5 a second): each order started once, none waiting more
-than :data:`STEADY_MAX_WAIT` seconds from ready-for-handling to start-handling (p50 and p95 reported),
-for the example and for a user's own DAG on the same asset
-(``dags/vtex_user_feed_dag.py``: ``max_active_runs=4``, the trigger's defaults, no reconciliation). The tail
-is held by the trigger's ``quiet`` events 5 s, 10 s, 20 s... after a burst (apache/airflow#56050 leaves
-the events stored while a run is active attached to no run until a later event).
+**Steady traffic** (300 orders a minute: the latency from ready-for-handling to start-handling, for the
+example and for a user's own DAG on the same asset) is measured by ``benchmarks/bench_events.py``, which
+also checks each order was started once: a latency figure is a benchmark's, not a test's.
 """
 
 from __future__ import annotations
@@ -43,26 +39,20 @@ if os.environ.get("VTEX_EVENT_TESTS") != "1":
         allow_module_level=True,
     )
 
-from airflow_provider_vtex.sandbox import VtexSandbox
-from tests.deployment.conftest import APP_TOKEN, DAGS, EXAMPLE_DAGS, Deployed, deployment
+from tests.deployment.conftest import APP_TOKEN, EXAMPLE_DAGS, Deployed, deployment
 from tests.deployment.processes import wait_for
 from tests.deployment.store import StoreOutcome, place_backlog, ready_feed, wait_until_handled
+from vtex_sandbox import VtexSandbox
 
 DAG_ID = "example_vtex_orders_from_feed_events"
-USER_DAG_ID = "vtex_user_feed_dag"
 ASSET = "vtex_orders"
 BACKLOG = 5000
 #: VTEX's feed hides a read item this long unless it is committed (the issue's measurements used 60 s).
 VISIBILITY_TIMEOUT = 60
-#: Generous for a 2-core machine shared with other work: measured drains are in the test's report.
-DRAIN_TIMEOUT = 1200
-STEADY_ORDERS, STEADY_SECONDS = 300, 60
-#: The longest an order may wait under steady traffic: a structural bound, not a timing target. An order
-#: stranded by apache/airflow#56050 with nothing to bring it in waits for the 10-minute reconciliation
-#: (seen: 584 s with a single quiet event); the repeated quiet events bring it in within a minute at
-#: worst. The latency target (p95 within 5 s) is measured and printed by benchmarks/bench_events.py and
-#: reported here, not asserted: a shared 2-core machine makes any tighter timing assertion noise.
-STEADY_MAX_WAIT = 60.0
+#: Generous for a 2-core machine shared with other work (measured drains are in the test's report: 160 to
+#: 261 s with other suites running), and below the example's 10-minute reconciliation, so that the last
+#: orders of the backlog cannot pass by waiting for the clock: the trigger's quiet events must bring them.
+DRAIN_TIMEOUT = 540
 KILLS = 3
 #: The triggerer is killed at a random point 0.5 to 10 s after its watcher started reading the feed (again),
 #: within the first 0.3 s of the next hand-out of items (the commit follows a second or so later).
@@ -83,13 +73,6 @@ def event_deployment(tmp_path: Path, dag_file: Path, dag_id: str) -> Any:
 def events(tmp_path: Path) -> Iterator[Deployed]:
     """The example DAG, as it ships."""
     with event_deployment(tmp_path, EXAMPLE_DAGS / f"{DAG_ID}.py", DAG_ID) as deployed:
-        yield deployed
-
-
-@pytest.fixture
-def user_dag(tmp_path: Path) -> Iterator[Deployed]:
-    """A user's own DAG on the same asset (``dags/vtex_user_feed_dag.py``)."""
-    with event_deployment(tmp_path, DAGS / f"{USER_DAG_ID}.py", USER_DAG_ID) as deployed:
         yield deployed
 
 
@@ -223,35 +206,3 @@ def test_a_backlog_of_5000_with_the_triggerer_killed_three_times_loses_and_repea
     assert outcome.feed["redelivered"] > 0, "no kill interrupted items in flight: nothing was proven"
     assert how["overflows"] == 0, "Airflow's shared stream overflowed"
     assert_every_order_reached_vtex_and_the_erp_once(outcome, erp, how, BACKLOG)
-
-
-def steady_latency(deployed: Deployed, capsys: pytest.CaptureFixture[str], title: str) -> dict[str, Any]:
-    """300 orders over a minute; returns the waits ready -> start-handling once all were started."""
-    airflow, sandbox = deployed.airflow, deployed.sandbox
-    day = sandbox.simulate(orders=STEADY_ORDERS, over_seconds=STEADY_SECONDS)
-    assert day.wait(STEADY_SECONDS + 60), "the store's minute did not end"
-    outcome = wait_until_handled(sandbox, STEADY_ORDERS, timeout=600, alive=airflow.check_alive)
-    report(
-        capsys,
-        f"{STEADY_ORDERS} orders over {STEADY_SECONDS} s, {title}: ready -> start-handling p50 "
-        f"{outcome.waits['p50']:.1f} s, p95 {outcome.waits['p95']:.1f} s (target 5 s), max "
-        f"{outcome.waits['max']:.1f} s",
-        outcome.line(),
-    )
-    assert outcome.lost == 0
-    assert outcome.called_more_than_once == {}
-    assert outcome.refused == 0
-    assert outcome.waits["max"] <= STEADY_MAX_WAIT, "an order was stranded: the tail guard did not act"
-    return outcome.waits
-
-
-def test_steady_traffic_reaches_the_example_with_no_order_stranded(
-    events: Deployed, capsys: pytest.CaptureFixture[str]
-) -> None:
-    steady_latency(events, capsys, "the example")
-
-
-def test_steady_traffic_reaches_a_users_own_dag_with_no_order_stranded(
-    user_dag: Deployed, capsys: pytest.CaptureFixture[str]
-) -> None:
-    steady_latency(user_dag, capsys, "a user's DAG (max_active_runs=4, the trigger's defaults)")

@@ -33,11 +33,11 @@ if os.environ.get("VTEX_EVENT_TESTS") != "1":
         allow_module_level=True,
     )
 
-from airflow_provider_vtex.sandbox import Fault, VtexSandbox
 from tests.deployment.airflow import AirflowDeployment
 from tests.deployment.conftest import APP_TOKEN, DAGS, Deployed, deployment
 from tests.deployment.processes import kill_pids, wait_for
 from tests.deployment.store import READY, StoreOutcome, place_backlog, ready_feed
+from vtex_sandbox import Fault, VtexSandbox
 
 DAG_ID = "vtex_feed_loop"
 ORDERS = 500

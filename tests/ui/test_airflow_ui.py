@@ -75,7 +75,7 @@ def _exit_on_sigterm(signum: int, frame: Any) -> None:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    from airflow_provider_vtex.sandbox import VtexSandbox
+    from vtex_sandbox import VtexSandbox
 
     shots = Path(os.environ.get("VTEX_UI_SCREENSHOT_DIR") or tmp_path_factory.mktemp("ui-screenshots"))
     shots = shots if shots.is_absolute() else REPO_ROOT / shots

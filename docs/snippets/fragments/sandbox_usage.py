@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_vtex.sandbox import VtexSandbox
+from vtex_sandbox import VtexSandbox
 
 
 # --8<-- [start:pytest]

@@ -1,0 +1,168 @@
+"""Schemathesis against a running sandbox: every route it implements, held to VTEX's own OpenAPI file.
+
+The standard sandbox is checked against ``VTEX - Orders API.json``, the PII sandbox against
+``VTEX - Orders API PII version.json`` (from ``../shared/vtex/``), each corrected only where
+``tests/spec_exceptions.py`` says the file is wrong. Bounded for CI on a shared 2-core machine: a fixed
+seed (derandomised Hypothesis), a few dozen examples per operation, no shrinking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests import spec_exceptions
+
+schemathesis = pytest.importorskip("schemathesis")
+hypothesis = pytest.importorskip("hypothesis")
+
+from vtex_sandbox import VtexSandbox  # noqa: E402
+
+#: The operations the sandbox implements, per architecture (operationId of VTEX's files).
+OPERATIONS = {
+    "standard": [
+        "InvoiceNotification",
+        "Updatepartialinvoice.SendTrackingNumber",
+        "UpdateTrackingStatus",
+        "GetOrder",
+        "ListOrders",
+        "StartHandling",
+        "CancelOrder",
+        # The order feed (Feed v3) and its JSONata test: the standard file documents them, for any account.
+        "Getfeedorderstatus1",
+        "Commititemfeedorderstatus",
+        "GetFeedConfiguration",
+        "FeedConfiguration",
+        "FeedConfigurationDelete",
+        "TestJSONataExpression",
+    ],
+    "pii": ["InvoiceNotification2", "GetOrder2", "ListOrders2", "StartHandling2", "CancelOrder2"],
+}
+EXAMPLES_PER_OPERATION = 30
+
+
+def _schema(architecture: str) -> Any:
+    """The corrected file, reduced to the implemented operations; ``None`` when the file is absent."""
+    if not spec_exceptions.spec_available():
+        return None
+    loaded = schemathesis.openapi.from_dict(spec_exceptions.corrected_spec(architecture, "conformance"))
+    return loaded.include(operation_id=OPERATIONS[architecture])
+
+
+def _excluded_checks() -> list[Any]:
+    from schemathesis import checks as builtin
+
+    return [getattr(builtin, name) for name in spec_exceptions.EXCLUDED_CHECKS if hasattr(builtin, name)]
+
+
+#: Per architecture and route: the statuses the sandbox answered during this module's run.
+ANSWERED: dict[str, dict[str, set[int]]] = {"standard": {}, "pii": {}}
+#: The invoice number of the tracking examples in the standard file: held by the example order, with a
+#: tracking number, so PATCH and PUT tracking reach their 200 and its schema is checked too.
+TRACKING_EXAMPLE_INVOICE = "000030711"
+
+
+#: The operation each architecture's sandbox is being checked on (its state is reset between two).
+_CURRENT: dict[str, str] = {}
+
+
+def _fresh_state_for(operation: str, sandbox: VtexSandbox) -> None:
+    """Each operation starts from the seed, so that one operation's examples (a cancel, say) do not
+    decide another's answers (an invoice for the example order, canceled by then)."""
+    if _CURRENT.get(sandbox.data_architecture) == operation:
+        return
+    _CURRENT[sandbox.data_architecture] = operation
+    sandbox.reset()
+    if "/api/orders/feed" in operation and operation != "POST /api/orders/feed/config":
+        # A feed to read, commit, show and delete: events that stay visible (timeout 0), so every read
+        # answers items and their schema is checked.
+        sandbox.configure_feed(
+            {
+                "filter": {"type": "FromWorkflow", "status": ["payment-pending"]},
+                "queue": {"visibilityTimeoutInSeconds": 0, "MessageRetentionPeriodInSeconds": 3600},
+            }
+        )
+        for number in range(3):
+            sandbox.place_order(f"FEED-{number}")
+    if sandbox.data_architecture == "standard" and "/invoice/" in operation:
+        sandbox.state.invoice(
+            "1172452900788-01",
+            {
+                "type": "Output",
+                "invoiceNumber": TRACKING_EXAMPLE_INVOICE,
+                "invoiceValue": "990",
+                "issuanceDate": "2026-11-05T10:00:00-03:00",
+                "trackingNumber": "TRK-1",
+                "courier": "Correios",
+                "items": [{"id": "18", "price": 990, "quantity": 1}],
+            },
+        )
+
+
+@pytest.fixture(scope="module")
+def standard_sandbox() -> Iterator[VtexSandbox]:
+    with VtexSandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module")
+def pii_sandbox() -> Iterator[VtexSandbox]:
+    with VtexSandbox(data_architecture="pii") as sandbox:
+        yield sandbox
+
+
+def _call(case: Any, sandbox: VtexSandbox) -> None:
+    _fresh_state_for(f"{case.operation.method.upper()} {case.operation.path}", sandbox)
+    auth = {"X-VTEX-API-AppKey": sandbox.app_key, "X-VTEX-API-AppToken": sandbox.app_token}
+    response = case.call_and_validate(
+        base_url=sandbox.url, headers=auth, excluded_checks=_excluded_checks(), timeout=10
+    )
+    operation = case.operation
+    if case.method.upper() == operation.method.upper():  # not one of the wrong-method probes
+        answered = ANSWERED[sandbox.data_architecture]
+        answered.setdefault(f"{operation.method.upper()} {operation.path}", set()).add(response.status_code)
+
+
+_SETTINGS = hypothesis.settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+    suppress_health_check=list(hypothesis.HealthCheck),
+)
+
+_STANDARD = _schema("standard")
+_PII = _schema("pii")
+
+
+def test_spec_files_are_there_or_skipped_for_a_reason() -> None:
+    spec_exceptions.require_spec_or_skip()
+
+
+if _STANDARD is not None:
+
+    @_STANDARD.parametrize()
+    @_SETTINGS
+    def test_standard_sandbox_conforms_to_the_standard_spec(case: Any, standard_sandbox: VtexSandbox) -> None:
+        _call(case, standard_sandbox)
+
+    @_PII.parametrize()
+    @_SETTINGS
+    def test_pii_sandbox_conforms_to_the_pii_spec(case: Any, pii_sandbox: VtexSandbox) -> None:
+        _call(case, pii_sandbox)
+
+
+def test_the_run_reached_every_operation_s_success_answer() -> None:
+    """Not vacuous: each operation checked above was answered 2xx at least once, so its success schema
+    was validated, not only its errors (runs last in this module; skipped when run alone)."""
+    ran = {
+        f"{arch} {route}": statuses for arch, routes in ANSWERED.items() for route, statuses in routes.items()
+    }
+    if not ran:
+        pytest.skip("no conformance test ran in this session")
+    assert {
+        route: statuses for route, statuses in ran.items() if not any(200 <= s < 300 for s in statuses)
+    } == {}

@@ -1,0 +1,32 @@
+"""The JSON shapes VTEX answers with (one module per route set) and the sandbox's own inspection views.
+
+Each shape follows its OpenAPI file: every documented field is present, and ``null`` appears only where
+the file says the field is nullable. Where the file itself is wrong, ``tests/spec_exceptions.py`` says
+so and why.
+"""
+
+from __future__ import annotations
+
+from vtex_sandbox.views.admin import (
+    invoice_counts,
+    order_summary,
+    order_timeline,
+    package_admin_view,
+    workflow_stats,
+)
+from vtex_sandbox.views.common import Visible
+from vtex_sandbox.views.pii import pii_order, pii_order_list
+from vtex_sandbox.views.standard import standard_order, standard_order_list
+
+__all__ = [
+    "Visible",
+    "invoice_counts",
+    "order_summary",
+    "order_timeline",
+    "package_admin_view",
+    "pii_order",
+    "pii_order_list",
+    "standard_order",
+    "standard_order_list",
+    "workflow_stats",
+]
