@@ -241,6 +241,7 @@ class Report:
     rows: list[tuple[str, ...]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     load_at_start: str = field(default_factory=load_average)
+    started: str = field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M"))
 
     def row(self, *cells: object) -> None:
         if len(cells) != len(self.columns):
@@ -262,7 +263,8 @@ class Report:
                 versions.append(f"{distribution} (not installed)")
         lines = [
             f"<!-- Written by benchmarks/{self.name}.py (make bench): do not edit; run it again. -->",
-            f"**{self.title}** (`benchmarks/{self.name}.py`): measured {time.strftime('%Y-%m-%d %H:%M %Z')} on "
+            f"**{self.title}** (`benchmarks/{self.name}.py`): run from {self.started} to "
+            f"{time.strftime('%H:%M %Z')} on "
             f"{info['cores']} cores ({info['cpu']}); {', '.join(versions)}; load average (1 / 5 / 15 min) "
             f"{self.load_at_start} at the start, {load_average()} at the end.",
             "",
