@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 try:  # Airflow 3
     from airflow.sdk import dag, task
 except ImportError:  # Airflow 2.11
@@ -9,7 +11,11 @@ from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
 from airflow_provider_vtex.operators.tracking import TrackingNotificationOperator
 
 
-@dag(schedule=None, params={"order_id": "1172452900788-01"})
+@dag(
+    schedule=None,
+    start_date=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+    params={"order_id": "1172452900788-01"},
+)
 def invoice_from_erp() -> None:
     @task
     def erp_invoice(params: dict[str, str] | None = None) -> dict[str, object]:

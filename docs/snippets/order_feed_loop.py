@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 try:  # Airflow 3
@@ -12,7 +13,7 @@ from airflow_provider_vtex.operators.feed import VtexCommitOrderFeedOperator, Vt
 from airflow_provider_vtex.operators.start_handling import VtexStartHandlingOperator
 
 
-@dag(schedule=None)  # e.g. "*/5 * * * *"
+@dag(schedule=None, start_date=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))  # e.g. "*/5 * * * *"
 def order_feed_loop() -> None:
     read = VtexReadOrderFeedOperator(task_id="read_feed", max_items=100)  # commits nothing
 
