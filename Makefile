@@ -188,3 +188,13 @@ bench-deployment: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(VENV2) $(VENV_LOWEST) $(VENV_CELERY) .venv-smoke .venv-uv dist .airflow .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+## docs: the documentation site into site/ (mkdocs build --strict: a warning fails it), after installing
+## the pinned docs/requirements.txt into .venv (under Airflow's lock, so it moves none of Airflow's pins).
+.PHONY: docs
+$(VENV)/.docs-installed: $(VENV)/.installed docs/requirements.txt | $(UV)
+	$(call UV_INSTALL,$(VENV)) -c $(call LOCK,$(AIRFLOW_VERSION)) -r docs/requirements.txt
+	touch $@
+
+docs: $(VENV)/.docs-installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict

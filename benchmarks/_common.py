@@ -19,7 +19,8 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 ORDER_ID = "70caf3941s6df1"  # seeded: one SKU "2001", price 2499, quantity 3, value 7497
@@ -207,3 +208,77 @@ def use_connection(sandbox: SandboxProcess, conn_id: str = "vtex_default") -> st
     """Point the Airflow connection ``conn_id`` at the sandbox through its ``AIRFLOW_CONN_*`` variable."""
     os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(sandbox.connection)
     return conn_id
+
+
+#: Where the benchmarks write their tables; docs/benchmarks.md includes them (``make docs``).
+REPORT_DIR = Path(
+    os.environ.get("VTEX_BENCH_REPORT_DIR", Path(__file__).resolve().parent.parent / "docs" / "benchmarks")
+)
+
+
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages, or "unknown" where the system has none."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "unknown"
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
+
+
+@dataclass
+class Report:
+    """A benchmark's results as a Markdown table for the docs, written to ``docs/benchmarks/NAME.md``.
+
+    Every figure in the docs' benchmark tables comes from such a file: a run rewrites it with its date,
+    machine and load (at the start and the end of the run: a shared machine's load moves the figures), so
+    a reader sees when and where each figure was measured, and nobody retypes it.
+    """
+
+    name: str
+    title: str
+    columns: tuple[str, ...] = ("What", "Result", "Target")
+    versions: tuple[str, ...] = ()  # distributions whose versions matter to the figures
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    load_at_start: str = field(default_factory=load_average)
+    started: str = field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M"))
+
+    def row(self, *cells: object) -> None:
+        if len(cells) != len(self.columns):
+            raise ValueError(f"{self.name}: a row needs {len(self.columns)} cells, got {len(cells)}")
+        self.rows.append(tuple(str(cell).replace("|", "\\|") for cell in cells))
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def render(self) -> str:
+        info = machine()
+        versions = [f"Python {info['python']}", f"Airflow {info['airflow']}"]
+        for distribution in self.versions:
+            try:
+                from importlib.metadata import version
+
+                versions.append(f"{distribution} {version(distribution)}")
+            except Exception:  # noqa: BLE001 - informational only
+                versions.append(f"{distribution} (not installed)")
+        lines = [
+            f"<!-- Written by benchmarks/{self.name}.py (make bench): do not edit; run it again. -->",
+            f"**{self.title}** (`benchmarks/{self.name}.py`): run from {self.started} to "
+            f"{time.strftime('%H:%M %Z')} on "
+            f"{info['cores']} cores ({info['cpu']}); {', '.join(versions)}; load average (1 / 5 / 15 min) "
+            f"{self.load_at_start} at the start, {load_average()} at the end.",
+            "",
+            "| " + " | ".join(self.columns) + " |",
+            "|" + "---|" * len(self.columns),
+            *("| " + " | ".join(cells) + " |" for cells in self.rows),
+        ]
+        if self.notes:
+            lines += ["", *self.notes]
+        return "\n".join(lines) + "\n"
+
+    def write(self) -> Path:
+        REPORT_DIR.mkdir(parents=True, exist_ok=True)
+        path = REPORT_DIR / f"{self.name}.md"
+        path.write_text(self.render(), encoding="utf-8")
+        print(f"-- table written to {path}")
+        return path

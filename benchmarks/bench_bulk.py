@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from _common import (
+    Report,
     SandboxProcess,
     bulk_entries,
     create_orders,
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
     prepare_environment()
     print_header("bench_bulk: BulkInvoiceNotificationOperator throughput and rate limit")
+    report = Report("bench_bulk", "Bulk invoicing: throughput and the rate cap")
     auto_create = sandbox_supports("--auto-create-orders")
     create = ["--auto-create-orders"] if auto_create else []
     print(
@@ -154,6 +156,19 @@ def main(argv: list[str] | None = None) -> int:
         f"   busiest one-second window at the sandbox: {peak} requests (target <= {rate:g}: "
         f"{verdict(peak <= rate)}); 429 answers: {limited} (target 0: {verdict(limited == 0)})"
     )
+    report.row(
+        f"Bulk: {args.invoices} invoices, `max_concurrency={CONCURRENCY}`, sandbox answering after "
+        f"{LATENCY * 1000:.0f} ms (median of {args.runs} runs)",
+        f"{median(rates):.0f} invoices/s, **{share:.1%}** of the {bound:.0f}/s bound",
+        f">= {TARGET_SHARE:.0%} ({verdict(share >= TARGET_SHARE)})",
+    )
+    report.row(
+        f"Bulk: {args.rate_invoices} invoices with `max_requests_per_second={rate:g}`, sandbox answering "
+        f"429 above {rate:g} requests/s",
+        f"busiest second at the sandbox: **{peak}** requests; **{limited}** answers 429",
+        f"<= {rate:g}; 0 ({verdict(peak <= rate and limited == 0)})",
+    )
+    report.write()
     print("-- against the targets")
     print(throughput_line)
     print(

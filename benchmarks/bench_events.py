@@ -42,7 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _common import prepare_environment, print_header  # noqa: E402
+from _common import Report, prepare_environment, print_header  # noqa: E402
 
 #: How long the feed hides an item handed out and not committed (longer than a run takes here).
 VISIBILITY_TIMEOUT = 60
@@ -139,6 +139,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     prepare_environment()
     print_header("Event-driven runs vs a DAG polling the feed every minute (real Airflow 3, LocalExecutor)")
     print(f"{args.orders} orders made ready for handling over {args.over:.0f} s, per flow\n")
+    report = Report(
+        "bench_events",
+        f"Ready for handling -> start handling, {args.orders} orders over {args.over:.0f} s (real Airflow 3, "
+        "LocalExecutor)",
+        columns=("Flow", "median", "p95", "max", "orders started a minute", "check"),
+    )
     results: list[tuple[Flow, Figures]] = []
     for flow in flows():
         with tempfile.TemporaryDirectory(prefix="vtex-bench-events-") as folder:
@@ -153,7 +159,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"{flow.name:<30} {f.p50:7.1f} {f.p95:7.1f} {f.max:7.1f} {f.per_minute:11.0f} {f.runs:5d}  {check}"
         )
+        report.row(
+            flow.name, f"{f.p50:.1f} s", f"{f.p95:.1f} s", f"{f.max:.1f} s", f"{f.per_minute:.0f}", check
+        )
     (_, event), _, (_, polling) = results
+    report.note(
+        f"Polling / event-driven: median wait {polling.p50 / event.p50:.1f} x, p95 wait "
+        f"{polling.p95 / event.p95:.1f} x."
+    )
+    report.write()
     print(
         f"\npolling / event-driven: median wait x{polling.p50 / event.p50:.1f}, "
         f"p95 wait x{polling.p95 / event.p95:.1f}"

@@ -20,6 +20,7 @@ import sys
 import time
 
 from _common import (
+    Report,
     bulk_entries,
     create_orders,
     prepare_environment,
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
     prepare_environment()
     print_header("bench_memory: peak RSS growth of a bulk invoicing run (client process)")
+    report = Report("bench_memory", "Bulk invoicing: memory")
     auto_create = sandbox_supports("--auto-create-orders")
     create = ["--auto-create-orders"] if auto_create else []
     silence_logging()
@@ -97,6 +99,13 @@ def main(argv: list[str] | None = None) -> int:
         f"   peak RSS growth: {growth_peak:.1f} MB (ru_maxrss after - before), "
         f"{growth_from_current:.1f} MB (peak after - RSS before)"
     )
+    report.row(
+        f"Bulk: peak RSS growth of a {len(entries):,}-invoice run (client process, "
+        f"`max_concurrency={CONCURRENCY}`)",
+        f"**+{held:.1f} MB** ({sent:,} sent in {elapsed:.1f} s)",
+        f"<= {TARGET_MB:g} MB ({verdict(held <= TARGET_MB)})",
+    )
+    report.write()
     print(
         f"-- against the target: {held:.1f} MB for {len(entries):,} invoices "
         f"(target <= {TARGET_MB:g} MB: {verdict(held <= TARGET_MB)})"

@@ -48,7 +48,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import print_header, silence_logging
+from _common import Report, print_header, silence_logging
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the deployment harness lives in tests/deployment
@@ -136,6 +136,23 @@ def print_table(figures: list[Figures], orders: int) -> None:
         )
 
 
+def write_report(figures: list[Figures], args: argparse.Namespace) -> None:
+    """The docs' table (docs/benchmarks/bench_sensors.md)."""
+    report = Report(
+        "bench_sensors",
+        f"{args.orders} `VtexOrderStatusSensor`s, approvals from {args.approve_after:.0f} s after the trigger "
+        f"over {args.approve_over:.0f} s, 8 worker slots (real Airflow 3)",
+        columns=("Way", "worker-slot-seconds", "vs deferrable", "wall time", "task starts", "peak deferred"),
+    )
+    base = next((f for f in figures if f.way == "deferrable"), None)
+    for f in figures:
+        ratio = f"{f.slot_seconds / base.slot_seconds:.1f} x" if base and base.slot_seconds else "-"
+        report.row(
+            f.way, f"{f.slot_seconds:,.0f}", ratio, f"{f.wall:.0f} s", f"{f.starts:,}", str(f.peak_deferred)
+        )
+    report.write()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--orders", type=int, default=200, help="sensors (orders) per way (default 200)")
@@ -171,6 +188,7 @@ def main() -> int:
                 figures.append(measure(deployed, way, args.orders, args.approve_after, args.approve_over))
                 print(f"   {way}: done ({figures[-1].wall:.0f} s)", flush=True)
     print_table(figures, args.orders)
+    write_report(figures, args)
     return 0
 
 
