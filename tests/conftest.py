@@ -126,10 +126,11 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """Fake time in the hook, client, rules and rate-limiter modules (see :class:`FakeClock`)."""
-    from airflow_provider_vtex.hooks import client, rate_limit, rules, vtex
+    from airflow_provider_vtex.client import rate_limit, rules, transport
+    from airflow_provider_vtex.hooks import vtex
 
     fake = FakeClock()
-    for module in (client, rate_limit, rules, vtex):
+    for module in (transport, rate_limit, rules, vtex):
         monkeypatch.setattr(module, "time", fake)
     return fake
 

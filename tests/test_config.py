@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_vtex.client.config import VtexConnectionConfig
+from airflow_provider_vtex.client.scrub import secret_forms
 from airflow_provider_vtex.compat import AirflowFailException
 from airflow_provider_vtex.exceptions import VtexConnectionConfigError
-from airflow_provider_vtex.hooks.config import VtexConnectionConfig
-from airflow_provider_vtex.hooks.scrub import secret_forms
 from airflow_provider_vtex.hooks.vtex import VtexHook
 from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
 

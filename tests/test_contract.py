@@ -191,7 +191,7 @@ def test_missing_files_skip_locally_and_fail_when_required(tmp_path: Path) -> No
 @pytest.mark.spec_deviation("is not one of ['Output', 'Input']", "is a required property")
 def test_requests_answered_by_requests_mock_are_checked_too(requests_mock: Any, vtex_connection: Any) -> None:
     """The suite-wide check sits at the transport adapter, which requests-mock's answers pass too."""
-    from airflow_provider_vtex.hooks.routes import route_for
+    from airflow_provider_vtex.client.routes import route_for
     from airflow_provider_vtex.hooks.vtex import VtexHook
     from tests import conftest
 

@@ -1,7 +1,7 @@
 """VtexHook: the ``vtex`` Airflow connection glued to the HTTP client, and VTEX's order calls.
 
-Three layers, three modules: :mod:`~airflow_provider_vtex.hooks.config` reads and checks the connection,
-:mod:`~airflow_provider_vtex.hooks.client` sends requests (session, retries, error mapping, no Airflow),
+Three layers, three modules: :mod:`~airflow_provider_vtex.client.config` reads and checks the connection,
+:mod:`~airflow_provider_vtex.client.transport` sends requests (session, retries, error mapping, no Airflow),
 and this hook exposes what a DAG does with VTEX. It is also the one place that knows the rule that
 matters most: **a write that may have been applied is never sent again blindly**. An invoice (or a
 start-handling, or a cancel) whose answer was lost is read back from the order, for as long as VTEX takes
@@ -15,6 +15,22 @@ import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from airflow_provider_vtex.client.config import (
+    VtexConnectionConfig,
+    connection_form_widgets,
+    ui_field_behaviour,
+)
+from airflow_provider_vtex.client.rate_limit import RequestRateLimiter
+from airflow_provider_vtex.client.routes import (
+    RESOURCE_NOTIFY_INVOICE,
+    RESOURCE_VIEW_ORDER,
+    Operation,
+    check_route_values,
+    route_for,
+)
+from airflow_provider_vtex.client.rules import Budget, RetryPolicy, maybe_applied, short
+from airflow_provider_vtex.client.scrub import secret_forms
+from airflow_provider_vtex.client.transport import VtexClient
 from airflow_provider_vtex.compat import AirflowNotFoundException, BaseHook, mask_secret
 from airflow_provider_vtex.exceptions import (
     VtexAuthError,
@@ -32,22 +48,6 @@ from airflow_provider_vtex.exceptions import (
     root_cause,
 )
 from airflow_provider_vtex.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, HOOK_NAME
-from airflow_provider_vtex.hooks.client import VtexClient
-from airflow_provider_vtex.hooks.config import (
-    VtexConnectionConfig,
-    connection_form_widgets,
-    ui_field_behaviour,
-)
-from airflow_provider_vtex.hooks.rate_limit import RequestRateLimiter
-from airflow_provider_vtex.hooks.routes import (
-    RESOURCE_NOTIFY_INVOICE,
-    RESOURCE_VIEW_ORDER,
-    Operation,
-    check_route_values,
-    route_for,
-)
-from airflow_provider_vtex.hooks.rules import Budget, RetryPolicy, maybe_applied, short
-from airflow_provider_vtex.hooks.scrub import secret_forms
 from airflow_provider_vtex.models import (
     INVOICE_MODELS,
     AnyInvoice,
@@ -67,7 +67,7 @@ from airflow_provider_vtex.models.tracking import TRACKING_KEYS
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from airflow_provider_vtex.hooks.async_client import AsyncVtexClient
+    from airflow_provider_vtex.client.async_transport import AsyncVtexClient
 
 IfAlreadyInvoiced = Literal["skip", "fail", "resend"]
 T = TypeVar("T")
@@ -145,7 +145,7 @@ class VtexHook(BaseHook):
     @cached_property
     def config(self) -> VtexConnectionConfig:
         """The connection's checked settings; the credentials are registered with the secrets masker in
-        every form a server may echo them (:func:`~airflow_provider_vtex.hooks.scrub.secret_forms`).
+        every form a server may echo them (:func:`~airflow_provider_vtex.client.scrub.secret_forms`).
 
         A connection that does not exist is a :class:`VtexConnectionConfigError` (not retryable: a retry
         cannot define it) naming the id and where to define it, instead of Airflow's bare
@@ -213,7 +213,7 @@ class VtexHook(BaseHook):
         if self._async_client is None:
             from asgiref.sync import sync_to_async
 
-            from airflow_provider_vtex.hooks.async_client import AsyncVtexClient
+            from airflow_provider_vtex.client.async_transport import AsyncVtexClient
 
             # Built in a thread: Airflow's connection lookup blocks (DB, secrets backend), and so does
             # loading the CA bundle into an SSL context; a triggerer's event loop must not wait on either.

@@ -71,7 +71,7 @@ class _Result:
 
     @classmethod
     def failure(cls, exc: VtexError) -> _Result:
-        from airflow_provider_vtex.hooks.rules import is_outage
+        from airflow_provider_vtex.client.rules import is_outage
 
         return cls(
             "failed",
