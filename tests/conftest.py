@@ -2,7 +2,7 @@
 
 Airflow reads its configuration when first imported, so the isolated Airflow home (SQLite database,
 DAGs folder, no example DAGs) is set here, at import time, before any test module imports Airflow.
-The DAGs folder holds links to ``example_dags/`` and ``tests/dags/``: Airflow 3's ``dag.test()``
+The DAGs folder holds links to ``example_dags/`` and ``tests/integration/dags/``: Airflow 3's ``dag.test()``
 only runs DAGs it can find in the configured DAGs folder.
 """
 
@@ -25,7 +25,7 @@ SHARED_DIR = REPO_ROOT.parent / "shared"
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="vtex-airflow-home-"))
 _DAGS_FOLDER = _AIRFLOW_HOME / "dags"
 _DAGS_FOLDER.mkdir()
-for _folder in (REPO_ROOT / "example_dags", REPO_ROOT / "tests" / "dags"):
+for _folder in (REPO_ROOT / "example_dags", REPO_ROOT / "tests" / "integration" / "dags"):
     for _dag_file in sorted(_folder.glob("*.py")):
         if not _dag_file.name.startswith("_"):
             (_DAGS_FOLDER / _dag_file.name).symlink_to(_dag_file)

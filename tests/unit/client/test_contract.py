@@ -20,7 +20,7 @@ import pytest
 from airflow_provider_vtex.models import Invoice, PiiInvoice, Tracking, TrackingStatus
 from tests import contract, spec_exceptions
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[3]
 BASE = "https://mystore.vtexcommercestable.com.br/api/oms/pvt/orders/o-1"
 PII = "http://127.0.0.1:8089/api/orders/pvt/document/o-1"
 HEADERS = {
