@@ -175,5 +175,5 @@ def test_the_hook_reads_the_connection_once_and_masks_both_credentials(
     hook = VtexHook()
     assert hook.config is hook.config
     registered = {call.args[0] for call in masked.call_args_list}
-    assert {"KEY", "TOKEN"} <= registered  # and the encoded forms a server may echo (tests/unit/client/test_scrub.py)
+    assert {"KEY", "TOKEN"} <= registered  # and the encoded forms a server may echo (test_scrub.py)
     assert registered == secret_forms(["TOKEN", "KEY"])
