@@ -125,12 +125,12 @@ class FakeClock:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """Fake time in the hook, client, rules and rate-limiter modules (see :class:`FakeClock`)."""
-    from airflow_provider_vtex.client import rate_limit, rules, transport
+    """Fake time in the hook, client, rules, invoice-once and rate-limiter modules (see :class:`FakeClock`)."""
+    from airflow_provider_vtex.client import invoice_once, rate_limit, rules, transport
     from airflow_provider_vtex.hooks import vtex
 
     fake = FakeClock()
-    for module in (transport, rate_limit, rules, vtex):
+    for module in (transport, rate_limit, rules, invoice_once, vtex):
         monkeypatch.setattr(module, "time", fake)
     return fake
 
