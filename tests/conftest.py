@@ -23,17 +23,17 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
 
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="vtex-airflow-home-"))
-DAGS_FOLDER = _AIRFLOW_HOME / "dags"
-DAGS_FOLDER.mkdir()
+_DAGS_FOLDER = _AIRFLOW_HOME / "dags"
+_DAGS_FOLDER.mkdir()
 for _folder in (REPO_ROOT / "example_dags", REPO_ROOT / "tests" / "integration" / "dags"):
     for _dag_file in sorted(_folder.glob("*.py")):
         if not _dag_file.name.startswith("_"):
-            (DAGS_FOLDER / _dag_file.name).symlink_to(_dag_file)
+            (_DAGS_FOLDER / _dag_file.name).symlink_to(_dag_file)
 
 os.environ.update(
     {
         "AIRFLOW_HOME": str(_AIRFLOW_HOME),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(_DAGS_FOLDER),
         # The example DAGs' stand-in ERP (example_dags/erp_stand_in.py): one database for this test session.
         "VTEX_EXAMPLE_ERP_DATABASE": str(_AIRFLOW_HOME / "erp.sqlite3"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -133,6 +133,77 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     for module in (transport, rate_limit, rules, invoice_once, vtex):
         monkeypatch.setattr(module, "time", fake)
     return fake
+
+
+@pytest.fixture
+def run_dag(airflow_db: Path) -> Callable[..., Any]:
+    """Run a DAG from the DAGs folder with ``dag.test()`` (in-process, SQLite) and return its DagRun."""
+    try:  # Airflow 3.2+
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow 2.x, 3.0, 3.1
+        from airflow.models.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(_DAGS_FOLDER))  # example DAGs are off via AIRFLOW__CORE__LOAD_EXAMPLES
+    assert not bag.import_errors, bag.import_errors
+
+    def run(dag_id: str, **kwargs: Any) -> Any:
+        dag = bag.get_dag(dag_id)
+        assert dag is not None, f"{dag_id} not found in {_DAGS_FOLDER}"
+        return dag.test(**kwargs)
+
+    return run
+
+
+def task_states(dag_run: Any) -> dict[str, list[str]]:
+    """``{task_id: [state per map index]}`` of a finished DagRun."""
+    states: dict[str, list[str]] = {}
+    for ti in sorted(dag_run.get_task_instances(), key=lambda ti: (ti.task_id, ti.map_index)):
+        states.setdefault(ti.task_id, []).append(
+            str(ti.state.value if hasattr(ti.state, "value") else ti.state)
+        )
+    return states
+
+
+def xcom_values(dag_run: Any, task_id: str, key: str = "return_value") -> list[Any]:
+    """A task's XComs under ``key`` (by default its return values), in map-index order."""
+    from sqlalchemy import select
+
+    try:  # Airflow 3: the table's model (XCom is the task SDK's accessor there)
+        from airflow.models.xcom import XComModel as XCom
+    except ImportError:  # Airflow 2.x
+        from airflow.models.xcom import XCom
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.execute(
+            select(XCom.map_index, XCom.value)
+            .where(XCom.dag_id == dag_run.dag_id, XCom.run_id == dag_run.run_id, XCom.task_id == task_id)
+            .where(XCom.key == key)
+            .order_by(XCom.map_index)
+        ).all()
+    return [_xcom_value(value) for _, value in rows]
+
+
+def rendered_fields(dag_run: Any, task_id: str | None = None) -> list[dict[str, Any]]:
+    """The rendered template fields Airflow stored for a run (the UI's Rendered Template view)."""
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields as RTIF
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    query = select(RTIF.rendered_fields).where(RTIF.dag_id == dag_run.dag_id, RTIF.run_id == dag_run.run_id)
+    if task_id is not None:
+        query = query.where(RTIF.task_id == task_id)
+    with create_session() as session:
+        return [_xcom_value(row) for row in session.scalars(query).all()]
+
+
+def _xcom_value(value: Any) -> Any:
+    if isinstance(value, bytes | str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 # ------------------------------------------------------------------ contract check of every hook request
