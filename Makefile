@@ -141,10 +141,10 @@ test-events: $(VENV)/.installed
 ## written to docs/fault-matrix.md
 fault-matrix: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider --fault-delays=0,10,25 --fault-report=docs/fault-matrix.md \
-		tests/deployment/test_crash_recovery.py tests/test_reliability.py::test_fault_matrix \
-		tests/test_bulk.py::test_5000_invoices_with_one_answer_in_ten_faulted_are_all_delivered_once \
-		tests/test_bulk.py::test_truncated_answers_during_a_bulk_run_neither_abort_it_nor_duplicate \
-		tests/test_bulk.py::test_a_total_outage_stops_the_chunk_early_and_fails_it_retryably tests/test_security.py
+		tests/deployment/test_crash_recovery.py tests/integration/test_reliability.py::test_fault_matrix \
+		tests/integration/test_bulk.py::test_5000_invoices_with_one_answer_in_ten_faulted_are_all_delivered_once \
+		tests/integration/test_bulk.py::test_truncated_answers_during_a_bulk_run_neither_abort_it_nor_duplicate \
+		tests/integration/test_bulk.py::test_a_total_outage_stops_the_chunk_early_and_fails_it_retryably tests/integration/test_security.py
 
 ## dist: build the wheels and sdists of both distributions into dist/ (offline: .venv's build and
 ## hatchling, no isolation): airflow-provider-vtex and vtex-sandbox

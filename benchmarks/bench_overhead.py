@@ -104,7 +104,7 @@ def make_clients(sandbox: Any, scheme: str) -> dict[str, Callable[[], Any]]:
     import requests
     from airflow.providers.http.hooks.http import HttpHook
 
-    from airflow_provider_vtex.hooks.routes import route_for
+    from airflow_provider_vtex.client.routes import route_for
     from airflow_provider_vtex.hooks.vtex import VtexHook
     from airflow_provider_vtex.models import Invoice
 

@@ -2,7 +2,7 @@
 
 Airflow reads its configuration when first imported, so the isolated Airflow home (SQLite database,
 DAGs folder, no example DAGs) is set here, at import time, before any test module imports Airflow.
-The DAGs folder holds links to ``example_dags/``, ``tests/dags/`` and ``docs/snippets/`` (the docs' DAGs): Airflow 3's ``dag.test()``
+The DAGs folder holds links to ``example_dags/``, ``tests/integration/dags/`` and ``docs/snippets/`` (the docs' DAGs): Airflow 3's ``dag.test()``
 only runs DAGs it can find in the configured DAGs folder.
 """
 
@@ -25,7 +25,7 @@ SHARED_DIR = REPO_ROOT.parent / "shared"
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="vtex-airflow-home-"))
 _DAGS_FOLDER = _AIRFLOW_HOME / "dags"
 _DAGS_FOLDER.mkdir()
-for _folder in (REPO_ROOT / "example_dags", REPO_ROOT / "tests" / "dags", REPO_ROOT / "docs" / "snippets"):
+for _folder in (REPO_ROOT / "example_dags", REPO_ROOT / "tests" / "integration" / "dags", REPO_ROOT / "docs" / "snippets"):
     for _dag_file in sorted(_folder.glob("*.py")):
         if not _dag_file.name.startswith("_"):
             (_DAGS_FOLDER / _dag_file.name).symlink_to(_dag_file)
@@ -125,11 +125,12 @@ class FakeClock:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """Fake time in the hook, client, rules and rate-limiter modules (see :class:`FakeClock`)."""
-    from airflow_provider_vtex.hooks import client, rate_limit, rules, vtex
+    """Fake time in the hook, client, rules, invoice-once and rate-limiter modules (see :class:`FakeClock`)."""
+    from airflow_provider_vtex.client import invoice_once, rate_limit, rules, transport
+    from airflow_provider_vtex.hooks import vtex
 
     fake = FakeClock()
-    for module in (client, rate_limit, rules, vtex):
+    for module in (transport, rate_limit, rules, invoice_once, vtex):
         monkeypatch.setattr(module, "time", fake)
     return fake
 

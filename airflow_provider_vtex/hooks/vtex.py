@@ -1,53 +1,58 @@
 """VtexHook: the ``vtex`` Airflow connection glued to the HTTP client, and VTEX's order calls.
 
-Three layers, three modules: :mod:`~airflow_provider_vtex.hooks.config` reads and checks the connection,
-:mod:`~airflow_provider_vtex.hooks.client` sends requests (session, retries, error mapping, no Airflow),
+Three layers, three modules: :mod:`~airflow_provider_vtex.client.config` reads and checks the connection,
+:mod:`~airflow_provider_vtex.client.transport` sends requests (session, retries, error mapping, no Airflow),
 and this hook exposes what a DAG does with VTEX. It is also the one place that knows the rule that
 matters most: **a write that may have been applied is never sent again blindly**. An invoice (or a
 start-handling, or a cancel) whose answer was lost is read back from the order, for as long as VTEX takes
 to show what it applied (``readback_timeout``), before anything is re-sent; see :meth:`VtexHook.send_invoice`.
+That rule's decisions are :mod:`~airflow_provider_vtex.client.invoice_once`'s; this hook supplies its VTEX calls.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_vtex.compat import AirflowNotFoundException, BaseHook, mask_secret
-from airflow_provider_vtex.exceptions import (
-    VtexAuthError,
-    VtexConflictError,
-    VtexConnectionConfigError,
-    VtexError,
-    VtexInvoiceAlreadySentError,
-    VtexInvoiceNotVisibleError,
-    VtexNotFoundError,
-    VtexOutcomeUnknownError,
-    VtexPayloadError,
-    VtexRetriesExhaustedError,
-    VtexTransportError,
-    VtexUnexpectedResponseError,
-    root_cause,
-)
-from airflow_provider_vtex.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, HOOK_NAME
-from airflow_provider_vtex.hooks.client import VtexClient
-from airflow_provider_vtex.hooks.config import (
+from airflow_provider_vtex.client.config import (
     VtexConnectionConfig,
     connection_form_widgets,
     ui_field_behaviour,
 )
-from airflow_provider_vtex.hooks.rate_limit import RequestRateLimiter
-from airflow_provider_vtex.hooks.routes import (
+from airflow_provider_vtex.client.invoice_once import (
+    CANCELED_STATUSES,
+    HANDLED_STATUSES,
+    IfAlreadyInvoiced,
+    WriteOnce,
+    invoice_package,
+    resolve_held,
+)
+from airflow_provider_vtex.client.rate_limit import RequestRateLimiter
+from airflow_provider_vtex.client.routes import (
     RESOURCE_NOTIFY_INVOICE,
     RESOURCE_VIEW_ORDER,
     Operation,
     check_route_values,
     route_for,
 )
-from airflow_provider_vtex.hooks.rules import Budget, RetryPolicy, maybe_applied, short
-from airflow_provider_vtex.hooks.scrub import secret_forms
+from airflow_provider_vtex.client.rules import Budget, RetryPolicy
+from airflow_provider_vtex.client.scrub import secret_forms
+from airflow_provider_vtex.client.transport import VtexClient
+from airflow_provider_vtex.compat import AirflowNotFoundException, BaseHook, mask_secret
+from airflow_provider_vtex.exceptions import (
+    VtexAuthError,
+    VtexConnectionConfigError,
+    VtexError,
+    VtexInvoiceNotVisibleError,
+    VtexNotFoundError,
+    VtexOutcomeUnknownError,
+    VtexPayloadError,
+    VtexTransportError,
+    VtexUnexpectedResponseError,
+    root_cause,
+)
+from airflow_provider_vtex.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, HOOK_NAME
 from airflow_provider_vtex.models import (
     INVOICE_MODELS,
     AnyInvoice,
@@ -65,17 +70,10 @@ from airflow_provider_vtex.models.feed import MAX_LOT
 from airflow_provider_vtex.models.tracking import TRACKING_KEYS
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Callable, Mapping
 
-    from airflow_provider_vtex.hooks.async_client import AsyncVtexClient
-
-IfAlreadyInvoiced = Literal["skip", "fail", "resend"]
-T = TypeVar("T")
-
-#: Statuses after which start-handling has happened (the order left ready-for-handling forward).
-_HANDLED_STATUSES = frozenset({"handling", "invoice", "invoiced"})
-#: Statuses that show a cancel was applied or is under way.
-_CANCELED_STATUSES = frozenset({"canceled", "cancellation-requested", "request-cancel", "cancel"})
+    from airflow_provider_vtex.client.async_transport import AsyncVtexClient
 
 
 class VtexHook(BaseHook):
@@ -145,7 +143,7 @@ class VtexHook(BaseHook):
     @cached_property
     def config(self) -> VtexConnectionConfig:
         """The connection's checked settings; the credentials are registered with the secrets masker in
-        every form a server may echo them (:func:`~airflow_provider_vtex.hooks.scrub.secret_forms`).
+        every form a server may echo them (:func:`~airflow_provider_vtex.client.scrub.secret_forms`).
 
         A connection that does not exist is a :class:`VtexConnectionConfigError` (not retryable: a retry
         cannot define it) naming the id and where to define it, instead of Airflow's bare
@@ -213,7 +211,7 @@ class VtexHook(BaseHook):
         if self._async_client is None:
             from asgiref.sync import sync_to_async
 
-            from airflow_provider_vtex.hooks.async_client import AsyncVtexClient
+            from airflow_provider_vtex.client.async_transport import AsyncVtexClient
 
             # Built in a thread: Airflow's connection lookup blocks (DB, secrets backend), and so does
             # loading the CA bundle into an SSL context; a triggerer's event loop must not wait on either.
@@ -314,9 +312,10 @@ class VtexHook(BaseHook):
         number = model.invoice_number
         budget = self.budget()
         if check_first:
-            held = self._poll_for(
+            once = self._once()
+            held = once.poll_for(
                 lambda: self._held_before_sending(order_id, number, budget),
-                self._window_end(maybe_sent_at),
+                once.window_end(maybe_sent_at),
                 budget,
                 order_id=order_id,
                 what=f"invoice {number}",
@@ -363,32 +362,16 @@ class VtexHook(BaseHook):
         package: Mapping[str, Any],
         if_already_invoiced: IfAlreadyInvoiced,
     ) -> InvoiceResult | None:
-        """What an invoice VTEX already holds means: a result, an error, or ``None`` for "send it anyway"."""
-        what = (
-            f"VTEX already holds invoice {invoice_number} on order {order_id} (value {package.get('invoiceValue')}, "
-            f"issued {package.get('issuanceDate') or package.get('issuedDate')})"
+        """What an invoice VTEX already holds means: a result, an error, or ``None`` for "send it anyway"
+        (:func:`~airflow_provider_vtex.client.invoice_once.resolve_held`, for this connection's route set)."""
+        return resolve_held(
+            order_id,
+            invoice_number,
+            package,
+            if_already_invoiced,
+            data_architecture=self.data_architecture,
+            log=self.log,
         )
-        if if_already_invoiced == "fail":
-            raise VtexInvoiceAlreadySentError(
-                f"{what}. if_already_invoiced='fail': not sending it again. Use 'skip' to accept it or 'resend' "
-                "to issue a new receipt on purpose.",
-                order_id=order_id,
-                invoice_number=invoice_number,
-            )
-        if if_already_invoiced == "resend" and self.data_architecture == "pii":
-            raise VtexInvoiceAlreadySentError(
-                f"{what}. if_already_invoiced='resend' is not possible on VTEX's PII data architecture: its "
-                "invoice route refuses a second request with the same invoiceNumber. Use 'skip' or 'fail'.",
-                order_id=order_id,
-                invoice_number=invoice_number,
-            )
-        if if_already_invoiced == "resend":
-            self.log.warning(
-                "%s; if_already_invoiced='resend': sending it again (VTEX issues a new receipt).", what
-            )
-            return None
-        self.log.info("%s; if_already_invoiced='skip': not sending it again.", what)
-        return InvoiceResult(order_id, invoice_number, Outcome.ALREADY_INVOICED)
 
     def wait_out_visibility_window(self, maybe_sent_at: dt.datetime) -> float:
         """Sleep until ``readback_timeout`` has passed since ``maybe_sent_at``; returns the seconds slept.
@@ -396,17 +379,7 @@ class VtexHook(BaseHook):
         Bulk invoicing waits once for all the orders an earlier attempt may have invoiced, then reads
         each once, instead of polling order by order.
         """
-        wait = self._window_end(maybe_sent_at) - time.monotonic()
-        if wait <= 0:
-            return 0.0
-        self.log.info(
-            "An earlier attempt may have sent invoices VTEX does not show yet: waiting %.1f s (readback_timeout=%g s) "
-            "before concluding any is absent.",
-            wait,
-            self.readback_timeout,
-        )
-        time.sleep(wait)
-        return wait
+        return self._once().wait_out_window(maybe_sent_at)
 
     def find_invoice(
         self, order_id: str, invoice_number: str, *, budget: Budget | None = None
@@ -422,7 +395,7 @@ class VtexHook(BaseHook):
         order_id, invoice_number = self.checked_route_values(order_id, invoice_number)
         until = time.monotonic() + timeout
         budget = Budget(deadline=until + self.max_total_wait, max_attempts=self.client.policy.max_retries + 1)
-        return self._poll_for(
+        return self._once().poll_for(
             lambda: self.find_invoice(order_id, invoice_number, budget=budget),
             until,
             budget,
@@ -528,7 +501,7 @@ class VtexHook(BaseHook):
             order_id,
             None,
             applied=lambda: (
-                self.read_back(order_id, "start-handling", budget).get("status") in _HANDLED_STATUSES
+                self.read_back(order_id, "start-handling", budget).get("status") in HANDLED_STATUSES
             ),
             what=f"start-handling of order {order_id}",
             budget=budget,
@@ -545,7 +518,7 @@ class VtexHook(BaseHook):
             order_id,
             {"reason": reason} if reason else {},
             applied=lambda: (
-                self.read_back(order_id, "cancellation", budget).get("status") in _CANCELED_STATUSES
+                self.read_back(order_id, "cancellation", budget).get("status") in CANCELED_STATUSES
             ),
             what=f"cancellation of order {order_id}",
             budget=budget,
@@ -632,6 +605,16 @@ class VtexHook(BaseHook):
         checked = check_route_values(order_id=order_id, invoice_number=invoice_number)
         return checked["order_id"], checked["invoice_number"]
 
+    def _once(self) -> WriteOnce:
+        """The invoice-once engine with this hook's current windows (read at each call: they may be set
+        after the hook is built)."""
+        return WriteOnce(
+            readback_timeout=self.readback_timeout,
+            readback_interval=self.readback_interval,
+            max_total_wait=self.max_total_wait,
+            log=self.log,
+        )
+
     def _write_once(
         self,
         operation: Operation,
@@ -642,99 +625,15 @@ class VtexHook(BaseHook):
         what: str,
         budget: Budget,
     ) -> tuple[Any, bool]:
-        """Send a write that must not be applied twice: ``(answer, False)`` when VTEX answered, or
-        ``(None, True)`` when the answer was lost and reading back showed the write applied."""
-        resends_left = budget.max_attempts - 1
-        resent = False
-        while True:
-            try:
-                return self._call(operation, order_id=order_id, json_body=body, budget=budget), False
-            except VtexConflictError:
-                # A resend refused as a duplicate (VTEX's PII route refuses a repeated invoiceNumber): VTEX
-                # applied the earlier send after all, later than its visibility window. Confirm by reading.
-                if resent and applied():
-                    return None, True
-                raise
-            except VtexError as exc:
-                if not maybe_applied(exc):
-                    raise
-                self.log.warning(
-                    "The outcome of the %s is unknown (%s); reading the order back before deciding whether to "
-                    "send it again.",
-                    what,
-                    short(root_cause(exc)),
-                )
-                until = time.monotonic() + self.readback_timeout
-                try:
-                    found = self._poll_for(
-                        lambda: True if applied() else None, until, budget, order_id=order_id, what=what
-                    )
-                except VtexOutcomeUnknownError:
-                    raise
-                except VtexError as read_error:
-                    raise VtexOutcomeUnknownError(
-                        f"The {what} may or may not have reached VTEX ({exc}), and reading the order back failed "
-                        f"({read_error}). It was not sent again, to avoid applying it twice; a retry of the task "
-                        "reads the order back first.",
-                        order_id=order_id,
-                        what=what,
-                    ) from read_error
-                if found:
-                    return None, True
-                if resends_left <= 0:
-                    raise VtexRetriesExhaustedError(
-                        f"The {what} did not reach VTEX: every send failed and the order does not show it "
-                        f"{self.readback_timeout:g} s after the last one. VTEX last answered: {exc}",
-                        attempts=budget.max_attempts,
-                        last_error=root_cause(exc),
-                    ) from exc
-                resends_left -= 1
-                resent = True
-                self.log.info(
-                    "VTEX does not show the %s %.0f s after it was sent: sending it again.",
-                    what,
-                    self.readback_timeout,
-                )
-
-    def _window_end(self, maybe_sent_at: dt.datetime | None) -> float:
-        """The monotonic time at which a write sent at ``maybe_sent_at`` must be visible (now if None)."""
-        if maybe_sent_at is None:
-            return time.monotonic()
-        if maybe_sent_at.tzinfo is None:
-            maybe_sent_at = maybe_sent_at.replace(tzinfo=dt.timezone.utc)
-        since = dt.datetime.now(dt.timezone.utc) - maybe_sent_at
-        return time.monotonic() + self.readback_timeout - since.total_seconds()
-
-    def _poll_for(
-        self, check: Callable[[], T | None], until: float, budget: Budget, *, order_id: str, what: str
-    ) -> T | None:
-        """Call ``check`` until it returns something or ``until`` (monotonic) passes; at least once.
-
-        A poll that would outlive the call's budget raises :class:`VtexOutcomeUnknownError`: absence could
-        not be concluded, so nothing may be sent.
-        """
-        while True:
-            found = check()
-            remaining = until - time.monotonic()
-            if found is not None or remaining <= 0:
-                return found
-            wait = min(self.readback_interval, remaining)
-            if not budget.allows(wait):
-                raise VtexOutcomeUnknownError(
-                    f"The order does not show the {what} yet, and the call's time budget (max_total_wait="
-                    f"{self.max_total_wait:g} s) runs out {remaining:.0f} s before VTEX's visibility window "
-                    f"(readback_timeout={self.readback_timeout:g} s) ends: nothing was sent, to avoid applying it "
-                    "twice; a retry of the task reads the order back first.",
-                    order_id=order_id,
-                    what=what,
-                )
-            self.log.info(
-                "The order does not show the %s yet; checking again in %.1f s (%.0f s left).",
-                what,
-                wait,
-                remaining,
-            )
-            time.sleep(wait)
+        """Send ``operation`` once under the invoice-once rule (:meth:`WriteOnce.write
+        <airflow_provider_vtex.client.invoice_once.WriteOnce.write>`)."""
+        return self._once().write(
+            lambda: self._call(operation, order_id=order_id, json_body=body, budget=budget),
+            applied=applied,
+            order_id=order_id,
+            what=what,
+            budget=budget,
+        )
 
 
 def _check_max_lot(max_lot: Any) -> None:
@@ -771,15 +670,6 @@ def the_order(answer: Any, order_id: str, path: str) -> dict[str, Any]:
         method="GET",
         path=path,
     )
-
-
-def invoice_package(order: Mapping[str, Any], invoice_number: str) -> dict[str, Any] | None:
-    """The package holding ``invoice_number`` in a GET-order answer (``packageAttachment.packages``)."""
-    attachment = order.get("packageAttachment") or {}
-    for package in attachment.get("packages") or []:
-        if isinstance(package, dict) and package.get("invoiceNumber") == invoice_number:
-            return package
-    return None
 
 
 __all__ = ["VtexConnectionConfig", "VtexHook", "invoice_package"]

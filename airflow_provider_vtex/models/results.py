@@ -19,11 +19,22 @@ class Outcome(str, enum.Enum):
       so nothing was sent.
     * ``CONFIRMED_BY_READ_BACK``: the answer to the request was lost (timeout, dropped connection, 5xx),
       and reading the order back showed VTEX had applied it; it was not sent again.
+
+    The tasks report these too, with the outcomes of their own (one enum, so a result's ``outcome`` is
+    spelled once): bulk invoicing's ``INVALID`` (refused before sending), ``FAILED`` and ``NOT_TRIED``
+    (stopped by the outage breaker); start-handling's ``STARTED`` (its ``SENT``), ``ALREADY_HANDLING``
+    and ``NOT_READY``.
     """
 
     SENT = "sent"
     ALREADY_INVOICED = "already_invoiced"
     CONFIRMED_BY_READ_BACK = "confirmed_by_read_back"
+    INVALID = "invalid"
+    FAILED = "failed"
+    NOT_TRIED = "not_tried"
+    STARTED = "started"
+    ALREADY_HANDLING = "already_handling"
+    NOT_READY = "not_ready"
 
     def __str__(self) -> str:
         return self.value

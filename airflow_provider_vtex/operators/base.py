@@ -12,6 +12,7 @@ once; a failure that time may fix (a rate limit, an outage, an answer lost) rais
 from __future__ import annotations
 
 import datetime as dt
+import json
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -76,10 +77,38 @@ class VtexBaseOperator(VtexHookMixin, BaseOperator):
     ui_fgcolor = "#ffffff"
 
 
+def task_instance(context: Context | dict[str, Any]) -> Any:
+    """The running task instance, or None (a task's ``execute`` called outside Airflow, as in tests)."""
+    return context.get("ti") if hasattr(context, "get") else None
+
+
 def try_number(context: Context | dict[str, Any]) -> int:
     """This attempt's number (1 on the first run; more after a retry or a cleared and re-run task)."""
-    ti = context.get("ti") if hasattr(context, "get") else None
-    return int(getattr(ti, "try_number", None) or 1)
+    return int(getattr(task_instance(context), "try_number", None) or 1)
+
+
+def json_text_or_value(value: Any, what: str, *, plain_text: bool) -> Any:
+    """``value``, or the JSON it holds when it is text: a templated list arrives as a list from an XCom,
+    or as JSON text from Jinja. The operators' one parser for "a list, or JSON text of one".
+
+    With ``plain_text``, text that is not JSON is returned as it is (one order id, one handle); without,
+    it fails the task naming ``what``. JSON text with a key twice always fails it: which value was meant
+    is unknown.
+    """
+    if not isinstance(value, str):
+        return value
+    from airflow_provider_vtex.models.types import DuplicateKeyError, loads_json  # at run time
+
+    try:
+        return loads_json(value)
+    except DuplicateKeyError as exc:
+        raise AirflowFailException(f"{what} (JSON text): {exc}.") from None
+    except json.JSONDecodeError as exc:
+        if plain_text:
+            return value
+        raise AirflowFailException(
+            f"{what} is text but not JSON ({exc.msg} at column {exc.colno})."
+        ) from None
 
 
 def attempt_started_at() -> dt.datetime:

@@ -6,8 +6,9 @@ validates every invoice, then sends the valid ones from a thread pool over the h
 never letting VTEX see more requests per second than asked, pausing every thread when VTEX answers 429,
 and stopping early when VTEX is down instead of trying each invoice to exhaustion.
 
-The decision "send or not" is the hook's (:meth:`~airflow_provider_vtex.hooks.vtex.VtexHook.send_invoice`
-and :meth:`~airflow_provider_vtex.hooks.vtex.VtexHook.resolve_held`); this task only schedules it.
+The decision "send or not" is :mod:`~airflow_provider_vtex.client.invoice_once`'s, through the hook
+(:meth:`~airflow_provider_vtex.hooks.vtex.VtexHook.send_invoice` and
+:meth:`~airflow_provider_vtex.hooks.vtex.VtexHook.resolve_held`); this task only schedules it.
 """
 
 from __future__ import annotations
@@ -18,15 +19,22 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_vtex.client.invoice_once import (
+    CheckExisting,
+    IfAlreadyInvoiced,
+    check_invoice_options,
+    read_first,
+)
 from airflow_provider_vtex.compat import AirflowException, AirflowFailException
 from airflow_provider_vtex.exceptions import VtexApiError, VtexError, VtexPayloadError, root_cause
 from airflow_provider_vtex.operators.base import (
     VTEX_TEMPLATE_FIELDS,
     VtexBaseOperator,
     attempt_started_at,
+    json_text_or_value,
+    task_instance,
     try_number,
 )
-from airflow_provider_vtex.operators.invoice import CheckExisting, IfAlreadyInvoiced, check_invoice_options
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -34,7 +42,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from airflow_provider_vtex.compat import Context
-    from airflow_provider_vtex.models import InvoiceResult
+    from airflow_provider_vtex.models import InvoiceResult, Outcome
 
 #: How many failed orders the task's error message names before summarising the rest.
 NAMED_FAILURES = 20
@@ -58,7 +66,7 @@ class _Entry:
 class _Result:
     """The outcome of one invoice, with what the task's final verdict needs."""
 
-    outcome: str
+    outcome: Outcome
     receipt: str | None = None
     error_code: str | None = None
     error: str | None = None
@@ -67,14 +75,15 @@ class _Result:
 
     @classmethod
     def of(cls, result: InvoiceResult) -> _Result:
-        return cls(result.outcome.value, receipt=result.receipt)
+        return cls(result.outcome, receipt=result.receipt)
 
     @classmethod
     def failure(cls, exc: VtexError) -> _Result:
-        from airflow_provider_vtex.hooks.rules import is_outage
+        from airflow_provider_vtex.client.rules import is_outage
+        from airflow_provider_vtex.models import Outcome
 
         return cls(
-            "failed",
+            Outcome.FAILED,
             error_code=_error_code(exc),
             error=str(exc),
             retryable=exc.retryable,
@@ -144,6 +153,8 @@ class BulkInvoiceNotificationOperator(VtexBaseOperator):
         }
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
+        from airflow_provider_vtex.models import Outcome  # at run time, not DAG parse time
+
         started = attempt_started_at()
         raw = _entries(self.invoices)
         if not raw:
@@ -152,7 +163,7 @@ class BulkInvoiceNotificationOperator(VtexBaseOperator):
             self.hook.get_conn()  # read the connection (its route set decides the contract) and build the session
         entries = self._validate(raw)
         results: dict[int, _Result] = {
-            index: _Result("invalid", error_code=entry.problem_code, error=entry.problem)
+            index: _Result(Outcome.INVALID, error_code=entry.problem_code, error=entry.problem)
             for index, entry in enumerate(entries)
             if entry.problem is not None
         }
@@ -166,7 +177,7 @@ class BulkInvoiceNotificationOperator(VtexBaseOperator):
         retry = try_number(context) > 1
         if to_send:
             breaker = _OutageBreaker(self.max_consecutive_outages)
-            if retry or self.check_existing == "always":
+            if read_first(self.check_existing, retry=retry):
                 to_send = self._skip_held(entries, to_send, results, breaker)
                 if retry and to_send and not breaker.open:
                     self.hook.wait_out_visibility_window(started)
@@ -294,6 +305,8 @@ class BulkInvoiceNotificationOperator(VtexBaseOperator):
             wait,
         )
 
+        from airflow_provider_vtex.models import Outcome  # at run time, not DAG parse time
+
         def guarded(index: int) -> tuple[int, _Result | None]:
             try:
                 return index, work(index)
@@ -320,7 +333,7 @@ class BulkInvoiceNotificationOperator(VtexBaseOperator):
                     )
                     for skipped in untried:
                         results[skipped] = _Result(
-                            "not_tried",
+                            Outcome.NOT_TRIED,
                             error_code="outage",
                             error="not tried: VTEX was down or throttling (outage breaker open)",
                             retryable=True,
@@ -334,11 +347,13 @@ class BulkInvoiceNotificationOperator(VtexBaseOperator):
 
     # ------------------------------------------------------------------ verdict
     def _finish(self, pairs: list[tuple[_Entry, _Result]], context: Context) -> list[dict[str, Any]]:
+        from airflow_provider_vtex.models import Outcome  # at run time, not DAG parse time
+
         results = [
             {
                 "order_id": entry.order_id,
                 "invoice_number": entry.invoice_number,
-                "outcome": result.outcome,
+                "outcome": result.outcome.value,
                 "receipt": result.receipt,
                 "error_code": result.error_code,
                 "error": result.error,
@@ -347,18 +362,20 @@ class BulkInvoiceNotificationOperator(VtexBaseOperator):
         ]
         counts: dict[str, int] = {}
         for _, result in pairs:
-            counts[result.outcome] = counts.get(result.outcome, 0) + 1
+            counts[result.outcome.value] = counts.get(result.outcome.value, 0) + 1
         self.log.info(
             "Bulk invoicing done: %s.", ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
         )
         failed = [
-            (entry, result) for entry, result in pairs if result.outcome in ("invalid", "failed", "not_tried")
+            (entry, result)
+            for entry, result in pairs
+            if result.outcome in (Outcome.INVALID, Outcome.FAILED, Outcome.NOT_TRIED)
         ]
         if not failed:
             return results
         for entry, result in failed[:3]:
             self.log.error("Order %s, invoice %s: %s", entry.order_id, entry.invoice_number, result.error)
-        ti = context.get("ti") if hasattr(context, "get") else None
+        ti = task_instance(context)
         if ti is not None:
             ti.xcom_push(key="results", value=results)
         named = "; ".join(
@@ -401,17 +418,7 @@ def _error_code(exc: VtexError) -> str:
 
 
 def _entries(value: Any) -> list[Any]:
-    if isinstance(value, str):
-        from airflow_provider_vtex.models.types import DuplicateKeyError, loads_json
-
-        try:
-            value = loads_json(value)
-        except DuplicateKeyError as exc:
-            raise AirflowFailException(f"invoices (JSON text): {exc}.") from None
-        except json.JSONDecodeError as exc:
-            raise AirflowFailException(
-                f"invoices is text but not JSON ({exc.msg} at column {exc.colno})."
-            ) from None
+    value = json_text_or_value(value, "invoices", plain_text=False)
     if not isinstance(value, list | tuple):
         raise AirflowFailException(
             f"invoices must be a list of {{'order_id': ..., 'invoice': {{...}}}}; got {type(value).__name__}."

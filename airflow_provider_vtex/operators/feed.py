@@ -9,12 +9,11 @@ start-handling step sees which orders are already handled and does not act on th
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vtex.compat import AirflowFailException
-from airflow_provider_vtex.operators.base import VTEX_TEMPLATE_FIELDS, VtexBaseOperator
+from airflow_provider_vtex.operators.base import VTEX_TEMPLATE_FIELDS, VtexBaseOperator, json_text_or_value
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -130,11 +129,9 @@ def _positive_int(value: Any, name: str) -> int:
 
 def _handles(value: Any) -> list[str]:
     """Handles from feed items, handles, or either as JSON text; refuses anything else, naming it."""
+    value = json_text_or_value(value, "handles", plain_text=True)
     if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            value = [value]  # one handle
+        value = [value]  # one handle
     if not isinstance(value, list | tuple):
         raise AirflowFailException(
             f"handles must be the feed items (or their handles) to commit; got {type(value).__name__}."

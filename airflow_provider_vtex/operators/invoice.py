@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_vtex.client.invoice_once import (
+    CheckExisting,
+    IfAlreadyInvoiced,
+    check_invoice_options,
+    read_first,
+)
 from airflow_provider_vtex.compat import AirflowException
 from airflow_provider_vtex.exceptions import VtexPayloadError
 from airflow_provider_vtex.operators.base import (
@@ -20,18 +26,7 @@ if TYPE_CHECKING:
     from airflow_provider_vtex.compat import Context
     from airflow_provider_vtex.models import AnyInvoice
 
-IfAlreadyInvoiced = Literal["skip", "fail", "resend"]
-CheckExisting = Literal["on_retry", "always"]
-
-
-def check_invoice_options(if_already_invoiced: str, check_existing: str) -> None:
-    """Refuse unknown choices when the DAG is parsed, not when the task first runs."""
-    if if_already_invoiced not in get_args(IfAlreadyInvoiced):
-        raise ValueError(
-            f"if_already_invoiced must be one of {get_args(IfAlreadyInvoiced)}, got {if_already_invoiced!r}"
-        )
-    if check_existing not in get_args(CheckExisting):
-        raise ValueError(f"check_existing must be one of {get_args(CheckExisting)}, got {check_existing!r}")
+__all__ = ["CheckExisting", "IfAlreadyInvoiced", "InvoiceNotificationOperator", "check_invoice_options"]
 
 
 class InvoiceNotificationOperator(VtexBaseOperator):
@@ -114,7 +109,7 @@ class InvoiceNotificationOperator(VtexBaseOperator):
                 self.order_id,
                 self.invoice,
                 if_already_invoiced=self.if_already_invoiced,
-                check_first=retry or self.check_existing == "always",
+                check_first=read_first(self.check_existing, retry=retry),
                 maybe_sent_at=started if retry else None,
             )
         self.log.info(

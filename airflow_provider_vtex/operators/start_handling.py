@@ -8,12 +8,12 @@ twice; an order in another status (canceled meanwhile, say) is reported and left
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_vtex.client.invoice_once import HANDLED_STATUSES
 from airflow_provider_vtex.compat import AirflowException, AirflowFailException
 from airflow_provider_vtex.exceptions import VtexConflictError, VtexError
-from airflow_provider_vtex.operators.base import VTEX_TEMPLATE_FIELDS, VtexBaseOperator
+from airflow_provider_vtex.operators.base import VTEX_TEMPLATE_FIELDS, VtexBaseOperator, json_text_or_value
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from airflow_provider_vtex.compat import Context
 
 READY = "ready-for-handling"
-#: Statuses an order reaches after start-handling (it is being, or was, handled).
-HANDLED = frozenset({"handling", "invoice", "invoiced"})
 
 
 class VtexStartHandlingOperator(VtexBaseOperator):
@@ -84,38 +82,34 @@ class VtexStartHandlingOperator(VtexBaseOperator):
         return results
 
     def _start(self, order_id: str) -> dict[str, Any]:
+        from airflow_provider_vtex.models import Outcome  # at run time, not DAG parse time
+
         status = str(self.hook.get_order(order_id).get("status"))
-        if status in HANDLED:
+        if status in HANDLED_STATUSES:
             self.log.info("Order %s is already '%s': not starting it again.", order_id, status)
-            return {"order_id": order_id, "outcome": "already_handling", "status": status}
+            return {"order_id": order_id, "outcome": Outcome.ALREADY_HANDLING.value, "status": status}
         if status != READY:
             self.log.warning("Order %s is '%s', not %s: left alone.", order_id, status, READY)
-            return {"order_id": order_id, "outcome": "not_ready", "status": status}
+            return {"order_id": order_id, "outcome": Outcome.NOT_READY.value, "status": status}
         try:
             outcome = self.hook.start_handling(order_id)
         except VtexConflictError:
             # Someone else moved it between our read and our call: read again to tell which way.
             status = str(self.hook.get_order(order_id).get("status"))
-            if status in HANDLED:
-                return {"order_id": order_id, "outcome": "already_handling", "status": status}
+            if status in HANDLED_STATUSES:
+                return {"order_id": order_id, "outcome": Outcome.ALREADY_HANDLING.value, "status": status}
             raise
         return {
             "order_id": order_id,
-            "outcome": "started" if outcome.value == "sent" else outcome.value,
+            "outcome": (Outcome.STARTED if outcome is Outcome.SENT else outcome).value,
             "status": "handling",
         }
 
 
 def _order_ids(value: Any) -> list[str]:
     """Distinct order ids, in order, from an id, a list of ids or feed items, or JSON text of either."""
-    if isinstance(value, str):
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            parsed = value
-        value = parsed if isinstance(parsed, list) else [value]
-    if not isinstance(value, list | tuple):
-        value = [value]
+    parsed = json_text_or_value(value, "order_ids", plain_text=True)
+    value = parsed if isinstance(parsed, list | tuple) else [value]
     ids: list[str] = []
     for item in value:
         order_id = item.get("order_id") if isinstance(item, dict) else item

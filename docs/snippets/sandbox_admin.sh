@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every admin route of the local VTEX sandbox, one curl each, in the order a first session uses them.
-# The documentation includes the sections between the "--8<--" markers; tests/test_docs.py runs this
+# The documentation includes the sections between the "--8<--" markers; tests/integration/test_docs.py runs this
 # whole file against a sandbox, so every command shown in the docs works as shown.
 # --fail-with-body (curl 7.76+): a refused request prints the sandbox's error and stops the script.
 set -euo pipefail

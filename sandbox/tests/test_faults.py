@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,13 +21,6 @@ INVOICE = {
     "issuanceDate": "2026-11-05T10:00:00-03:00",
     "items": [{"id": "2001", "price": 2499, "quantity": 3}],
 }
-
-
-@pytest.fixture
-def api(vtex_sandbox: VtexSandbox) -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers.update(AUTH)
-        yield session
 
 
 def get_order(api: requests.Session, sb: VtexSandbox) -> requests.Response:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,15 +20,6 @@ CANCELED = "1172452900790-01"
 DROP = object()
 #: VTEX's time stamps: UTC, 7 fractional digits, "Z" (e.g. 2024-09-25T18:03:19.7055982Z).
 VTEX_TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z"
-
-
-@pytest.fixture
-def api(vtex_sandbox: VtexSandbox) -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers.update(
-            {"X-VTEX-API-AppKey": vtex_sandbox.app_key, "X-VTEX-API-AppToken": vtex_sandbox.app_token}
-        )
-        yield session
 
 
 def invoice_body(**changes: Any) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,15 +19,6 @@ TWO_ITEMS = "1172452900791-01"  # SKU 6100 (1 x 8900) + SKU 6101 (5 x 150) + 990
 DOCUMENTS = "/api/orders/pvt/document"
 LIST = "/api/orders/extendsearch/orders"
 DROP = object()
-
-
-@pytest.fixture
-def api(vtex_sandbox: VtexSandbox) -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers.update(
-            {"X-VTEX-API-AppKey": vtex_sandbox.app_key, "X-VTEX-API-AppToken": vtex_sandbox.app_token}
-        )
-        yield session
 
 
 def pii_invoice(**changes: Any) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,19 +13,6 @@ from vtex_sandbox import VtexSandbox
 
 ORDER = "70caf3941s6df1"
 ORDERS = "/api/oms/pvt/orders"
-
-
-@pytest.fixture
-def api(vtex_sandbox: VtexSandbox) -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers.update(
-            {
-                "X-VTEX-API-AppKey": vtex_sandbox.app_key,
-                "X-VTEX-API-AppToken": vtex_sandbox.app_token,
-                "Accept": "application/json",
-            }
-        )
-        yield session
 
 
 def invoice_body(**changes: Any) -> dict[str, Any]:

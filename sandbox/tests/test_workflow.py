@@ -36,12 +36,9 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[VtexSandbox]:
 
 
 @pytest.fixture
-def api(sandbox: VtexSandbox) -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers.update(
-            {"X-VTEX-API-AppKey": sandbox.app_key, "X-VTEX-API-AppToken": sandbox.app_token}
-        )
-        yield session
+def vtex_sandbox(sandbox: VtexSandbox) -> VtexSandbox:
+    """This module's sandbox (both route sets), so the shared ``api`` session talks to it."""
+    return sandbox
 
 
 def url(sandbox: VtexSandbox, route: str, order: str = ORDER) -> str:

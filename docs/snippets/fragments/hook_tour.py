@@ -1,4 +1,4 @@
-"""Every VtexHook call, in the order an ERP integration makes them (tests/test_docs.py runs it)."""
+"""Every VtexHook call, in the order an ERP integration makes them (tests/integration/test_docs.py runs it)."""
 
 # --8<-- [start:doc]
 from __future__ import annotations

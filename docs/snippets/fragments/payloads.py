@@ -1,4 +1,4 @@
-"""The two invoice payloads of the connection page; tests/test_docs.py validates each against its model."""
+"""The two invoice payloads of the connection page; tests/integration/test_docs.py validates each against its model."""
 
 # --8<-- [start:doc]
 # pii: issuedDate as YYYY-MM-DD, integers, items by position (VTEX's own reference payload)

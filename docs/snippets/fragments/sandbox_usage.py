@@ -1,4 +1,4 @@
-"""The sandbox from Python and pytest (docs/sandbox.md); tests/test_docs.py runs ``a_store_day``."""
+"""The sandbox from Python and pytest (docs/sandbox.md); tests/integration/test_docs.py runs ``a_store_day``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The hostile-input DAG of tests/test_security.py: one task per hostile value, all in one run.
+"""The hostile-input DAG of tests/integration/test_security.py: one task per hostile value, all in one run.
 
 Every task has retries set: a refusal must fail it on try 1 (``AirflowFailException``), not spend the
 retries. The connection tasks use a connection per case (``vtex_hostile_<case>``), which the test

@@ -20,7 +20,7 @@ import pytest
 from airflow_provider_vtex.models import Invoice, PiiInvoice, Tracking, TrackingStatus
 from tests import contract, spec_exceptions
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[3]
 BASE = "https://mystore.vtexcommercestable.com.br/api/oms/pvt/orders/o-1"
 PII = "http://127.0.0.1:8089/api/orders/pvt/document/o-1"
 HEADERS = {
@@ -191,7 +191,7 @@ def test_missing_files_skip_locally_and_fail_when_required(tmp_path: Path) -> No
 @pytest.mark.spec_deviation("is not one of ['Output', 'Input']", "is a required property")
 def test_requests_answered_by_requests_mock_are_checked_too(requests_mock: Any, vtex_connection: Any) -> None:
     """The suite-wide check sits at the transport adapter, which requests-mock's answers pass too."""
-    from airflow_provider_vtex.hooks.routes import route_for
+    from airflow_provider_vtex.client.routes import route_for
     from airflow_provider_vtex.hooks.vtex import VtexHook
     from tests import conftest
 

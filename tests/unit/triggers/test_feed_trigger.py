@@ -263,7 +263,7 @@ class BlockingSteps:
 
     @contextlib.contextmanager
     def watched(self) -> Iterator[None]:
-        from airflow_provider_vtex.hooks.async_client import AsyncVtexClient
+        from airflow_provider_vtex.client.async_transport import AsyncVtexClient
         from airflow_provider_vtex.hooks.vtex import VtexHook
 
         loop_thread = threading.current_thread()  # asyncio.run runs the loop in the calling thread

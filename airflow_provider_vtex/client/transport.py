@@ -1,5 +1,5 @@
 """The HTTP client of the hook: one pooled ``requests`` session, following the rules of
-:mod:`~airflow_provider_vtex.hooks.rules` (what to retry, how long to wait, what VTEX's answers mean).
+:mod:`~airflow_provider_vtex.client.rules` (what to retry, how long to wait, what VTEX's answers mean).
 
 It imports nothing from Airflow. Requests are built directly from the checked route templates and the
 connection's headers, and redirects are never followed (a redirect would carry the AppToken header to
@@ -22,9 +22,9 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
-from airflow_provider_vtex.hooks.config import VtexConnectionConfig, environment_settings
-from airflow_provider_vtex.hooks.rate_limit import RequestRateLimiter
-from airflow_provider_vtex.hooks.rules import (
+from airflow_provider_vtex.client.config import VtexConnectionConfig, environment_settings
+from airflow_provider_vtex.client.rate_limit import RequestRateLimiter
+from airflow_provider_vtex.client.rules import (
     USER_AGENT,
     Answer,
     AnswerRules,
@@ -34,13 +34,13 @@ from airflow_provider_vtex.hooks.rules import (
     TransportErrors,
     TransportFailure,
 )
-from airflow_provider_vtex.hooks.scrub import Scrubber
+from airflow_provider_vtex.client.scrub import Scrubber
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from airflow_provider_vtex.client.routes import Route
     from airflow_provider_vtex.exceptions import VtexError
-    from airflow_provider_vtex.hooks.routes import Route
 
 
 # ------------------------------------------------------------------------------------------ client

@@ -20,7 +20,7 @@ from airflow_provider_vtex.operators.start_handling import VtexStartHandlingOper
 from airflow_provider_vtex.operators.tracking import TrackingNotificationOperator
 from airflow_provider_vtex.sensors.order_status import VtexOrderStatusSensor
 from airflow_provider_vtex.triggers.order_status import VtexOrderStatusTrigger
-from tests.test_operator_decisions import context
+from tests.unit.operators.test_operator_decisions import context
 
 ORDER = "1172452900788-01"
 BASE = "https://mystore.vtexcommercestable.com.br"

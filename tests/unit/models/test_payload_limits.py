@@ -23,7 +23,7 @@ from airflow_provider_vtex.models.types import (
 )
 from airflow_provider_vtex.operators.bulk import BulkInvoiceNotificationOperator
 from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
-from tests.test_operator_decisions import context
+from tests.unit.operators.test_operator_decisions import context
 
 ORDER = "1172452900788-01"
 

@@ -1,7 +1,7 @@
 """The AppKey and AppToken never leave the clients, whatever form a server echoes them in.
 
 Property-based: any token of the alphabet a connection allows (visible ASCII, see
-``hooks/config.py``), echoed raw, percent-encoded, JSON-escaped, HTML-escaped or base64'd (as a
+``client/config.py``), echoed raw, percent-encoded, JSON-escaped, HTML-escaped or base64'd (as a
 Basic ``Authorization`` of ``key:token``), on every way an answer or a request error becomes a
 message, through the hook's requests client and the triggers' httpx client alike.
 """
@@ -25,19 +25,19 @@ import requests_mock as rm
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from airflow_provider_vtex.client.async_transport import AsyncVtexClient
+from airflow_provider_vtex.client.config import VtexConnectionConfig
+from airflow_provider_vtex.client.routes import route_for
+from airflow_provider_vtex.client.rules import RetryPolicy
+from airflow_provider_vtex.client.scrub import Scrubber, secret_forms
+from airflow_provider_vtex.client.transport import VtexClient
 from airflow_provider_vtex.exceptions import VtexError
-from airflow_provider_vtex.hooks.async_client import AsyncVtexClient
-from airflow_provider_vtex.hooks.client import VtexClient
-from airflow_provider_vtex.hooks.config import VtexConnectionConfig
-from airflow_provider_vtex.hooks.routes import route_for
-from airflow_provider_vtex.hooks.rules import RetryPolicy
-from airflow_provider_vtex.hooks.scrub import Scrubber, secret_forms
 
 KEY = "vtexappkey-mystore-QWERTY"
 BASE = "https://mystore.vtexcommercestable.com.br"
 ROUTE = route_for("standard", "get_order")
 PATH = ROUTE.path(order_id="1172452900788-01")
-#: What the connection accepts as a token: visible ASCII (``_HEADER_SAFE`` in hooks/config.py). At least
+#: What the connection accepts as a token: visible ASCII (``_HEADER_SAFE`` in client/config.py). At least
 #: 8 characters: a shorter one is part of the fixed text of most messages (real tokens are ~100).
 TOKENS = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=8, max_size=40)
 
@@ -265,7 +265,7 @@ def test_the_sensor_triggers_failure_message_carries_no_form_of_the_token(
         return httpx.Response(401, json=_echo_body(echo))
 
     monkeypatch.setattr(
-        "airflow_provider_vtex.hooks.async_client.httpx.AsyncHTTPTransport",
+        "airflow_provider_vtex.client.async_transport.httpx.AsyncHTTPTransport",
         lambda **_: httpx.MockTransport(handler),
     )
 
@@ -305,7 +305,7 @@ def test_the_feed_triggers_reads_carry_no_form_of_the_token(
 
     vtex_connection(login=KEY, password=TOKEN)
     monkeypatch.setattr(
-        "airflow_provider_vtex.hooks.async_client.httpx.AsyncHTTPTransport",
+        "airflow_provider_vtex.client.async_transport.httpx.AsyncHTTPTransport",
         lambda **_: httpx.MockTransport(lambda request: httpx.Response(403, json=_echo_body(echo))),
     )
 

@@ -3,7 +3,7 @@
 Why httpx: Airflow installs it (a core dependency of Airflow 2.10+ and of Airflow 3's task SDK), so the
 triggerer needs nothing new, and it is the async client Airflow itself uses. Headers, timeouts, the
 environment's proxies and CA bundle (resolved once), 429/503 waits within one budget, error mapping and
-token scrubbing all come from :mod:`~airflow_provider_vtex.hooks.rules`, so a trigger behaves as the hook
+token scrubbing all come from :mod:`~airflow_provider_vtex.client.rules`, so a trigger behaves as the hook
 does. Redirects are not followed, for the same reason as in the hook.
 """
 
@@ -18,8 +18,8 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import tenacity
 
-from airflow_provider_vtex.hooks.config import environment_settings
-from airflow_provider_vtex.hooks.rules import (
+from airflow_provider_vtex.client.config import environment_settings
+from airflow_provider_vtex.client.rules import (
     USER_AGENT,
     Answer,
     AnswerRules,
@@ -28,16 +28,16 @@ from airflow_provider_vtex.hooks.rules import (
     TransportErrors,
     TransportFailure,
 )
-from airflow_provider_vtex.hooks.scrub import Scrubber
+from airflow_provider_vtex.client.scrub import Scrubber
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from types import TracebackType
 
+    from airflow_provider_vtex.client.config import VtexConnectionConfig
+    from airflow_provider_vtex.client.routes import Route
+    from airflow_provider_vtex.client.rules import RetryPolicy
     from airflow_provider_vtex.exceptions import VtexError
-    from airflow_provider_vtex.hooks.config import VtexConnectionConfig
-    from airflow_provider_vtex.hooks.routes import Route
-    from airflow_provider_vtex.hooks.rules import RetryPolicy
 
 
 class AsyncVtexClient:
@@ -93,7 +93,7 @@ class AsyncVtexClient:
         budget: Budget | None = None,
         attempts: int | None = None,
     ) -> Any:
-        """As :meth:`VtexClient.request <airflow_provider_vtex.hooks.client.VtexClient.request>`, awaited."""
+        """As :meth:`VtexClient.request <airflow_provider_vtex.client.transport.VtexClient.request>`, awaited."""
         budget = budget or self.policy.budget()
         retrying = tenacity.AsyncRetrying(**self.retry_rules.arguments(idempotent=route.idempotent))
         return await retrying(

@@ -1,4 +1,4 @@
-"""DAGs for tests/test_bulk.py: bulk invoicing with partial failures, a retry that finishes only the
+"""DAGs for tests/integration/test_bulk.py: bulk invoicing with partial failures, a retry that finishes only the
 remainder, VTEX's faults at scale, duplicate entries and the request-rate cap."""
 
 from __future__ import annotations

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_vtex.client.config import VtexConnectionConfig
+from airflow_provider_vtex.client.scrub import secret_forms
 from airflow_provider_vtex.compat import AirflowFailException
 from airflow_provider_vtex.exceptions import VtexConnectionConfigError
-from airflow_provider_vtex.hooks.config import VtexConnectionConfig
-from airflow_provider_vtex.hooks.scrub import secret_forms
 from airflow_provider_vtex.hooks.vtex import VtexHook
 from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
 
@@ -175,5 +175,5 @@ def test_the_hook_reads_the_connection_once_and_masks_both_credentials(
     hook = VtexHook()
     assert hook.config is hook.config
     registered = {call.args[0] for call in masked.call_args_list}
-    assert {"KEY", "TOKEN"} <= registered  # and the encoded forms a server may echo (tests/test_scrub.py)
+    assert {"KEY", "TOKEN"} <= registered  # and the encoded forms a server may echo (test_scrub.py)
     assert registered == secret_forms(["TOKEN", "KEY"])

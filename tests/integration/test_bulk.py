@@ -284,12 +284,12 @@ def test_the_rate_cap_holds_at_the_server_with_one_core_busy(
 def test_a_lost_write_whose_read_back_also_failed_counts_as_an_outage() -> None:
     """What the breaker counts when every answer is 503: the POST's answer is ambiguous, so it is read
     back, and the read-back fails too. The breaker must count that, or it never opens."""
+    from airflow_provider_vtex.client.rules import is_outage
     from airflow_provider_vtex.exceptions import (
         VtexOutcomeUnknownError,
         VtexRetriesExhaustedError,
         VtexServerError,
     )
-    from airflow_provider_vtex.hooks.rules import is_outage
 
     def unknown(read_error: Exception | None) -> VtexOutcomeUnknownError:
         try:

@@ -19,7 +19,7 @@ import pytest
 
 from tests import fault_report
 from tests.conftest import rendered_fields, task_states
-from tests.dags.vtex_security_test_dags import INVOICE_NUMBER_CASES, ORDER_ID_CASES
+from tests.integration.dags.vtex_security_test_dags import INVOICE_NUMBER_CASES, ORDER_ID_CASES
 from vtex_sandbox import VtexSandbox
 
 pytestmark = pytest.mark.airflow_dag

@@ -88,7 +88,7 @@ def test_a_new_run_of_an_invoice_vtex_already_holds_sends_nothing_on_its_first_t
     """A first attempt died after VTEX applied the invoice; a new DAG run (try 1) carries it again. By
     default the operator reads first: one GET, no POST."""
     from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
-    from tests.test_operator_decisions import context
+    from tests.unit.operators.test_operator_decisions import context
 
     vtex_connection()
     held = {"invoiceNumber": valid_invoice["invoiceNumber"], "invoiceValue": 7497}

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from airflow_provider_vtex.hooks.rate_limit import RequestRateLimiter
+from airflow_provider_vtex.client.rate_limit import RequestRateLimiter
 
 
 def run_requests(

@@ -1,4 +1,4 @@
-"""DAGs used by tests/test_operators.py: templating, XCom, dynamic mapping and refusals.
+"""DAGs used by tests/integration/test_operators.py: templating, XCom, dynamic mapping and refusals.
 
 They live in a DAGs folder because Airflow 3's ``dag.test()`` only runs DAGs it can parse from there.
 The ``vtex_default`` connection comes from ``AIRFLOW_CONN_VTEX_DEFAULT``, which the test points at a

@@ -10,7 +10,7 @@ They decide which calls are safe to repeat:
 
 Every wait of one call (backoff, ``Retry-After``, the caller's read-backs) draws on one :class:`Budget`,
 so ``max_total_wait`` bounds the whole call, not each loop separately. Every quote of VTEX's answer has
-the AppKey and AppToken scrubbed at the source (:class:`~airflow_provider_vtex.hooks.scrub.Scrubber`, in
+the AppKey and AppToken scrubbed at the source (:class:`~airflow_provider_vtex.client.scrub.Scrubber`, in
 every form a server may echo them), so no message, log line or XCom can carry them. Nothing here imports Airflow or an HTTP library: the requests client of the hook and the
 httpx client of the triggers share it.
 """
@@ -50,9 +50,9 @@ from airflow_provider_vtex.get_provider_info import __version__
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from airflow_provider_vtex.hooks.config import VtexConnectionConfig
-    from airflow_provider_vtex.hooks.routes import Route
-    from airflow_provider_vtex.hooks.scrub import Scrubber
+    from airflow_provider_vtex.client.config import VtexConnectionConfig
+    from airflow_provider_vtex.client.routes import Route
+    from airflow_provider_vtex.client.scrub import Scrubber
 
 USER_AGENT = f"airflow-provider-vtex/{__version__}"
 #: Statuses after which a write may or may not have been applied.

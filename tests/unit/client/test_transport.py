@@ -17,6 +17,7 @@ import requests
 import requests_mock as rm
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
+from airflow_provider_vtex.client.rules import RetryPolicy
 from airflow_provider_vtex.exceptions import (
     VtexAuthError,
     VtexBadRequestError,
@@ -27,7 +28,6 @@ from airflow_provider_vtex.exceptions import (
     VtexTransportError,
     VtexUnexpectedResponseError,
 )
-from airflow_provider_vtex.hooks.rules import RetryPolicy
 from airflow_provider_vtex.hooks.vtex import VtexHook
 from tests.conftest import FakeClock
 
