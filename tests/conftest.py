@@ -25,7 +25,11 @@ SHARED_DIR = REPO_ROOT.parent / "shared"
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="vtex-airflow-home-"))
 _DAGS_FOLDER = _AIRFLOW_HOME / "dags"
 _DAGS_FOLDER.mkdir()
-for _folder in (REPO_ROOT / "example_dags", REPO_ROOT / "tests" / "integration" / "dags", REPO_ROOT / "docs" / "snippets"):
+for _folder in (
+    REPO_ROOT / "example_dags",
+    REPO_ROOT / "tests" / "integration" / "dags",
+    REPO_ROOT / "docs" / "snippets",
+):
     for _dag_file in sorted(_folder.glob("*.py")):
         if not _dag_file.name.startswith("_"):
             (_DAGS_FOLDER / _dag_file.name).symlink_to(_dag_file)
