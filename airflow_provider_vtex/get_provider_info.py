@@ -90,7 +90,7 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-vtex",
         "name": "VTEX",
-        "description": "VTEX orders from Airflow: read the order feed, start handling, notify invoices and tracking.",
+        "description": "VTEX orders from Airflow: read the order feed, start handling, notify invoices, tracking and payments.",
         "versions": [__version__],
         "integrations": [
             {
@@ -109,6 +109,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_vtex.operators.bulk",
                     "airflow_provider_vtex.operators.feed",
                     "airflow_provider_vtex.operators.start_handling",
+                    "airflow_provider_vtex.operators.payment",
                 ],
             }
         ],

@@ -74,6 +74,19 @@ T = TypeVar("T")
 
 #: Statuses after which start-handling has happened (the order left ready-for-handling forward).
 _HANDLED_STATUSES = frozenset({"handling", "invoice", "invoiced"})
+#: Statuses an order reaches once its payment is approved (a payment notification did its work, or
+#: was not needed).
+PAID_STATUSES = frozenset(
+    {
+        "payment-approved",
+        "window-to-cancel",
+        "ready-for-handling",
+        "start-handling",
+        "handling",
+        "invoice",
+        "invoiced",
+    }
+)
 #: Statuses that show a cancel was applied or is under way.
 _CANCELED_STATUSES = frozenset({"canceled", "cancellation-requested", "request-cancel", "cancel"})
 
@@ -552,6 +565,57 @@ class VtexHook(BaseHook):
         )
         return Receipt.from_answer(answer, order_id)
 
+    # ------------------------------------------------------------------ payments
+    def notify_payment(self, order_id: str, payment_id: str, *, check_first: bool = False) -> Outcome:
+        """Tell VTEX that a payment of the order was received (a bank slip paid, say): VTEX's payment
+        notification, ``POST /api/oms/pvt/orders/{orderId}/payments/{paymentId}/payment-notification``
+        (standard) or ``POST /api/orders/pvt/document/{orderId}/payment/{paymentId}/notify-payment`` (PII).
+        VTEX answers 200 without a body; the order then leaves ``payment-pending``. The key's role needs the
+        License Manager resource "Notify payment". An order's payment ids are in
+        ``paymentData.transactions[].payments[].id`` of GET order.
+
+        **Is it safe to repeat?** VTEX does not say: neither OpenAPI file documents what a second
+        notification of the same payment does (no 409, no "repeatable"), and the call reaches the payment
+        gateway. So it is treated like the invoice: a write sent once. It is retried automatically only
+        after answers proving VTEX did nothing (429, a request that never left). After any other failure
+        (timeout, dropped connection, 5xx) the order is read back until ``readback_timeout`` has passed: if
+        it shows the payment approved (a status in :data:`PAID_STATUSES`) the result is
+        ``Outcome.CONFIRMED_BY_READ_BACK`` and nothing is re-sent; if the order cannot be read,
+        :class:`VtexOutcomeUnknownError` (retryable) is raised and nothing is re-sent. 400, 403 and 404
+        (unknown order or payment) fail at once.
+
+        :param check_first: read the order first, and send nothing if it is already past
+            ``payment-pending`` (``Outcome.ALREADY_PAID``): a re-run of a task does not notify twice.
+        :return: ``Outcome.SENT``, ``Outcome.ALREADY_PAID`` or ``Outcome.CONFIRMED_BY_READ_BACK``.
+        """
+        checked = check_route_values(order_id=order_id, payment_id=payment_id)
+        order_id, payment_id = checked["order_id"], checked["payment_id"]
+        route_for(self.data_architecture, "payment_notification")
+        budget = self.budget()
+        if check_first:
+            status = self.read_back(order_id, f"payment {payment_id}", budget).get("status")
+            if status in PAID_STATUSES:
+                self.log.info(
+                    "Order %s is already '%s' (its payment approved): not notifying payment %s.",
+                    order_id,
+                    status,
+                    payment_id,
+                )
+                return Outcome.ALREADY_PAID
+        _, confirmed = self._write_once(
+            "payment_notification",
+            order_id,
+            None,
+            applied=lambda: (
+                self.read_back(order_id, f"payment notification {payment_id}", budget).get("status")
+                in PAID_STATUSES
+            ),
+            what=f"payment notification of payment {payment_id} on order {order_id}",
+            budget=budget,
+            path_values={"payment_id": payment_id},
+        )
+        return Outcome.CONFIRMED_BY_READ_BACK if confirmed else Outcome.SENT
+
     # ------------------------------------------------------------------ the order feed (Feed v3)
     def get_feed_config(self) -> FeedStatus:
         """The feed's configuration for this AppKey, with the queue's size and age (404 if none)."""
@@ -641,14 +705,17 @@ class VtexHook(BaseHook):
         applied: Callable[[], bool],
         what: str,
         budget: Budget,
+        path_values: Mapping[str, str] | None = None,
     ) -> tuple[Any, bool]:
         """Send a write that must not be applied twice: ``(answer, False)`` when VTEX answered, or
-        ``(None, True)`` when the answer was lost and reading back showed the write applied."""
+        ``(None, True)`` when the answer was lost and reading back showed the write applied.
+        ``path_values`` are the route's values other than the order id (a payment id)."""
+        values: dict[str, Any] = {"order_id": order_id, **(path_values or {})}
         resends_left = budget.max_attempts - 1
         resent = False
         while True:
             try:
-                return self._call(operation, order_id=order_id, json_body=body, budget=budget), False
+                return self._call(operation, json_body=body, budget=budget, **values), False
             except VtexConflictError:
                 # A resend refused as a duplicate (VTEX's PII route refuses a repeated invoiceNumber): VTEX
                 # applied the earlier send after all, later than its visibility window. Confirm by reading.

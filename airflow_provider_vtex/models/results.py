@@ -19,10 +19,13 @@ class Outcome(str, enum.Enum):
       so nothing was sent.
     * ``CONFIRMED_BY_READ_BACK``: the answer to the request was lost (timeout, dropped connection, 5xx),
       and reading the order back showed VTEX had applied it; it was not sent again.
+    * ``ALREADY_PAID``: a payment notification not sent, because the order read first was already past
+      ``payment-pending`` (its payment approved).
     """
 
     SENT = "sent"
     ALREADY_INVOICED = "already_invoiced"
+    ALREADY_PAID = "already_paid"
     CONFIRMED_BY_READ_BACK = "confirmed_by_read_back"
 
     def __str__(self) -> str:
