@@ -127,4 +127,13 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "connection-types": [connection_type],
+        # Airflow 3 normalises every Asset("vtex://{account}/{kind}") with the handler (one asset, whatever
+        # the case or trailing slash; a kind that does not exist fails the DAG file at parse time).
+        "asset-uris": [
+            {
+                "schemes": ["vtex"],
+                "handler": "airflow_provider_vtex.assets.sanitize_uri",
+                "factory": "airflow_provider_vtex.assets.create_asset",
+            }
+        ],
     }
