@@ -15,6 +15,7 @@ import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from airflow_provider_vtex import metrics
 from airflow_provider_vtex.compat import AirflowNotFoundException, BaseHook, mask_secret
 from airflow_provider_vtex.exceptions import (
     VtexAuthError,
@@ -32,13 +33,12 @@ from airflow_provider_vtex.exceptions import (
     root_cause,
 )
 from airflow_provider_vtex.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, HOOK_NAME
-from airflow_provider_vtex.hooks.client import VtexClient
 from airflow_provider_vtex.hooks.config import (
     VtexConnectionConfig,
     connection_form_widgets,
     ui_field_behaviour,
 )
-from airflow_provider_vtex.hooks.rate_limit import RequestRateLimiter
+from airflow_provider_vtex.hooks.metered import MeteredRateLimiter, MeteredVtexClient
 from airflow_provider_vtex.hooks.routes import (
     RESOURCE_NOTIFY_INVOICE,
     RESOURCE_VIEW_ORDER,
@@ -140,7 +140,7 @@ class VtexHook(BaseHook):
         self.pool_maxsize = pool_maxsize
         self.readback_timeout = readback_timeout
         self.readback_interval = readback_interval
-        self.rate_limiter = RequestRateLimiter(max_requests_per_second)
+        self.rate_limiter = MeteredRateLimiter(max_requests_per_second)
         self._async_client: AsyncVtexClient | None = None
 
     # ------------------------------------------------------------------ connection form (Airflow < 3.2)
@@ -189,9 +189,10 @@ class VtexHook(BaseHook):
         )
 
     @cached_property
-    def client(self) -> VtexClient:
-        """The HTTP client (one pooled session), built on first use."""
-        return VtexClient(
+    def client(self) -> MeteredVtexClient:
+        """The HTTP client (one pooled session), built on first use; it reports each request to Airflow's
+        metrics when the deployment has them on (:mod:`airflow_provider_vtex.metrics`)."""
+        return MeteredVtexClient(
             self.config,
             self._policy(),
             timeout=self.timeout_override,
@@ -252,13 +253,14 @@ class VtexHook(BaseHook):
         """:meth:`get_feed_items`, awaited (nothing committed)."""
         _check_max_lot(max_lot)
         answer = await self._acall("feed_items", params={"maxlot": max_lot})
-        return [FeedItem.model_validate(item) for item in answer or [] if isinstance(item, dict)]
+        return _feed_read([FeedItem.model_validate(item) for item in answer or [] if isinstance(item, dict)])
 
     async def acommit_feed_items(self, handles: list[str]) -> None:
         """:meth:`commit_feed_items`, awaited."""
         handles = [str(handle) for handle in handles if handle]
         if handles:
             await self._acall("feed_commit", json_body={"handles": handles})
+            metrics.incr("vtex.feed.items_committed", len(handles))
 
     async def aclose(self) -> None:
         """Close the async client's connections (the hook builds a new one if used again)."""
@@ -320,8 +322,32 @@ class VtexHook(BaseHook):
            ``Outcome.CONFIRMED_BY_READ_BACK``; only an invoice still absent then is sent again. If the order
            cannot be read back, :class:`VtexOutcomeUnknownError` is raised and nothing is re-sent.
 
-        Every wait shares one deadline, ``max_total_wait`` after the call started.
+        Every wait shares one deadline, ``max_total_wait`` after the call started. Each call counts one
+        ``vtex.invoices`` metric tagged with its outcome (``failed`` when it raises).
         """
+        try:
+            result = self._send_invoice(
+                order_id,
+                invoice,
+                if_already_invoiced=if_already_invoiced,
+                check_first=check_first,
+                maybe_sent_at=maybe_sent_at,
+            )
+        except VtexError:
+            metrics.incr("vtex.invoices", outcome="failed")
+            raise
+        metrics.incr("vtex.invoices", outcome=result.outcome.value)
+        return result
+
+    def _send_invoice(
+        self,
+        order_id: str,
+        invoice: AnyInvoice | Mapping[str, Any] | str,
+        *,
+        if_already_invoiced: IfAlreadyInvoiced,
+        check_first: bool,
+        maybe_sent_at: dt.datetime | None,
+    ) -> InvoiceResult:
         model = self.parse_invoice(invoice)
         order_id = self.checked_order_id(order_id)
         number = model.invoice_number
@@ -641,13 +667,14 @@ class VtexHook(BaseHook):
         queue's visibility timeout unless its handle is committed."""
         _check_max_lot(max_lot)
         answer = self._call("feed_items", params={"maxlot": max_lot})
-        return [FeedItem.model_validate(item) for item in answer or [] if isinstance(item, dict)]
+        return _feed_read([FeedItem.model_validate(item) for item in answer or [] if isinstance(item, dict)])
 
     def commit_feed_items(self, handles: list[str]) -> None:
         """Commit (remove from the queue) the items with these handles; committing one twice is harmless."""
         handles = [str(handle) for handle in handles if handle]
         if handles:
             self._call("feed_commit", json_body={"handles": handles})
+            metrics.incr("vtex.feed.items_committed", len(handles))
 
     # ------------------------------------------------------------------ test button
     def test_connection(self) -> tuple[bool, str]:
@@ -802,6 +829,16 @@ class VtexHook(BaseHook):
                 remaining,
             )
             time.sleep(wait)
+
+
+def _feed_read(items: list[FeedItem]) -> list[FeedItem]:
+    """``items``, counted (``vtex.feed.items_read``) and their lag reported (``vtex.feed.lag``)."""
+    if items and metrics.enabled():
+        metrics.incr("vtex.feed.items_read", len(items))
+        lag = metrics.feed_lag([item.last_change for item in items])
+        if lag is not None:
+            metrics.gauge("vtex.feed.lag", lag)
+    return items
 
 
 def _check_max_lot(max_lot: Any) -> None:
