@@ -11,6 +11,8 @@ name                           type       tags
 ``vtex.request_duration``      timer      ``route``
 ``vtex.rate_limited``          counter    ``route``: one per 429 VTEX answered
 ``vtex.rate_limit_wait``       timer      the seconds a request waited for the connection's request-rate cap
+``vtex.read_back_wait``        timer      (none): each wait before reading an order back to learn whether a
+                                          write whose answer was lost (or an earlier attempt's) was applied
 ``vtex.invoices``              counter    ``outcome``: ``sent``, ``already_invoiced``,
                                           ``confirmed_by_read_back``, ``failed``
 ``vtex.feed.items_read``       counter    (none): feed items handed out by VTEX
@@ -36,6 +38,7 @@ NAMES = (
     "vtex.request_duration",
     "vtex.rate_limited",
     "vtex.rate_limit_wait",
+    "vtex.read_back_wait",
     "vtex.invoices",
     "vtex.feed.items_read",
     "vtex.feed.items_committed",

@@ -108,3 +108,33 @@ def test_a_dag_run_reports_requests_outcomes_and_the_feed(
     sent = "\n".join(line for line in lines if ".vtex." in line)
     for private in (sandbox.app_key, sandbox.app_token, "70caf3941s6df1", "NF-ASSET-1", "METRICS-01"):
         assert private not in sent
+
+
+def test_a_lost_invoice_answer_reports_its_read_back_waits_and_outcome(
+    statsd_listener: socket.socket, vtex_connection: Callable[..., str]
+) -> None:
+    import requests
+    import requests_mock as rm
+
+    from airflow_provider_vtex.hooks.vtex import VtexHook
+
+    vtex_connection()
+    hook = VtexHook(readback_timeout=0.3, readback_interval=0.1, backoff_initial=0.01)
+    order_url = "https://mystore.vtexcommercestable.com.br/api/oms/pvt/orders/1172452900788-01"
+    held = {"orderId": "1172452900788-01", "packageAttachment": {"packages": [{"invoiceNumber": "NF-1"}]}}
+    invoice = {
+        "type": "Output",
+        "invoiceNumber": "NF-1",
+        "invoiceValue": "990",
+        "issuanceDate": "2024-01-31T18:25:43-03:00",
+        "items": [{"id": "18", "price": 990, "quantity": 1}],
+    }
+    with rm.Mocker() as mocker:
+        mocker.post(order_url + "/invoice", exc=requests.exceptions.ReadTimeout("read timed out"))
+        mocker.get(order_url, [{"json": {"orderId": "1172452900788-01"}}, {"json": held}])
+        hook.send_invoice("1172452900788-01", invoice)
+
+    lines = received(statsd_listener)
+    assert "airflow.vtex.invoices,outcome=confirmed_by_read_back:1|c" in lines
+    assert "airflow.vtex.requests,route=invoice,status_class=transport:1|c" in lines
+    assert any(line.startswith("airflow.vtex.read_back_wait:") and line.endswith("|ms") for line in lines)

@@ -828,6 +828,7 @@ class VtexHook(BaseHook):
                 wait,
                 remaining,
             )
+            metrics.timing("vtex.read_back_wait", wait)
             time.sleep(wait)
 
 
