@@ -17,6 +17,8 @@ name                           type       tags
                                           ``confirmed_by_read_back``, ``failed``
 ``vtex.feed.items_read``       counter    (none): feed items handed out by VTEX
 ``vtex.feed.items_committed``  counter    (none): handles committed
+``vtex.feed.items_redelivered``  counter  (none): events VTEX handed out again within one read of
+                                          VtexReadOrderFeedOperator (a new handle for the same event)
 ``vtex.feed.lag``              gauge      (none): seconds since the oldest item of a read changed
 =============================  =========  ==================================================================
 
@@ -42,6 +44,7 @@ NAMES = (
     "vtex.invoices",
     "vtex.feed.items_read",
     "vtex.feed.items_committed",
+    "vtex.feed.items_redelivered",
     "vtex.feed.lag",
 )
 

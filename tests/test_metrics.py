@@ -138,3 +138,31 @@ def test_a_lost_invoice_answer_reports_its_read_back_waits_and_outcome(
     assert "airflow.vtex.invoices,outcome=confirmed_by_read_back:1|c" in lines
     assert "airflow.vtex.requests,route=invoice,status_class=transport:1|c" in lines
     assert any(line.startswith("airflow.vtex.read_back_wait:") and line.endswith("|ms") for line in lines)
+
+
+def test_an_event_handed_out_twice_within_one_read_counts_as_redelivered(
+    statsd_listener: socket.socket, vtex_connection: Callable[..., str]
+) -> None:
+    import requests_mock as rm
+
+    from airflow_provider_vtex.operators.feed import VtexReadOrderFeedOperator
+
+    vtex_connection()
+    item = {
+        "eventId": "E1",
+        "orderId": "1172452900788-01",
+        "state": "ready-for-handling",
+        "lastState": "payment-approved",
+        "lastChange": "2026-11-05T10:00:00.0000000+00:00",
+        "currentChange": "2026-11-05T10:00:01.0000000+00:00",
+        "domain": "Fulfillment",
+    }
+    lot = [{**item, "handle": f"H{n}"} for n in range(10)]  # the same event, a new handle each time
+    with rm.Mocker() as mocker:
+        mocker.get("https://mystore.vtexcommercestable.com.br/api/orders/feed", json=lot)
+        events = VtexReadOrderFeedOperator(task_id="read", max_items=10).execute({})  # type: ignore[arg-type]
+
+    assert len(events) == 1
+    lines = received(statsd_listener)
+    assert "airflow.vtex.feed.items_read:10|c" in lines
+    assert "airflow.vtex.feed.items_redelivered:9|c" in lines
