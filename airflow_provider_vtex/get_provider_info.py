@@ -90,7 +90,7 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-vtex",
         "name": "VTEX",
-        "description": "VTEX orders from Airflow: read the order feed, start handling, notify invoices and tracking.",
+        "description": "VTEX orders from Airflow: read the order feed, start handling, notify invoices, tracking and payments.",
         "versions": [__version__],
         "integrations": [
             {
@@ -109,6 +109,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_vtex.operators.bulk",
                     "airflow_provider_vtex.operators.feed",
                     "airflow_provider_vtex.operators.start_handling",
+                    "airflow_provider_vtex.operators.payment",
                 ],
             }
         ],
@@ -126,4 +127,13 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "connection-types": [connection_type],
+        # Airflow 3 normalises every Asset("vtex://{account}/{kind}") with the handler (one asset, whatever
+        # the case or trailing slash; a kind that does not exist fails the DAG file at parse time).
+        "asset-uris": [
+            {
+                "schemes": ["vtex"],
+                "handler": "airflow_provider_vtex.assets.sanitize_uri",
+                "factory": "airflow_provider_vtex.assets.create_asset",
+            }
+        ],
     }

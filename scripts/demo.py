@@ -47,8 +47,10 @@ DAGS = [
 #: fewer, at the example's own rate cap, to finish in seconds.
 DAG_CONF = {"example_vtex_bulk_invoicing": {"invoice_count": 300, "chunk_size": 100}}
 BULK_PREFIX = "bulk-"
-#: Examples that need Airflow 3's event-driven scheduling (their file defines no DAG on Airflow 2).
-AIRFLOW_3_ONLY = set(INVOICE_AFTER_INTAKE)
+#: Examples that need Airflow 3's event-driven scheduling (their file defines no DAG on Airflow 2). The
+#: tracking DAG is scheduled on the invoice DAG's asset events; it runs after it (name order) and reads
+#: the event that run recorded.
+AIRFLOW_3_ONLY = {*INVOICE_AFTER_INTAKE, "example_vtex_tracking_on_invoice_events"}
 #: The feed configuration the ERP examples expect, and the orders a store's morning brings to it.
 FEED_CONFIG = {
     "filter": {"type": "FromWorkflow", "status": ["ready-for-handling"]},

@@ -50,6 +50,19 @@ CheckExisting = Literal["on_retry", "always"]
 
 #: Statuses after which start-handling has happened (the order left ready-for-handling forward).
 HANDLED_STATUSES = frozenset({"handling", "invoice", "invoiced"})
+#: Statuses an order reaches once its payment is approved (a payment notification did its work, or was
+#: not needed): a read-back that finds one of them confirms a payment notification.
+PAID_STATUSES = frozenset(
+    {
+        "payment-approved",
+        "window-to-cancel",
+        "ready-for-handling",
+        "start-handling",
+        "handling",
+        "invoice",
+        "invoiced",
+    }
+)
 #: Statuses that show a cancel was applied or is under way.
 CANCELED_STATUSES = frozenset({"canceled", "cancellation-requested", "request-cancel", "cancel"})
 
@@ -132,11 +145,14 @@ class WriteOnce:
         readback_interval: float,
         max_total_wait: float,
         log: logging.Logger | Any,
+        on_read_back_wait: Callable[[float], None] | None = None,
     ) -> None:
         self.readback_timeout = readback_timeout
         self.readback_interval = readback_interval
         self.max_total_wait = max_total_wait
         self.log = log
+        #: Told each wait before a read-back (the hook reports it to Airflow's metrics).
+        self.on_read_back_wait = on_read_back_wait
 
     def write(
         self,
@@ -255,4 +271,6 @@ class WriteOnce:
                 wait,
                 remaining,
             )
+            if self.on_read_back_wait is not None:
+                self.on_read_back_wait(wait)
             time.sleep(wait)

@@ -19,6 +19,7 @@ RESOURCE_NOTIFY_INVOICE = "Notify invoice"
 RESOURCE_VIEW_ORDER = "View order"
 RESOURCE_CHANGE_WORKFLOW = "Change order workflow status"
 RESOURCE_CANCEL_ORDER = "Cancel order"
+RESOURCE_NOTIFY_PAYMENT = "Notify payment"
 RESOURCE_FEED_VIEW = "Feed v3 and Hook view only"
 RESOURCE_FEED_ADMIN = "Feed v3 and Hook Admin"
 
@@ -30,6 +31,7 @@ Operation = Literal[
     "list_orders",
     "start_handling",
     "cancel",
+    "payment_notification",
     "feed_items",
     "feed_commit",
     "feed_config_get",
@@ -40,6 +42,7 @@ Operation = Literal[
 _VALUE_RULES = {
     "order_id": ("order id", "1172452900788-01"),
     "invoice_number": ("invoice number", "NF-0001"),
+    "payment_id": ("payment id", "F5C1A4E20D3B4E07B7E871F5B5BC9F91"),
 }
 
 _ORDER_404 = (
@@ -49,6 +52,10 @@ _ORDER_404 = (
 _INVOICE_404 = (
     "Check the order id and invoice number: tracking goes onto an invoice VTEX already holds on that order "
     "(send the invoice first); only orders of the last two years can be reached."
+)
+_PAYMENT_404 = (
+    "Check the order id and payment id: an order's payment ids are in paymentData.transactions[].payments[].id "
+    "of GET order; only orders of the last two years can be reached."
 )
 _FEED_404 = (
     "VTEX holds no feed configuration for this AppKey (the connection's login), so it has no feed queue: "
@@ -155,6 +162,14 @@ ROUTE_SETS: dict[str, dict[str, Route]] = {
         "cancel": Route(
             "POST", _OMS + "/{order_id}/cancel", RESOURCE_CANCEL_ORDER, idempotent=False, not_found=_ORDER_404
         ),
+        # VTEX documents nothing about a repeated notification: sent once, read back when the answer is lost.
+        "payment_notification": Route(
+            "POST",
+            _OMS + "/{order_id}/payments/{payment_id}/payment-notification",
+            RESOURCE_NOTIFY_PAYMENT,
+            idempotent=False,
+            not_found=_PAYMENT_404,
+        ),
         **_FEED,
     },
     "pii": {
@@ -185,6 +200,13 @@ ROUTE_SETS: dict[str, dict[str, Route]] = {
         ),
         "cancel": Route(
             "POST", _PII + "/{order_id}/cancel", RESOURCE_CANCEL_ORDER, idempotent=False, not_found=_ORDER_404
+        ),
+        "payment_notification": Route(
+            "POST",
+            _PII + "/{order_id}/payment/{payment_id}/notify-payment",
+            RESOURCE_NOTIFY_PAYMENT,
+            idempotent=False,
+            not_found=_PAYMENT_404,
         ),
         **_FEED,
     },

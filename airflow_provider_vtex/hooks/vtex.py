@@ -15,6 +15,7 @@ import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_vtex import metrics
 from airflow_provider_vtex.client.config import (
     VtexConnectionConfig,
     connection_form_widgets,
@@ -23,12 +24,12 @@ from airflow_provider_vtex.client.config import (
 from airflow_provider_vtex.client.invoice_once import (
     CANCELED_STATUSES,
     HANDLED_STATUSES,
+    PAID_STATUSES,
     IfAlreadyInvoiced,
     WriteOnce,
     invoice_package,
     resolve_held,
 )
-from airflow_provider_vtex.client.rate_limit import RequestRateLimiter
 from airflow_provider_vtex.client.routes import (
     RESOURCE_NOTIFY_INVOICE,
     RESOURCE_VIEW_ORDER,
@@ -38,7 +39,6 @@ from airflow_provider_vtex.client.routes import (
 )
 from airflow_provider_vtex.client.rules import Budget, RetryPolicy
 from airflow_provider_vtex.client.scrub import secret_forms
-from airflow_provider_vtex.client.transport import VtexClient
 from airflow_provider_vtex.compat import AirflowNotFoundException, BaseHook, mask_secret
 from airflow_provider_vtex.exceptions import (
     VtexAuthError,
@@ -53,6 +53,7 @@ from airflow_provider_vtex.exceptions import (
     root_cause,
 )
 from airflow_provider_vtex.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, HOOK_NAME
+from airflow_provider_vtex.hooks.metered import MeteredRateLimiter, MeteredVtexClient
 from airflow_provider_vtex.models import (
     INVOICE_MODELS,
     AnyInvoice,
@@ -125,7 +126,7 @@ class VtexHook(BaseHook):
         self.pool_maxsize = pool_maxsize
         self.readback_timeout = readback_timeout
         self.readback_interval = readback_interval
-        self.rate_limiter = RequestRateLimiter(max_requests_per_second)
+        self.rate_limiter = MeteredRateLimiter(max_requests_per_second)
         self._async_client: AsyncVtexClient | None = None
 
     # ------------------------------------------------------------------ connection form (Airflow < 3.2)
@@ -174,9 +175,10 @@ class VtexHook(BaseHook):
         )
 
     @cached_property
-    def client(self) -> VtexClient:
-        """The HTTP client (one pooled session), built on first use."""
-        return VtexClient(
+    def client(self) -> MeteredVtexClient:
+        """The HTTP client (one pooled session), built on first use; it reports each request to Airflow's
+        metrics when the deployment has them on (:mod:`airflow_provider_vtex.metrics`)."""
+        return MeteredVtexClient(
             self.config,
             self._policy(),
             timeout=self.timeout_override,
@@ -237,13 +239,14 @@ class VtexHook(BaseHook):
         """:meth:`get_feed_items`, awaited (nothing committed)."""
         _check_max_lot(max_lot)
         answer = await self._acall("feed_items", params={"maxlot": max_lot})
-        return [FeedItem.model_validate(item) for item in answer or [] if isinstance(item, dict)]
+        return _feed_read([FeedItem.model_validate(item) for item in answer or [] if isinstance(item, dict)])
 
     async def acommit_feed_items(self, handles: list[str]) -> None:
         """:meth:`commit_feed_items`, awaited."""
         handles = [str(handle) for handle in handles if handle]
         if handles:
             await self._acall("feed_commit", json_body={"handles": handles})
+            metrics.incr("vtex.feed.items_committed", len(handles))
 
     async def aclose(self) -> None:
         """Close the async client's connections (the hook builds a new one if used again)."""
@@ -305,8 +308,32 @@ class VtexHook(BaseHook):
            ``Outcome.CONFIRMED_BY_READ_BACK``; only an invoice still absent then is sent again. If the order
            cannot be read back, :class:`VtexOutcomeUnknownError` is raised and nothing is re-sent.
 
-        Every wait shares one deadline, ``max_total_wait`` after the call started.
+        Every wait shares one deadline, ``max_total_wait`` after the call started. Each call counts one
+        ``vtex.invoices`` metric tagged with its outcome (``failed`` when it raises).
         """
+        try:
+            result = self._send_invoice(
+                order_id,
+                invoice,
+                if_already_invoiced=if_already_invoiced,
+                check_first=check_first,
+                maybe_sent_at=maybe_sent_at,
+            )
+        except VtexError:
+            metrics.incr("vtex.invoices", outcome="failed")
+            raise
+        metrics.incr("vtex.invoices", outcome=result.outcome.value)
+        return result
+
+    def _send_invoice(
+        self,
+        order_id: str,
+        invoice: AnyInvoice | Mapping[str, Any] | str,
+        *,
+        if_already_invoiced: IfAlreadyInvoiced,
+        check_first: bool,
+        maybe_sent_at: dt.datetime | None,
+    ) -> InvoiceResult:
         model = self.parse_invoice(invoice)
         order_id = self.checked_order_id(order_id)
         number = model.invoice_number
@@ -525,6 +552,57 @@ class VtexHook(BaseHook):
         )
         return Receipt.from_answer(answer, order_id)
 
+    # ------------------------------------------------------------------ payments
+    def notify_payment(self, order_id: str, payment_id: str, *, check_first: bool = False) -> Outcome:
+        """Tell VTEX that a payment of the order was received (a bank slip paid, say): VTEX's payment
+        notification, ``POST /api/oms/pvt/orders/{orderId}/payments/{paymentId}/payment-notification``
+        (standard) or ``POST /api/orders/pvt/document/{orderId}/payment/{paymentId}/notify-payment`` (PII).
+        VTEX answers 200 without a body; the order then leaves ``payment-pending``. The key's role needs the
+        License Manager resource "Notify payment". An order's payment ids are in
+        ``paymentData.transactions[].payments[].id`` of GET order.
+
+        **Is it safe to repeat?** VTEX does not say: neither OpenAPI file documents what a second
+        notification of the same payment does (no 409, no "repeatable"), and the call reaches the payment
+        gateway. So it is treated like the invoice: a write sent once. It is retried automatically only
+        after answers proving VTEX did nothing (429, a request that never left). After any other failure
+        (timeout, dropped connection, 5xx) the order is read back until ``readback_timeout`` has passed: if
+        it shows the payment approved (a status in :data:`PAID_STATUSES`) the result is
+        ``Outcome.CONFIRMED_BY_READ_BACK`` and nothing is re-sent; if the order cannot be read,
+        :class:`VtexOutcomeUnknownError` (retryable) is raised and nothing is re-sent. 400, 403 and 404
+        (unknown order or payment) fail at once.
+
+        :param check_first: read the order first, and send nothing if it is already past
+            ``payment-pending`` (``Outcome.ALREADY_PAID``): a re-run of a task does not notify twice.
+        :return: ``Outcome.SENT``, ``Outcome.ALREADY_PAID`` or ``Outcome.CONFIRMED_BY_READ_BACK``.
+        """
+        checked = check_route_values(order_id=order_id, payment_id=payment_id)
+        order_id, payment_id = checked["order_id"], checked["payment_id"]
+        route_for(self.data_architecture, "payment_notification")
+        budget = self.budget()
+        if check_first:
+            status = self.read_back(order_id, f"payment {payment_id}", budget).get("status")
+            if status in PAID_STATUSES:
+                self.log.info(
+                    "Order %s is already '%s' (its payment approved): not notifying payment %s.",
+                    order_id,
+                    status,
+                    payment_id,
+                )
+                return Outcome.ALREADY_PAID
+        _, confirmed = self._write_once(
+            "payment_notification",
+            order_id,
+            None,
+            applied=lambda: (
+                self.read_back(order_id, f"payment notification {payment_id}", budget).get("status")
+                in PAID_STATUSES
+            ),
+            what=f"payment notification of payment {payment_id} on order {order_id}",
+            budget=budget,
+            path_values={"payment_id": payment_id},
+        )
+        return Outcome.CONFIRMED_BY_READ_BACK if confirmed else Outcome.SENT
+
     # ------------------------------------------------------------------ the order feed (Feed v3)
     def get_feed_config(self) -> FeedStatus:
         """The feed's configuration for this AppKey, with the queue's size and age (404 if none)."""
@@ -550,13 +628,14 @@ class VtexHook(BaseHook):
         queue's visibility timeout unless its handle is committed."""
         _check_max_lot(max_lot)
         answer = self._call("feed_items", params={"maxlot": max_lot})
-        return [FeedItem.model_validate(item) for item in answer or [] if isinstance(item, dict)]
+        return _feed_read([FeedItem.model_validate(item) for item in answer or [] if isinstance(item, dict)])
 
     def commit_feed_items(self, handles: list[str]) -> None:
         """Commit (remove from the queue) the items with these handles; committing one twice is harmless."""
         handles = [str(handle) for handle in handles if handle]
         if handles:
             self._call("feed_commit", json_body={"handles": handles})
+            metrics.incr("vtex.feed.items_committed", len(handles))
 
     # ------------------------------------------------------------------ test button
     def test_connection(self) -> tuple[bool, str]:
@@ -613,6 +692,7 @@ class VtexHook(BaseHook):
             readback_interval=self.readback_interval,
             max_total_wait=self.max_total_wait,
             log=self.log,
+            on_read_back_wait=lambda wait: metrics.timing("vtex.read_back_wait", wait),
         )
 
     def _write_once(
@@ -624,16 +704,29 @@ class VtexHook(BaseHook):
         applied: Callable[[], bool],
         what: str,
         budget: Budget,
+        path_values: Mapping[str, str] | None = None,
     ) -> tuple[Any, bool]:
         """Send ``operation`` once under the invoice-once rule (:meth:`WriteOnce.write
-        <airflow_provider_vtex.client.invoice_once.WriteOnce.write>`)."""
+        <airflow_provider_vtex.client.invoice_once.WriteOnce.write>`). ``path_values`` are the route's values
+        other than the order id (a payment id)."""
+        values: dict[str, Any] = {"order_id": order_id, **(path_values or {})}
         return self._once().write(
-            lambda: self._call(operation, order_id=order_id, json_body=body, budget=budget),
+            lambda: self._call(operation, json_body=body, budget=budget, **values),
             applied=applied,
             order_id=order_id,
             what=what,
             budget=budget,
         )
+
+
+def _feed_read(items: list[FeedItem]) -> list[FeedItem]:
+    """``items``, counted (``vtex.feed.items_read``) and their lag reported (``vtex.feed.lag``)."""
+    if items and metrics.enabled():
+        metrics.incr("vtex.feed.items_read", len(items))
+        lag = metrics.feed_lag([item.last_change for item in items])
+        if lag is not None:
+            metrics.gauge("vtex.feed.lag", lag)
+    return items
 
 
 def _check_max_lot(max_lot: Any) -> None:

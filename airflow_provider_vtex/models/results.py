@@ -19,6 +19,8 @@ class Outcome(str, enum.Enum):
       so nothing was sent.
     * ``CONFIRMED_BY_READ_BACK``: the answer to the request was lost (timeout, dropped connection, 5xx),
       and reading the order back showed VTEX had applied it; it was not sent again.
+    * ``ALREADY_PAID``: a payment notification not sent, because the order read first was already past
+      ``payment-pending`` (its payment approved).
 
     The tasks report these too, with the outcomes of their own (one enum, so a result's ``outcome`` is
     spelled once): bulk invoicing's ``INVALID`` (refused before sending), ``FAILED`` and ``NOT_TRIED``
@@ -28,6 +30,7 @@ class Outcome(str, enum.Enum):
 
     SENT = "sent"
     ALREADY_INVOICED = "already_invoiced"
+    ALREADY_PAID = "already_paid"
     CONFIRMED_BY_READ_BACK = "confirmed_by_read_back"
     INVALID = "invalid"
     FAILED = "failed"

@@ -65,6 +65,10 @@ class VtexReadOrderFeedOperator(VtexBaseOperator):
         items = list(events.values())
         states = Counter(str(item["state"]) for item in items)
         repeats = handed_out - len(items)
+        if repeats:
+            from airflow_provider_vtex import metrics
+
+            metrics.incr("vtex.feed.items_redelivered", repeats)
         self.log.info(
             "Read %d feed item(s), not committed (%s)%s.",
             len(items),

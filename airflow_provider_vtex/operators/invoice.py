@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_vtex.assets import INVOICED
 from airflow_provider_vtex.client.invoice_once import (
     CheckExisting,
     IfAlreadyInvoiced,
@@ -13,6 +14,7 @@ from airflow_provider_vtex.client.invoice_once import (
 )
 from airflow_provider_vtex.compat import AirflowException
 from airflow_provider_vtex.exceptions import VtexPayloadError
+from airflow_provider_vtex.operators.asset_events import emit_asset_event, with_asset_outlet
 from airflow_provider_vtex.operators.base import (
     VTEX_TEMPLATE_FIELDS,
     VtexBaseOperator,
@@ -57,6 +59,10 @@ class InvoiceNotificationOperator(VtexBaseOperator):
     :param wait_for_confirmation: after VTEX's 200, poll the order until the invoice is visible, so
         downstream tasks (tracking) can rely on it; fails (retryably) after ``confirmation_timeout`` s.
     :param confirmation_timeout: seconds to wait for the invoice to show on the order.
+    :param asset_account: the VTEX account name, to emit an asset event (Airflow 3): the task then updates
+        ``vtex://{asset_account}/orders/invoiced`` with ``{"order_id", "invoice_number", "outcome"}`` in the
+        event's extra, also when VTEX already held the invoice (see
+        :mod:`~airflow_provider_vtex.operators.asset_events`). On Airflow 2: a warning, no event.
     :param vtex_conn_id: the ``vtex`` connection to use (templated).
     :param hook_params: keyword arguments for :class:`~airflow_provider_vtex.hooks.vtex.VtexHook`.
     :return: to XCom, ``{"order_id", "invoice_number", "outcome", "receipt", "date"}``; ``outcome`` is
@@ -75,9 +81,11 @@ class InvoiceNotificationOperator(VtexBaseOperator):
         check_existing: CheckExisting = "always",
         wait_for_confirmation: bool = False,
         confirmation_timeout: float = 60.0,
+        asset_account: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**with_asset_outlet(kwargs, asset_account, INVOICED))
+        self.asset_account = asset_account
         check_invoice_options(if_already_invoiced, check_existing)
         self.order_id = order_id
         self.invoice = invoice
@@ -121,7 +129,15 @@ class InvoiceNotificationOperator(VtexBaseOperator):
         )
         if self.wait_for_confirmation:
             self._confirm(result.order_id, result.invoice_number)
-        return result.to_xcom()
+        xcom = result.to_xcom()
+        emit_asset_event(
+            self,
+            context,
+            self.asset_account,
+            INVOICED,
+            {k: xcom[k] for k in ("order_id", "invoice_number", "outcome")},
+        )
+        return xcom
 
     def _confirm(self, order_id: str, number: str) -> None:
         with self.vtex_errors():

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_vtex.assets import HANDLING
 from airflow_provider_vtex.client.invoice_once import HANDLED_STATUSES
 from airflow_provider_vtex.compat import AirflowException, AirflowFailException
 from airflow_provider_vtex.exceptions import VtexConflictError, VtexError
+from airflow_provider_vtex.operators.asset_events import emit_asset_event, with_asset_outlet
 from airflow_provider_vtex.operators.base import VTEX_TEMPLATE_FIELDS, VtexBaseOperator, json_text_or_value
 
 if TYPE_CHECKING:
@@ -33,6 +35,10 @@ class VtexStartHandlingOperator(VtexBaseOperator):
         the read, then the call); ``None`` for no cap. With ``max_active_tis_per_dag=1`` (one start-handling
         task at a time, as the examples run it) this is the share of the account's request budget that
         starting orders may use, and it bounds how fast a backlog drains: ``60 * cap / 2`` orders a minute.
+    :param asset_account: the VTEX account name, to emit an asset event (Airflow 3): the task then updates
+        ``vtex://{asset_account}/orders/handling`` with ``{"order_ids": [...]}`` in the event's extra, the
+        orders this task moved to handling (``started`` or ``confirmed_by_read_back``; possibly none).
+        On Airflow 2: a warning, no event.
     :param vtex_conn_id: the ``vtex`` connection (templated).
     :param hook_params: keyword arguments for the hook.
     :return: to XCom, one ``{"order_id", "outcome", "status"}`` per distinct order: ``outcome`` is
@@ -45,9 +51,15 @@ class VtexStartHandlingOperator(VtexBaseOperator):
     template_fields: Sequence[str] = ("order_ids", *VTEX_TEMPLATE_FIELDS)
 
     def __init__(
-        self, *, order_ids: str | list[Any], max_requests_per_second: float | None = None, **kwargs: Any
+        self,
+        *,
+        order_ids: str | list[Any],
+        max_requests_per_second: float | None = None,
+        asset_account: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**with_asset_outlet(kwargs, asset_account, HANDLING))
+        self.asset_account = asset_account
         self.order_ids = order_ids
         self.max_requests_per_second = max_requests_per_second
 
@@ -79,6 +91,8 @@ class VtexStartHandlingOperator(VtexBaseOperator):
             if any(exc.retryable for _, exc in failures):
                 raise AirflowException(message + " A retry starts only the orders still ready.")
             raise AirflowFailException(message)
+        started = [r["order_id"] for r in results if r["outcome"] in ("started", "confirmed_by_read_back")]
+        emit_asset_event(self, context, self.asset_account, HANDLING, {"order_ids": started})
         return results
 
     def _start(self, order_id: str) -> dict[str, Any]:

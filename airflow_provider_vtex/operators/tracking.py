@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_vtex.assets import TRACKING
+from airflow_provider_vtex.operators.asset_events import emit_asset_event, with_asset_outlet
 from airflow_provider_vtex.operators.base import VTEX_TEMPLATE_FIELDS, VtexBaseOperator
 
 if TYPE_CHECKING:
@@ -32,6 +34,9 @@ class TrackingNotificationOperator(VtexBaseOperator):
     :param invoice_number: the invoice the parcel belongs to (templated).
     :param tracking: the payload (templated): a dict, JSON string, ``XComArg`` or model; for example
         ``{"trackingNumber": "BR123", "courier": "Correios", "events": [...], "isDelivered": False}``.
+    :param asset_account: the VTEX account name, to emit an asset event (Airflow 3): the task then updates
+        ``vtex://{asset_account}/orders/tracking`` with ``{"order_id", "invoice_number", "tracking_number",
+        "delivered"}`` in the event's extra. On Airflow 2: a warning, no event.
     :param vtex_conn_id: the ``vtex`` connection to use (templated).
     :param hook_params: keyword arguments for the hook.
     :return: to XCom, ``{"order_id", "invoice_number", "tracking_receipt", "status_receipt"}``, each receipt
@@ -47,9 +52,11 @@ class TrackingNotificationOperator(VtexBaseOperator):
         order_id: str,
         invoice_number: str,
         tracking: Tracking | TrackingStatus | Mapping[str, Any] | str,
+        asset_account: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**with_asset_outlet(kwargs, asset_account, TRACKING))
+        self.asset_account = asset_account
         self.order_id = order_id
         self.invoice_number = invoice_number
         self.tracking = tracking
@@ -80,6 +87,13 @@ class TrackingNotificationOperator(VtexBaseOperator):
                     order_id,
                     status_receipt.receipt,
                 )
+        extra = {
+            "order_id": order_id,
+            "invoice_number": invoice_number,
+            "tracking_number": tracking.tracking_number if tracking is not None else None,
+            "delivered": status.is_delivered if status is not None else None,
+        }
+        emit_asset_event(self, context, self.asset_account, TRACKING, extra)
         return {
             "order_id": order_id,
             "invoice_number": invoice_number,

@@ -30,6 +30,7 @@ OPERATIONS = {
         "ListOrders",
         "StartHandling",
         "CancelOrder",
+        "SendPaymentNotification",
         # The order feed (Feed v3) and its JSONata test: the standard file documents them, for any account.
         "Getfeedorderstatus1",
         "Commititemfeedorderstatus",
@@ -38,7 +39,14 @@ OPERATIONS = {
         "FeedConfigurationDelete",
         "TestJSONataExpression",
     ],
-    "pii": ["InvoiceNotification2", "GetOrder2", "ListOrders2", "StartHandling2", "CancelOrder2"],
+    "pii": [
+        "InvoiceNotification2",
+        "GetOrder2",
+        "ListOrders2",
+        "StartHandling2",
+        "CancelOrder2",
+        "SendPaymentNotification2",
+    ],
 }
 EXAMPLES_PER_OPERATION = 30
 

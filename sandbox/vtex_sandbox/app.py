@@ -354,6 +354,10 @@ class VtexSandbox:
         """Invoice packages with ``receipt``, ``receipts`` (history) and ``trackingReceipts``."""
         return self.state.invoices(order_id)
 
+    def payment_notifications(self, order_id: str) -> list[dict[str, str]]:
+        """Every payment notification the order received, repeats included (``KeyError`` if unknown)."""
+        return self.state.payment_notifications(order_id)
+
     def summary(self) -> dict[str, Any]:
         """Per order: status, value, invoices with receipts, tracking and delivery."""
         return self.state.summary()

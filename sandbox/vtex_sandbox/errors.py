@@ -27,6 +27,7 @@ CODE_ROUTE_NOT_FOUND = "404"  # invented: VTEX's answer to unknown routes is und
 CODE_WRONG_ARCHITECTURE = "ARCHITECTURE"  # invented: a route of the account's other data architecture
 CODE_METHOD_NOT_ALLOWED = "405"  # invented: VTEX's answer to a wrong method is undocumented
 CODE_FEED_NOT_CONFIGURED = "OMS014"  # invented: VTEX documents the 404, not its body
+CODE_PAYMENT_NOT_FOUND = "OMS015"  # invented: VTEX documents the 404 ("Value not found"), not its body
 CODE_SANDBOX = "SANDBOX"  # the admin API's own errors (not VTEX)
 
 #: Codes VTEX never documented: the sandbox's own choice (listed so tests and docs can say so).
@@ -44,6 +45,7 @@ INVENTED_CODES: frozenset[str] = frozenset(
         CODE_DUPLICATE_INVOICE,
         CODE_WRONG_ARCHITECTURE,
         CODE_FEED_NOT_CONFIGURED,
+        CODE_PAYMENT_NOT_FOUND,
     }
 )
 
@@ -85,6 +87,16 @@ def order_not_found(*, hint: bool = False) -> SandboxError:
 
 def invoice_not_found() -> SandboxError:
     return SandboxError(404, CODE_INVOICE_NOT_FOUND, "Invoice Not Found")
+
+
+def payment_not_found(order_id: str, payment_id: str) -> SandboxError:
+    """VTEX's 404 for a payment id the order does not have (its OpenAPI files: "Value not found")."""
+    return SandboxError(
+        404,
+        CODE_PAYMENT_NOT_FOUND,
+        f"Value not found: order {order_id} has no payment {payment_id} (the payment ids of an order are in "
+        "paymentData.transactions[].payments[].id of GET order)",
+    )
 
 
 def feed_not_configured() -> SandboxError:

@@ -53,7 +53,7 @@ class Fault:
     """One fault rule.
 
     * ``route``: ``invoice`` (POST invoice), ``tracking_number`` (PATCH), ``tracking_status`` (PUT
-      tracking), ``get_order``, ``list_orders``, ``start_handling``, ``cancel``, the order feed's
+      tracking), ``get_order``, ``list_orders``, ``start_handling``, ``cancel``, ``payment_notification``, the order feed's
       ``feed`` (GET: a read), ``feed_commit`` (POST: a commit), ``feed_config`` (its GET, POST and
       DELETE), ``jsonata`` (the expression test), or ``*`` (every VTEX route; never the admin routes).
       The names are the same in both data architectures. On a feed read, ``drop_after_commit`` hands

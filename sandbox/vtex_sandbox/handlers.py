@@ -177,6 +177,10 @@ def _operate(sandbox: VtexSandbox, route: Route, request: Request, body: Any) ->
         return Answer(204, b"", content_type=None, parsed_body=body)
     if route.name == "cancel":
         return Answer(200, book.cancel(order_id, body), parsed_body=body)
+    if route.name == "payment_notification":
+        assert route.payment_id is not None
+        book.notify_payment(order_id, route.payment_id)
+        return Answer(200, b"", content_type=None, parsed_body=body)
     assert route.invoice_number is not None
     if route.name == "tracking_number":
         return Answer(200, book.tracking_number(order_id, route.invoice_number, body), parsed_body=body)

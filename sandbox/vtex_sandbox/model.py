@@ -158,6 +158,15 @@ class StartHandlingLog:
 
 
 @dataclass(frozen=True)
+class PaymentNotification:
+    """One payment notification that reached OMS: which payment, when, and the order's status then."""
+
+    payment_id: str
+    at: str
+    status_before: str
+
+
+@dataclass(frozen=True)
 class OrderChange:
     """One change of one order, as the order feed sees it: the status before and after (equal when the
     change was not a status move, such as a tracking update) and when the order changed before and now.
@@ -197,6 +206,11 @@ class Order:
     packages: dict[str, Package] = field(default_factory=dict)
     history: list[StatusMark] = field(default_factory=list)
     start_handling: StartHandlingLog = field(default_factory=StartHandlingLog)
+    #: The order's one payment (``paymentData.transactions[].payments[].id``); ``None``: derived from
+    #: the order id. A seed or test sets it to match an id it will notify (VTEX's example ids, say).
+    payment_id: str | None = None
+    #: Every payment notification that reached OMS for this order (repeats included).
+    payment_notifications: list[PaymentNotification] = field(default_factory=list)
     #: GET-order reads that hid an invoice VTEX had applied (the visibility delay at work): a test of a
     #: retry reads this to know its retry really met an invoice it could not see yet.
     hidden_reads: int = 0

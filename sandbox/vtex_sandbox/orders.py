@@ -35,6 +35,7 @@ from vtex_sandbox.errors import (
     SandboxError,
     invoice_not_found,
     order_not_found,
+    payment_not_found,
 )
 from vtex_sandbox.model import (
     MAX_RECEIPT_HISTORY,
@@ -44,6 +45,7 @@ from vtex_sandbox.model import (
     Order,
     OrderChange,
     Package,
+    PaymentNotification,
     StatusMark,
 )
 from vtex_sandbox.seed import build_order, definition_from_invoice
@@ -383,6 +385,35 @@ class OrderBook:
             log.accepted += 1
             log.first_accepted = log.first_accepted or call
             self._set(order, "handling")
+
+    def notify_payment(self, order_id: str, payment_id: str) -> None:
+        """Payment notification: the store says a payment of the order was received (a bank slip paid,
+        say). VTEX answers 200 without a body, and 404 for an unknown order or payment.
+
+        An order waiting in ``payment-pending`` moves to ``payment-approved`` (the feed sees it); in any
+        other status it stays where it is. VTEX documents nothing about a repeated notification (no 409
+        in either OpenAPI file), so a repeat is answered 200 again and recorded like the first: a test
+        counts them in :meth:`payment_notifications` to learn whether a client sent one twice.
+        """
+        with self._lock:
+            order = self._existing(order_id)
+            if payment_id != views.order_payment_id(order):
+                raise payment_not_found(order_id, payment_id)
+            order.payment_notifications.append(PaymentNotification(payment_id, vtex_now(), order.status))
+            del order.payment_notifications[:-MAX_RECEIPT_HISTORY]
+            if order.status == "payment-pending":
+                self._set(order, "payment-approved")
+
+    def payment_notifications(self, order_id: str) -> list[dict[str, str]]:
+        """Every payment notification the order received: ``{"paymentId", "date", "statusBefore"}``."""
+        with self._lock:
+            order = self._orders.get(order_id)
+            if order is None:
+                raise KeyError(order_id)
+            return [
+                {"paymentId": n.payment_id, "date": n.at, "statusBefore": n.status_before}
+                for n in order.payment_notifications
+            ]
 
     def cancel(self, order_id: str, body: Any) -> dict[str, str]:
         """Cancel: refused for invoiced and partially invoiced orders, as VTEX documents.

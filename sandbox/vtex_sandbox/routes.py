@@ -46,6 +46,7 @@ class Route:
     spec: RouteSpec
     order_id: str | None = None
     invoice_number: str | None = None
+    payment_id: str | None = None
 
     @property
     def name(self) -> str:
@@ -80,6 +81,11 @@ STANDARD_ROUTES: tuple[RouteSpec, ...] = (
     ),
     RouteSpec("start_handling", "POST", "/api/oms/pvt/orders/{orderId}/start-handling"),
     RouteSpec("cancel", "POST", "/api/oms/pvt/orders/{orderId}/cancel", "optional"),
+    RouteSpec(
+        "payment_notification",
+        "POST",
+        "/api/oms/pvt/orders/{orderId}/payments/{paymentId}/payment-notification",
+    ),
 )
 
 PII_ROUTES: tuple[RouteSpec, ...] = (
@@ -88,6 +94,11 @@ PII_ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("invoice", "POST", "/api/orders/pvt/document/{orderId}/invoices", "required"),
     RouteSpec("start_handling", "POST", "/api/orders/pvt/document/{orderId}/actions/start-handling"),
     RouteSpec("cancel", "POST", "/api/orders/pvt/document/{orderId}/cancel", "optional"),
+    RouteSpec(
+        "payment_notification",
+        "POST",
+        "/api/orders/pvt/document/{orderId}/payment/{paymentId}/notify-payment",
+    ),
 )
 
 #: The order feed (Feed v3) and JSONata test, served whatever the data architecture. One name for the three
@@ -122,6 +133,7 @@ ROUTE_RESOURCES: dict[str, tuple[str, ...]] = {
     "list_orders": ("View order", "List Orders", "Orders Full Access"),
     "start_handling": ("Change order workflow status",),
     "cancel": ("Cancel order",),
+    "payment_notification": ("Notify payment",),
     # VTEX's tables list both feed resources for each configuration method; reading the feed needs one.
     "feed": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
     "feed_commit": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
@@ -165,7 +177,7 @@ def _match_set(
         if params is None:
             continue
         if spec.method == method:
-            return Route(spec, params.get("orderId"), params.get("invoiceNumber"))
+            return Route(spec, params.get("orderId"), params.get("invoiceNumber"), params.get("paymentId"))
         allowed.append(spec.method)
     return MethodNotAllowed(tuple(allowed)) if allowed else None
 

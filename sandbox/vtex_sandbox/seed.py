@@ -65,6 +65,11 @@ def build_order(definition: Any, sequence: int) -> Order:
         client_email=str(definition.get("clientEmail") or f"{_slug(client_name, '.')}@example.com"),
         shipping_value=shipping,
     )
+    payment_id = definition.get("paymentId")
+    if payment_id is not None:
+        if not isinstance(payment_id, str) or not is_text(payment_id):
+            raise ValueError(f"order {order_id}: paymentId must be a non-empty string")
+        order.payment_id = payment_id
     if status == "invoiced":
         order.invoiced_date = (
             _timestamp(definition.get("invoicedDate"), f"order {order_id}: invoicedDate") or creation

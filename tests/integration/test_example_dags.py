@@ -16,7 +16,11 @@ from tests.conftest import REPO_ROOT, rendered_fields, task_states, xcom_values
 
 EXAMPLES = sorted(p.stem for p in (REPO_ROOT / "example_dags").glob("example_*.py"))
 #: Examples that need Airflow 3's event-driven scheduling: on Airflow 2 their file defines no DAG.
-AIRFLOW_3_ONLY = {"example_vtex_orders_from_feed_events", "example_vtex_invoice_orders_in_handling"}
+AIRFLOW_3_ONLY = {
+    "example_vtex_orders_from_feed_events",
+    "example_vtex_invoice_orders_in_handling",
+    "example_vtex_tracking_on_invoice_events",
+}
 
 
 def test_example_dags_import_without_errors_or_network(
@@ -38,6 +42,23 @@ def test_example_dags_import_without_errors_or_network(
     for dag_id in bag.dag_ids:
         assert "vtex" in bag.get_dag(dag_id).tags
         assert bag.get_dag(dag_id).doc_md
+
+
+@pytest.mark.airflow_dag
+@pytest.mark.skipif(AssetWatcher is None, reason="asset events are Airflow 3's")
+def test_tracking_dag_runs_on_the_invoice_dag_s_asset_event(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
+    sandbox = vtex_sandbox_connection
+    invoiced = run_dag("example_vtex_invoice_emits_asset_event")
+    assert task_states(invoiced) == {"invoice": ["success"]}
+
+    tracked = run_dag("example_vtex_tracking_on_invoice_events")
+
+    assert task_states(tracked) == {"invoices_to_track": ["success"], "tracking": ["success"]}
+    (package,) = sandbox.order("v71021948str-01")["packageAttachment"]["packages"]
+    assert package["invoiceNumber"] == "NF-AS-v71021948str"
+    assert package["trackingNumber"] == "BR-NF-AS-v71021948str"
 
 
 @pytest.mark.airflow_dag

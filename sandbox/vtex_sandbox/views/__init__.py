@@ -14,13 +14,14 @@ from vtex_sandbox.views.admin import (
     package_admin_view,
     workflow_stats,
 )
-from vtex_sandbox.views.common import Visible
+from vtex_sandbox.views.common import Visible, order_payment_id
 from vtex_sandbox.views.pii import pii_order, pii_order_list
 from vtex_sandbox.views.standard import standard_order, standard_order_list
 
 __all__ = [
     "Visible",
     "invoice_counts",
+    "order_payment_id",
     "order_summary",
     "order_timeline",
     "package_admin_view",

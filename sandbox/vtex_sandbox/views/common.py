@@ -267,9 +267,14 @@ def tracking_hints(packages: tuple[Package, ...]) -> list[dict[str, Any]]:
     ]
 
 
+def order_payment_id(order: Order) -> str:
+    """The id of the order's one payment: the one set for it, else derived from the order id."""
+    return order.payment_id or stable_id(order.order_id, "payment").upper()
+
+
 def payment(order: Order) -> dict[str, Any]:
     """One approved credit-card payment of the whole order value."""
-    payment_id = stable_id(order.order_id, "payment").upper()
+    payment_id = order_payment_id(order)
     tid = stable_id(order.order_id, "tid")[:16].upper()
     return {
         "id": payment_id,
