@@ -26,6 +26,7 @@ Run (about 25 minutes with the default sizes; ``--sizes 5000`` for about 6)::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -112,6 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = [int(size) for size in args.sizes.split(",")]
     prepare_environment()
     print_header("A backlog waiting in VTEX's feed: event-driven vs the polling loop (real Airflow 3)")
+    # Made before the runs, so the table says when they started and under which load.
+    report = Report(
+        "bench_backlog",
+        "A backlog waiting in VTEX's feed, drained (real Airflow 3, LocalExecutor)",
+        columns=("orders", "flow", "drained in", "orders a minute", "runs", "check"),
+    )
     rows: list[tuple[int, Flow, Figures]] = []
     for orders in sizes:
         for flow in FLOWS:
@@ -124,14 +131,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     for orders, flow, f in rows:
         check = "ok" if f.once else "BROKEN (an order lost, started twice or created twice)"
         print(f"{orders:>7} {flow.name:<14} {f.seconds:8.0f} {f.per_minute:11.0f} {f.runs:5d}  {check}")
-    report = Report(
-        "bench_backlog",
-        "A backlog waiting in VTEX's feed, drained (real Airflow 3, LocalExecutor)",
-        columns=("orders", "flow", "drained in", "orders a minute", "runs", "check"),
-    )
     for orders, flow, f in rows:
         check = "ok" if f.once else "BROKEN (an order lost, started twice or created twice)"
         report.row(f"{orders:,}", flow.name, f"{f.seconds:.0f} s", f"{f.per_minute:,.0f}", f.runs, check)
+    database = os.environ.get("VTEX_TEST_DATABASE") or "sqlite"
+    report.note(f"Metadata database: {database}. Each figure is from backlog placed to last order started.")
+    for budget in BUDGETS:
+        line = (
+            f"budget {budget} requests/s for start handling: at most {30 * budget} orders a minute "
+            f"(two requests an order)"
+        )
+        report.note(f"The bound a request budget sets: {line}.")
     report.write()
     print()
     for budget in BUDGETS:
