@@ -135,6 +135,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--over", type=float, default=60.0, help="seconds over which the orders get ready")
+    parser.add_argument(
+        "--event-driven-only",
+        action="store_true",
+        help="measure the two event-driven flows only (the 5 s target), not the DAG polling every minute",
+    )
     args = parser.parse_args(argv)
     prepare_environment()
     print_header("Event-driven runs vs a DAG polling the feed every minute (real Airflow 3, LocalExecutor)")
@@ -146,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         columns=("Flow", "median", "p95", "max", "orders started a minute", "check"),
     )
     results: list[tuple[Flow, Figures]] = []
-    for flow in flows():
+    chosen = [flow for flow in flows() if not (args.event_driven_only and flow.unpause)]
+    for flow in chosen:
         with tempfile.TemporaryDirectory(prefix="vtex-bench-events-") as folder:
             started = time.monotonic()
             figures = measure(flow, args.orders, args.over, Path(folder))
@@ -162,16 +168,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         report.row(
             flow.name, f"{f.p50:.1f} s", f"{f.p95:.1f} s", f"{f.max:.1f} s", f"{f.per_minute:.0f}", check
         )
-    (_, event), _, (_, polling) = results
-    report.note(
-        f"Polling / event-driven: median wait {polling.p50 / event.p50:.1f} x, p95 wait "
-        f"{polling.p95 / event.p95:.1f} x."
-    )
+    report.note("Target for the event-driven flows: p95 within 5 s.")
+    if len(results) == 3:
+        (_, event), _, (_, polling) = results
+        report.note(
+            f"Polling / event-driven: median wait {polling.p50 / event.p50:.1f} x, p95 wait "
+            f"{polling.p95 / event.p95:.1f} x."
+        )
+        print(
+            f"\npolling / event-driven: median wait x{polling.p50 / event.p50:.1f}, "
+            f"p95 wait x{polling.p95 / event.p95:.1f}"
+        )
     report.write()
-    print(
-        f"\npolling / event-driven: median wait x{polling.p50 / event.p50:.1f}, "
-        f"p95 wait x{polling.p95 / event.p95:.1f}"
-    )
     return 0
 
 
