@@ -178,7 +178,10 @@ def test_every_listed_form_is_scrubbed(token: str) -> None:
 def test_the_hook_registers_every_form_with_airflows_secrets_masker(
     vtex_connection: Callable[..., str],
 ) -> None:
-    from airflow.sdk.log import _secrets_masker  # type: ignore[attr-defined]  # the masker mask_secret feeds
+    try:  # the masker mask_secret feeds
+        from airflow.sdk.log import _secrets_masker  # type: ignore[attr-defined]
+    except ImportError:  # Airflow 2
+        from airflow.utils.log.secrets_masker import _secrets_masker
 
     from airflow_provider_vtex.hooks.vtex import VtexHook
 
