@@ -93,6 +93,11 @@ def example_vtex_erp_order_loop() -> None:
         a crash) is recognised, not created twice. An order already in ``handling`` was handed over before
         (start handling comes after the ERP): it goes on to invoicing if the ERP holds it, and is not
         handed over again."""
+        import sys
+        from pathlib import Path
+
+        if str(Path(__file__).parent) not in sys.path:  # Airflow 3.0's tasks lack the DAG folder on it
+            sys.path.append(str(Path(__file__).parent))  # erp_stand_in.py sits beside this file
         from erp_stand_in import create_sales_orders, held
 
         ready = [order for order in orders if order["status"] == READY]

@@ -86,6 +86,11 @@ if Asset is not None and AssetWatcher is not None:  # Airflow 3: event-driven sc
             order two events brought (the feed is at least once) is recognised, not created twice. An
             order already in ``handling`` was handed over before (start handling comes after the ERP): it
             goes on if the ERP holds it, and is not handed over again."""
+            import sys
+            from pathlib import Path
+
+            if str(Path(__file__).parent) not in sys.path:  # Airflow 3.0's tasks lack the DAG folder on it
+                sys.path.append(str(Path(__file__).parent))  # erp_stand_in.py sits beside this file
             from erp_stand_in import create_sales_orders, held
 
             hook = VtexHook()
