@@ -54,8 +54,12 @@ AIRFLOW_3_ONLY = {*INVOICE_AFTER_INTAKE, "example_vtex_tracking_on_invoice_event
 #: The examples that emit and consume asset events of the ``vtex`` scheme: before Airflow 3.3,
 #: ``airflow dags test`` leaves an asset no DAG processor has registered inactive, and the task fails with
 #: AirflowInactiveAssetInInletOrOutletException (seen on 3.0.6); in a deployment the DAG processor
-#: registers it. The demo runs them on 3.3 and later.
-ASSET_EVENT_EXAMPLES = {"example_vtex_invoice_emits_asset_event", "example_vtex_tracking_on_invoice_events"}
+#: registers it (the intake example's outlet too, seen on 3.0.6). The demo runs them on 3.3 and later.
+ASSET_EVENT_EXAMPLES = {
+    "example_vtex_invoice_emits_asset_event",
+    "example_vtex_tracking_on_invoice_events",
+    *INVOICE_AFTER_INTAKE,  # the intake's start_handling updates the invoicing DAG's asset
+}
 #: The feed configuration the ERP examples expect, and the orders a store's morning brings to it.
 FEED_CONFIG = {
     "filter": {"type": "FromWorkflow", "status": ["ready-for-handling"]},
