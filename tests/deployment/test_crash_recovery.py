@@ -23,6 +23,8 @@ from vtex_sandbox import Fault
 BULK_SIZE = 400
 #: POSTs the sandbox has seen when the bulk task is killed: mid-chunk, as in the issue's report.
 KILL_AFTER_POSTS = 171
+#: The cleared task's test hides the invoice until the re-run has read it (at most this long).
+HIDDEN_UNTIL_READ_SECONDS = 240.0
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -125,13 +127,33 @@ def test_crashed_task_cleared_with_airflow_tasks_clear(
     airflow, dag_id, order = deployed.airflow, "vtex_crash_invoice_no_retry", f"crash-clear-{delay:g}"
     run_id = airflow.trigger(dag_id, {"order_id": order, "invoice_number": "NF-CC-1", "crash": True})
     airflow.wait_for_task_state(dag_id, run_id, "invoice", {"failed"})
-    # The case under test: cleared while VTEX still hides the invoice. The window opened at the POST; on a
-    # busy machine the failure is reported and the clear made after it closed (the re-run then read the
-    # order 11 to 15 s after the POST, past a 10 s window, and proved only that reading first finds a
-    # visible invoice). So the window is opened again at the clear: VTEX shows the invoice `delay`
-    # seconds from now, within the re-run's read-back window (30 s from its start).
+    # The case under test: the re-run reads the order while VTEX still hides the invoice. VTEX's window opens
+    # at the POST, but when the re-run starts depends on the machine: the failure is reported, the clear
+    # made and the task scheduled seconds later (on a busy machine the re-run read the order 11 to 15 s
+    # after the POST, then also 10 s after a window reopened at the clear, and proved only that reading
+    # first finds a visible invoice). So the invoice stays hidden until the re-run has read it once, and
+    # shows `delay` seconds after that read: inside the re-run's read-back window, which opens when its
+    # attempt starts (readback_timeout, 30 s). A re-run that never read would POST while it is hidden and
+    # be counted as a duplicate.
+    revealed: dict[str, Any] = {}
     if delay:
-        sandbox.hide_invoices(order, delay)
+        sandbox.hide_invoices(order, HIDDEN_UNTIL_READ_SECONDS)
+        before = invoice_counts(sandbox, [order])["reads that hid it"]
+
+        def reveal_after_the_first_hidden_read() -> None:
+            try:
+                wait_for(
+                    "the re-run's read of the hidden invoice",
+                    lambda: invoice_counts(sandbox, [order])["reads that hid it"] > before,
+                    HIDDEN_UNTIL_READ_SECONDS,
+                    0.05,
+                )
+                sandbox.hide_invoices(order, delay)
+                revealed["after read"] = True
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below, with the run's outcome
+                revealed["error"] = exc
+
+        threading.Thread(target=reveal_after_the_first_hidden_read, daemon=True).start()
     airflow.clear_task(dag_id, run_id, "invoice")
     state = airflow.wait_for_run(dag_id, run_id)
     ti = airflow.task_instance(dag_id, run_id, "invoice")
@@ -149,7 +171,10 @@ def test_crashed_task_cleared_with_airflow_tasks_clear(
     assert counts["POSTs"] == 1
     assert (counts["invoices held"], counts["duplicates"], counts["lost"]) == (1, 0, 0)
     if delay:
-        assert counts["reads that hid it"] >= 1, "the re-run never read the order while VTEX hid the invoice"
+        assert revealed.get("after read"), (
+            f"the re-run never read the order while VTEX hid the invoice: {revealed}"
+        )
+        assert counts["reads that hid it"] >= 1
 
 
 def test_bulk_task_killed_mid_chunk_then_retried(deployed: Deployed, sandbox: Any, delay: float) -> None:
