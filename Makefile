@@ -140,9 +140,9 @@ test-events: $(VENV)/.installed
 ## fault-matrix: the fault matrix in real Airflow (VTEX visibility delays 0, 10 and 25 s; about 10 minutes),
 ## written to docs/fault-matrix.md
 fault-matrix: $(VENV)/.installed
-	$(VENV)/bin/python -m pytest -q -p no:cacheprovider --fault-delays=0,10,25 --fault-report=docs/fault-matrix.md \
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider --fault-delays=0,10,25 --soak-invoices=5000 --fault-report=docs/fault-matrix.md \
 		tests/deployment/test_crash_recovery.py tests/integration/test_reliability.py::test_fault_matrix \
-		tests/integration/test_bulk.py::test_5000_invoices_with_one_answer_in_ten_faulted_are_all_delivered_once \
+		tests/integration/test_bulk.py::test_a_bulk_soak_with_one_answer_in_ten_faulted_delivers_every_invoice_once \
 		tests/integration/test_bulk.py::test_truncated_answers_during_a_bulk_run_neither_abort_it_nor_duplicate \
 		tests/integration/test_bulk.py::test_a_total_outage_stops_the_chunk_early_and_fails_it_retryably tests/integration/test_security.py
 

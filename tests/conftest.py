@@ -307,6 +307,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="10",
         help="comma-separated VTEX visibility delays the crash tests run with (default 10; the matrix: 0,10,25)",
     )
+    parser.addoption(
+        "--soak-invoices",
+        metavar="N",
+        type=int,
+        default=1000,
+        help="invoices of the bulk soak under faults (default 1,000; make fault-matrix: 5,000)",
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
