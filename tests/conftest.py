@@ -227,10 +227,11 @@ def _record_hook_requests() -> Iterator[None]:
     by requests-mock are both checked. Without ``../shared/vtex`` nothing can be checked: the requests
     are let through locally, but with ``VTEX_REQUIRE_SPEC=1`` (CI) each test that sent one fails.
     """
-    from tests import contract, spec_exceptions
+    from tests import contract
+    from vtex_sandbox import spec_corrections
 
     available = contract.spec_available()
-    if not available and not spec_exceptions.spec_required():
+    if not available and not spec_corrections.spec_required():
         yield
         return
     import requests
@@ -269,7 +270,7 @@ def _record_hook_requests() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _hook_requests_follow_vtex_contract(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail a test whose hook requests broke the spec, unless it is marked as a documented deviation."""
-    from tests import spec_exceptions
+    from vtex_sandbox import spec_corrections
 
     _CONTRACT_VIOLATIONS.clear()
     _UNCHECKED_REQUESTS.clear()
@@ -280,7 +281,7 @@ def _hook_requests_follow_vtex_contract(request: pytest.FixtureRequest) -> Itera
     _UNCHECKED_REQUESTS.clear()
     if unchecked:
         pytest.fail(
-            f"VTEX_REQUIRE_SPEC=1 but the hook's requests could not be checked: {spec_exceptions.SPEC_DIR} "
+            f"VTEX_REQUIRE_SPEC=1 but the hook's requests could not be checked: {spec_corrections.SPEC_DIR} "
             f"does not hold VTEX's OpenAPI files. Unchecked: {unchecked}"
         )
     marker = request.node.get_closest_marker("spec_deviation")
