@@ -12,7 +12,7 @@ import pytest
 from airflow_provider_vtex.compat import AirflowException, AirflowFailException
 from airflow_provider_vtex.operators.bulk import QUEUED_PER_THREAD, BulkInvoiceNotificationOperator
 from tests import fault_report
-from tests.conftest import task_states, xcom_values
+from tests.integration.dag_runs import task_states, xcom_values
 from vtex_sandbox import Fault, VtexSandbox
 
 pytestmark = pytest.mark.airflow_dag
