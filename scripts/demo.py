@@ -13,7 +13,8 @@ Python of a venv holding another Airflow version and the built wheel. In one Pyt
    the DAG processor (or ``airflow dags reserialize``) does: an asset no DAG processor registered is
    inactive, and a task updating it fails;
 5. runs every example DAG with ``dag.test()``, what ``airflow dags test <dag_id>`` runs (logs in
-   ``<Airflow home>/demo-logs/``): one process pays Airflow's start-up once, not once per DAG;
+   ``<Airflow home>/demo-logs/``): one process pays Airflow's start-up once, not once per DAG, and on
+   Airflow 3.0 to 3.2 its tasks share one in-process Execution API, as on 3.3 (see reuse_execution_api);
 6. stops the sandbox and prints what VTEX now holds for each order.
 
 It exits non-zero, naming the step and its log, if the connection test or any DAG run does not succeed.
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import sys
 import time
@@ -185,6 +187,22 @@ def load_dags() -> dict[str, Any]:
     return dict(bag.dags)
 
 
+def reuse_execution_api() -> bool:
+    """Have every task of the demo's ``dag.test()`` runs share one in-process Execution API, as Airflow 3.3
+    does itself (``in_process_api_server`` cached, apache/airflow PR #65235). Airflow 3.0 to 3.2 build a new
+    FastAPI app, and start a new event loop thread, for each task: seconds of CPU per task, most of a
+    smoke run, with nothing of the provider's in them. A deployment, too, serves every task from one API
+    server. Whether this changed anything (False on Airflow 2, which runs tasks without that API, and on 3.3+)."""
+    try:
+        from airflow.sdk.execution_time import supervisor
+    except ImportError:  # Airflow 2
+        return False
+    if hasattr(supervisor.in_process_api_server, "cache_info"):  # Airflow 3.3+: cached already
+        return False
+    supervisor.in_process_api_server = functools.lru_cache(maxsize=1)(supervisor.in_process_api_server)
+    return True
+
+
 def run_dag(dag: Any, log: Path) -> str:
     """One run of ``dag`` with ``dag.test()``, its output in ``log``; the run's final state."""
     with output_to(log):
@@ -298,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         with output_to(logs / "dags-parse.log"):
             dags = load_dags()
         print(f"demo: example_dags/ parsed, {len(dags)} DAGs ({time.monotonic() - step:.1f} s)")
+        if reuse_execution_api():
+            print("demo: one in-process Execution API for all tasks, as Airflow 3.3's dag.test() has")
         from airflow_provider_vtex.compat import AssetWatcher
 
         ran = 0
