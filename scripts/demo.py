@@ -19,7 +19,8 @@ Python of a venv holding another Airflow version and the built wheel. In one Pyt
 
 It exits non-zero, naming the step and its log, if the connection test or any DAG run does not succeed.
 Run from ``scripts/``, it imports the provider installed in this Python's environment (the built wheel,
-in a smoke run), never the source tree by accident.
+in a smoke run), never the source tree by accident. ``--smoke-checks`` first runs
+``scripts/smoke_checks.py``'s checks in this same process (``scripts/smoke.sh`` asks for them).
 """
 
 from __future__ import annotations
@@ -268,6 +269,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_AIRFLOW_HOME,
         help="Airflow home (SQLite database, logs); default .airflow/ in the repository",
     )
+    parser.add_argument(
+        "--smoke-checks",
+        action="store_true",
+        help="first run scripts/smoke_checks.py's checks of the installed provider, in this process",
+    )
     return parser.parse_args(argv)
 
 
@@ -278,6 +284,13 @@ def main(argv: list[str] | None = None) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     configure_airflow(home)
     started = time.monotonic()
+    finish_smoke_checks = None
+    if args.smoke_checks:
+        import smoke_checks  # beside this file: scripts/ is first on sys.path
+
+        finish_smoke_checks = smoke_checks.start()
+        if finish_smoke_checks is None:
+            return 1
     from airflow import __version__ as airflow_version
 
     import airflow_provider_vtex
@@ -341,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
         requests_served = len(sandbox.requests)
     print(f"demo: sandbox stopped after serving {requests_served} VTEX API requests")
     print_summary(summary, seeded)
+    if finish_smoke_checks is not None and not finish_smoke_checks():
+        failures.append("the smoke check of `airflow providers list` (above)")
     if failures:
         print("demo FAILED: " + "; ".join(failures), file=sys.stderr)
         return 1
