@@ -50,6 +50,9 @@ fi
 
 export AIRFLOW_HOME="$PWD/$VENV/airflow-home"
 mkdir -p "$AIRFLOW_HOME"
+# Python writes the bytecode of what it imports, as in a user's venv, whatever this shell inherited: the
+# `airflow providers list` process then loads Airflow from it instead of compiling it again (seconds).
+unset PYTHONDONTWRITEBYTECODE
 # From the Airflow home, not the repository: the source tree must not shadow the installed wheel.
 (cd "$AIRFLOW_HOME" && "$OLDPWD/$VENV/bin/python" "$OLDPWD/scripts/demo.py" --airflow-home "$AIRFLOW_HOME" --smoke-checks)
 echo "smoke: Airflow ${VERSION} passed"
