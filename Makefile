@@ -157,7 +157,7 @@ dist: $(VENV)/.installed
 	$(VENV)/bin/python -m build --no-isolation --outdir dist sandbox
 
 ## smoke: the built wheels in a fresh venv with one Airflow, e.g. `make smoke AIRFLOW=3.1.8`:
-## providers list, connection form, `airflow connections test`, every example DAG (scripts/smoke.sh)
+## providers list, connection form, connection test, every example DAG as `make demo` runs them (scripts/smoke.sh)
 smoke: dist
 	@if [ -z "$(AIRFLOW)" ]; then echo "usage: make smoke AIRFLOW=X.Y.Z (CI runs: $(SMOKE_VERSIONS))" >&2; exit 2; fi
 	PYTHON=$(PYTHON) UV=$(UV) bash scripts/smoke.sh $(AIRFLOW)
