@@ -106,6 +106,22 @@ def deployment(
     assert strays == [], f"processes outlived the deployment's components and had to be killed: {strays}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def migrated_templates() -> Iterator[None]:
+    """The session's template databases (``tests.deployment.airflow.migrated_template``: each deployment's
+    database is a copy) and the PostgreSQL server they are on, if any, removed at the session's end; a
+    PostgreSQL process outliving its shutdown fails here. A SIGTERM meanwhile becomes ``SystemExit``, so
+    that this still runs."""
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        yield
+    finally:
+        from tests.deployment.airflow import remove_templates
+
+        signal.signal(signal.SIGTERM, previous)
+        remove_templates()
+
+
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     """The crash DAGs (``dags/vtex_crash_dags.py``) against a sandbox that creates unknown orders from
