@@ -462,10 +462,18 @@ class AirflowDeployment:
             return ""
         return "\n".join(p.read_text(errors="replace") for p in sorted(folder.rglob("*.log")) if p.is_file())
 
-    def component_output(self) -> str:
-        """What the components printed (stdout and stderr), concatenated."""
+    def output_marks(self) -> dict[str, int]:
+        """How much each component has printed so far: ``component_output(since=...)`` reads what came after."""
+        return {name: p.log_path.stat().st_size for name, p in self.components.items() if p.log_path.exists()}
+
+    def component_output(self, since: dict[str, int] | None = None) -> str:
+        """What the components printed (stdout and stderr), concatenated; only what came after ``since``
+        (:meth:`output_marks`), if given."""
+        marks = since or {}
         return "\n".join(
-            p.log_path.read_text(errors="replace") for p in self.components.values() if p.log_path.exists()
+            p.log_path.read_bytes()[marks.get(name, 0) :].decode(errors="replace")
+            for name, p in self.components.items()
+            if p.log_path.exists()
         )
 
 
