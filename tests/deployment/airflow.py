@@ -67,6 +67,7 @@ PER_DEPLOYMENT_SETTINGS = frozenset(
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC",
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT",
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT",
+        "AIRFLOW__CORE__PARALLELISM",  # read by the scheduler and the executor only
     }
 )
 #: Sections of the components a migration does not run (their settings shape how a running scheduler,
