@@ -4,8 +4,9 @@ processes (plus any workers a test adds), on this machine, bound to 127.0.0.1.
 What it gives a test, and why each piece:
 
 * an isolated ``AIRFLOW_HOME`` and an environment built from scratch (the in-process suite's Airflow
-  settings, set by ``tests/conftest.py``, must not leak in), with the metadata database from
-  :mod:`tests.deployment.database` (SQLite unless ``VTEX_TEST_DATABASE`` says otherwise);
+  settings, set by ``tests/conftest.py``, must not leak in), with a metadata database of its own from
+  :mod:`tests.deployment.database` (SQLite unless ``VTEX_TEST_DATABASE`` says otherwise), copied from a
+  template that ``airflow db migrate`` migrated once for the whole test process (:func:`migrated_template`);
 * ``AIRFLOW__CORE__EXECUTION_API_SERVER_URL`` pointing at this API server: Airflow 3 task processes talk
   to the API server, not to the database, and default to port 8080;
 * helpers over the REST API to trigger a DAG run (with conf), wait for its end and read task-instance
@@ -20,13 +21,16 @@ What it gives a test, and why each piece:
 
 from __future__ import annotations
 
+import atexit
 import base64
 import datetime as dt
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -48,6 +52,112 @@ AIRFLOW = [sys.executable, "-m", "airflow"]
 #: The components every deployment runs; a test may add workers (:meth:`AirflowDeployment.add_component`).
 CORE_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 FINISHED_RUN_STATES = frozenset({"success", "failed"})
+
+#: Settings that differ from one deployment to the next and that ``airflow db migrate`` writes nothing of
+#: (it creates the schema from [database] and [core], the default pool, the log template): a template
+#: migrated under another deployment's values serves this one. The Fernet key among them: a migration
+#: stores no connection or variable, nothing encrypted.
+PER_DEPLOYMENT_SETTINGS = frozenset(
+    {
+        "AIRFLOW_HOME",
+        "AIRFLOW__CORE__DAGS_FOLDER",
+        "AIRFLOW__CORE__FERNET_KEY",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC",
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT",
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT",
+        "AIRFLOW__CORE__PARALLELISM",  # read by the scheduler and the executor only
+    }
+)
+#: Sections of the components a migration does not run (their settings shape how a running scheduler,
+#: triggerer... behaves, not the schema): a deployment that tunes them shares the template.
+RUNTIME_SECTIONS = ("API", "API_AUTH", "SCHEDULER", "TRIGGERER", "DAG_PROCESSOR", "WORKERS")
+
+
+class _Template:
+    """A migrated database and the folder that was its ``AIRFLOW_HOME``."""
+
+    def __init__(self, database: MetadataDatabase, folder: Path) -> None:
+        self.database = database
+        self.folder = folder
+
+    def remove(self) -> None:
+        try:
+            self.database.drop()
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_templates: dict[tuple[Any, ...], _Template] = {}
+
+
+def migration_settings(env: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The settings of ``env`` a migration may depend on: Airflow's, less :data:`PER_DEPLOYMENT_SETTINGS`,
+    connections (``AIRFLOW_CONN_*``: environment, never stored) and :data:`RUNTIME_SECTIONS`. Deployments
+    whose migration settings are equal share one template; a different one gets its own (slower, never
+    wrong)."""
+    runtime = tuple(f"AIRFLOW__{section}__" for section in RUNTIME_SECTIONS)
+    return tuple(
+        sorted(
+            (key, value)
+            for key, value in env.items()
+            if key.startswith("AIRFLOW")
+            and key not in PER_DEPLOYMENT_SETTINGS
+            and not key.startswith(("AIRFLOW_CONN_", *runtime))
+        )
+    )
+
+
+def migrated_template(backend: str, env: dict[str, str], timeout: float) -> MetadataDatabase:
+    """A database of ``backend`` that ``airflow db migrate`` migrated with ``env``'s migration settings
+    (:func:`migration_settings`), in a folder of its own: made on first use in this process, then reused.
+    Removed by :func:`remove_templates`, at the latest when the process exits."""
+    key = (backend, sys.executable, migration_settings(env))
+    template = _templates.get(key)
+    if template is None:
+        if not _templates:
+            atexit.register(remove_templates)
+        folder = Path(tempfile.mkdtemp(prefix="vtex-airflow-template-"))
+        database = database_for(folder, backend)
+        template = _Template(database, folder)
+        try:
+            database.create()
+            migrate_env = {
+                **env,
+                "AIRFLOW_HOME": str(folder),
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database.url(),
+                **database.environment(),
+            }
+            result = subprocess.run(
+                [*AIRFLOW, "db", "migrate"],
+                env=migrate_env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+            if result.returncode != 0:
+                raise RuntimeError(
+                    f"airflow db migrate (template) exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+                )
+        except BaseException:
+            template.remove()
+            raise
+        _templates[key] = template
+    return template.database
+
+
+def remove_templates() -> None:
+    """Drop every template database of this process and stop the PostgreSQL server they and the
+    deployments' databases were on, if one was started (:mod:`tests.deployment.postgres`)."""
+    from tests.deployment.postgres import stop_shared_server
+
+    try:
+        while _templates:
+            _templates.popitem()[1].remove()
+    finally:
+        stop_shared_server()
 
 
 class AirflowDeployment:
@@ -132,10 +242,10 @@ class AirflowDeployment:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, timeout: float = 180) -> AirflowDeployment:
-        """Migrate the database, start the core components and wait until all report healthy."""
+        """Make the database (a copy of this process's migrated template: :func:`migrated_template`),
+        start the core components and wait until all report healthy."""
         self.home.mkdir(parents=True, exist_ok=True)
-        self.database.create()
-        self.cli("db", "migrate", timeout=timeout)
+        self.database.copy_from(migrated_template(self.database.name, self.env, timeout))
         self.add_component("api-server", "api-server", "--host", "127.0.0.1", "--port", str(self.port))
         for name in CORE_COMPONENTS[1:]:
             self.add_component(name, name)
@@ -353,10 +463,18 @@ class AirflowDeployment:
             return ""
         return "\n".join(p.read_text(errors="replace") for p in sorted(folder.rglob("*.log")) if p.is_file())
 
-    def component_output(self) -> str:
-        """What the components printed (stdout and stderr), concatenated."""
+    def output_marks(self) -> dict[str, int]:
+        """How much each component has printed so far: ``component_output(since=...)`` reads what came after."""
+        return {name: p.log_path.stat().st_size for name, p in self.components.items() if p.log_path.exists()}
+
+    def component_output(self, since: dict[str, int] | None = None) -> str:
+        """What the components printed (stdout and stderr), concatenated; only what came after ``since``
+        (:meth:`output_marks`), if given."""
+        marks = since or {}
         return "\n".join(
-            p.log_path.read_text(errors="replace") for p in self.components.values() if p.log_path.exists()
+            p.log_path.read_bytes()[marks.get(name, 0) :].decode(errors="replace")
+            for name, p in self.components.items()
+            if p.log_path.exists()
         )
 
 

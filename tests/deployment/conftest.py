@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import signal
-from collections.abc import Iterator, Sequence
+import sqlite3
+from collections import Counter
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,9 +38,9 @@ class Deployed:
     sandbox: Any  # vtex_sandbox.VtexSandbox
     folder: Path
 
-    def erp(self) -> dict[str, Any]:
-        """What reached the examples' stand-in ERP in this deployment."""
-        return erp_counts(self.folder)
+    def erp(self, order_ids: Collection[str] | None = None) -> dict[str, Any]:
+        """What reached the examples' stand-in ERP in this deployment (of ``order_ids`` only, if given)."""
+        return erp_counts(self.folder, order_ids)
 
 
 def _exit_on_sigterm(signum: int, frame: Any) -> None:
@@ -50,8 +52,11 @@ def erp_database(folder: Path) -> Path:
     return folder / "erp.sqlite3"
 
 
-def erp_counts(folder: Path) -> dict[str, Any]:
-    """What reached the stand-in ERP of the deployment in ``folder`` (``erp_stand_in.counts``)."""
+def erp_counts(folder: Path, order_ids: Collection[str] | None = None) -> dict[str, Any]:
+    """What reached the stand-in ERP of the deployment in ``folder`` (``erp_stand_in.counts``); with
+    ``order_ids``, the same figures for those orders only (one backlog of several in a deployment)."""
+    if order_ids is not None:
+        return _erp_counts_of(folder, frozenset(order_ids))
     spec = importlib.util.spec_from_file_location("erp_stand_in", ERP_STAND_IN)
     assert spec is not None
     assert spec.loader is not None
@@ -61,6 +66,25 @@ def erp_counts(folder: Path) -> dict[str, Any]:
         patch.setenv(ERP_DATABASE_ENV_VAR, str(erp_database(folder)))
         counts: dict[str, Any] = module.counts()
     return counts
+
+
+def _erp_counts_of(folder: Path, order_ids: frozenset[str]) -> dict[str, Any]:
+    """``erp_stand_in.counts()`` restricted to ``order_ids``, read from its two tables: ``sales_orders``
+    (one row per order, keyed by VTEX's id) and ``hand_offs`` (one row per hand-over, ``created`` 1 when
+    it created the sales order)."""
+    with contextlib.closing(sqlite3.connect(erp_database(folder), timeout=60)) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        made = {"sales_orders", "hand_offs"} <= tables  # by the first hand-over
+        sales = [r[0] for r in db.execute("SELECT vtex_order_id FROM sales_orders")] if made else []
+        hand_offs = list(db.execute("SELECT vtex_order_id, created FROM hand_offs")) if made else []
+    created = Counter(oid for oid, was_created in hand_offs if was_created and oid in order_ids)
+    handed = Counter(oid for oid, _ in hand_offs if oid in order_ids)
+    return {
+        "sales_orders": sum(1 for oid in sales if oid in order_ids),
+        "hand_offs": sum(handed.values()),
+        "created_twice": sum(1 for n in created.values() if n > 1),
+        "handed_over_again": sum(1 for n in handed.values() if n > 1),
+    }
 
 
 @contextlib.contextmanager
@@ -104,6 +128,22 @@ def deployment(
         sandbox.stop()
         signal.signal(signal.SIGTERM, previous)
     assert strays == [], f"processes outlived the deployment's components and had to be killed: {strays}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_templates() -> Iterator[None]:
+    """The session's template databases (``tests.deployment.airflow.migrated_template``: each deployment's
+    database is a copy) and the PostgreSQL server they are on, if any, removed at the session's end; a
+    PostgreSQL process outliving its shutdown fails here. A SIGTERM meanwhile becomes ``SystemExit``, so
+    that this still runs."""
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        yield
+    finally:
+        from tests.deployment.airflow import remove_templates
+
+        signal.signal(signal.SIGTERM, previous)
+        remove_templates()
 
 
 @pytest.fixture(scope="module")

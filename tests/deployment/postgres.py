@@ -8,23 +8,29 @@ stopped and deleted with the test.
 
 PostgreSQL refuses to run as root. When the tests run as root (CI on a fresh machine), every PostgreSQL
 program runs as the ``postgres`` user (``runuser``), which owns the temporary folder.
+
+One server serves a whole test process (:func:`shared_server`, stopped by :func:`stop_shared_server`, at
+the latest when the process exits): each deployment gets a database of its own on it
+(:meth:`PostgresServer.create_database`, dropped with the deployment), made as a copy of a migrated
+template database, so Airflow's schema is migrated once per process instead of once per deployment.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from tests.deployment.processes import ManagedProcess, describe, free_port, processes_in_sessions, wait_for
 
-#: The superuser initdb creates and the database Airflow gets.
+#: The superuser initdb creates.
 USER = "airflow"
-DATABASE = "airflow"
 #: The account PostgreSQL runs under when the tests run as root (Debian's package creates it).
 SYSTEM_USER = "postgres"
 INSTALL_HINT = (
@@ -117,8 +123,35 @@ class PostgresServer:
         wait_for(
             "PostgreSQL to accept connections", self._ready, timeout, interval=0.2, alive=self._check_alive
         )
-        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", USER, DATABASE)
         return self
+
+    @property
+    def started(self) -> bool:
+        return self.process is not None
+
+    def _reach(self) -> list[str]:
+        """A client program's arguments to reach this server."""
+        return ["-h", "127.0.0.1", "-p", str(self.port), "-U", USER]
+
+    def create_database(self, name: str, template: str | None = None, timeout: float = 30) -> None:
+        """``CREATE DATABASE name`` (``TEMPLATE template``: a file copy of a migrated database, a fraction
+        of a second). PostgreSQL refuses to copy a database someone is connected to; a template whose
+        migration just ended may still be closing its connections, so that refusal is retried a while."""
+        args = [*self._reach(), *(("-T", template) if template else ()), name]
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._run("createdb", *args)
+                return
+            except RuntimeError as exc:
+                if "is being accessed by other users" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.2)
+
+    def drop_database(self, name: str) -> None:
+        """``DROP DATABASE name WITH (FORCE)``: cuts the connections the deployment's killed processes may
+        have left for the server to notice."""
+        self._run("dropdb", *self._reach(), "--force", "--if-exists", name)
 
     def _ready(self) -> bool:
         result = subprocess.run(
@@ -153,6 +186,27 @@ class PostgresServer:
             raise RuntimeError(
                 f"PostgreSQL processes outlived a fast shutdown and had to be killed: {leftovers}"
             )
+
+
+_shared: PostgresServer | None = None
+
+
+def shared_server() -> PostgresServer:
+    """This process's server: made (its port chosen) on first use, started by :meth:`PostgresServer.start`
+    the first time a database is created on it, stopped by :func:`stop_shared_server` or at exit."""
+    global _shared
+    if _shared is None:
+        _shared = PostgresServer()
+        atexit.register(stop_shared_server)
+    return _shared
+
+
+def stop_shared_server() -> None:
+    """Stop and delete this process's server, if one was made (see :meth:`PostgresServer.stop`)."""
+    global _shared
+    server, _shared = _shared, None
+    if server is not None:
+        server.stop()
 
 
 def _environment() -> dict[str, str]:
