@@ -106,11 +106,14 @@ test-airflow2: $(VENV2)/.installed
 test-lowest: $(VENV_LOWEST)/.installed
 	$(VENV_LOWEST)/bin/python -m pytest $(PYTEST_XDIST) $(UNIT_TESTS)
 
-## lint: ruff, mypy and deptry (every imported third-party module declared), as configured in pyproject.toml
+## lint: ruff, mypy --strict and deptry (every imported third-party module declared), as configured in
+## pyproject.toml; mypy runs again in sandbox/ for the sandbox's tests (its own configuration: both test
+## packages are named `tests`)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	cd sandbox && ../$(VENV)/bin/mypy
 	$(VENV)/bin/deptry .
 	cd sandbox && ../$(VENV)/bin/deptry .
 
@@ -194,7 +197,7 @@ bench-deployment: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/bench_sensors.py
 
 clean:
-	rm -rf $(VENV) $(VENV2) $(VENV_LOWEST) $(VENV_CELERY) .venv-smoke .venv-uv dist .airflow .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(VENV2) $(VENV_LOWEST) $(VENV_CELERY) .venv-smoke .venv-uv dist .airflow .pytest_cache .mypy_cache sandbox/.mypy_cache .ruff_cache .hypothesis
 
 ## docs: the documentation site into site/ (mkdocs build --strict: a warning fails it), after installing
 ## the pinned docs/requirements.txt into .venv (under Airflow's lock, so it moves none of Airflow's pins).

@@ -8,8 +8,8 @@ seed (derandomised Hypothesis), a few dozen examples per operation, no shrinking
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -19,6 +19,9 @@ schemathesis = pytest.importorskip("schemathesis")
 hypothesis = pytest.importorskip("hypothesis")
 
 from vtex_sandbox import VtexSandbox  # noqa: E402
+
+if TYPE_CHECKING:
+    from hypothesis import settings
 
 #: The operations the sandbox implements, per architecture (operationId of VTEX's files).
 OPERATIONS = {
@@ -135,7 +138,7 @@ def _call(case: Any, sandbox: VtexSandbox) -> None:
         answered.setdefault(f"{operation.method.upper()} {operation.path}", set()).add(response.status_code)
 
 
-_SETTINGS = hypothesis.settings(
+_SETTINGS: settings = hypothesis.settings(
     max_examples=EXAMPLES_PER_OPERATION,
     derandomize=True,
     database=None,
@@ -143,6 +146,15 @@ _SETTINGS = hypothesis.settings(
     phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
     suppress_health_check=list(hypothesis.HealthCheck),
 )
+
+_Test = TypeVar("_Test", bound=Callable[..., None])
+
+
+def _parametrize(schema: Any) -> Callable[[_Test], _Test]:
+    """``schema.parametrize()``, typed: schemathesis annotates the decorator as a bare ``Callable``."""
+    decorator: Callable[[_Test], _Test] = schema.parametrize()
+    return decorator
+
 
 _STANDARD = _schema("standard")
 _PII = _schema("pii")
@@ -154,12 +166,12 @@ def test_spec_files_are_there_or_skipped_for_a_reason() -> None:
 
 if _STANDARD is not None:
 
-    @_STANDARD.parametrize()
+    @_parametrize(_STANDARD)
     @_SETTINGS
     def test_standard_sandbox_conforms_to_the_standard_spec(case: Any, standard_sandbox: VtexSandbox) -> None:
         _call(case, standard_sandbox)
 
-    @_PII.parametrize()
+    @_parametrize(_PII)
     @_SETTINGS
     def test_pii_sandbox_conforms_to_the_pii_spec(case: Any, pii_sandbox: VtexSandbox) -> None:
         _call(case, pii_sandbox)

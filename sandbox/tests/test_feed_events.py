@@ -6,6 +6,7 @@ tracking, cancel -- on both data architectures."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[VtexSandbox]:
         yield sb
 
 
-def call(feed: FeedClient, sandbox: VtexSandbox, route: str, order_id: str = ORDER, **kwargs: object) -> int:
+def call(feed: FeedClient, sandbox: VtexSandbox, route: str, order_id: str = ORDER, **kwargs: Any) -> int:
     path = ROUTES[sandbox.data_architecture][route].format(order_id)
     return feed.session.post(feed.base + path, timeout=10, **kwargs).status_code
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -349,7 +349,7 @@ def test_rate_limits_on_each_feed_route_answer_429_and_change_nothing(
 ) -> None:
     vtex_sandbox.place_order("RL-01")
     vtex_sandbox.add_fault(route, "rate_limit", count=1, retry_after=7)
-    calls = {
+    calls: dict[str, Callable[[], requests.Response]] = {
         "feed": lambda: feed.get("?maxlot=10"),
         "feed_commit": lambda: feed.commit("x"),
         "feed_config": feed.config,

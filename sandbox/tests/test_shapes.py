@@ -185,7 +185,12 @@ def test_list_has_every_documented_field_and_type(busy: tuple[VtexSandbox, reque
 
 def test_the_shape_check_can_fail() -> None:
     spec, schema = _response_schema("standard", *STANDARD_LIST)
-    broken = {"list": [], "facets": [], "paging": {"total": 0, "pages": 0, "currentPage": 1}, "stats": None}
+    broken: dict[str, Any] = {
+        "list": [],
+        "facets": [],
+        "paging": {"total": 0, "pages": 0, "currentPage": 1},
+        "stats": None,
+    }
     problems = shape_problems(spec, schema, broken)
     assert ".paging.perPage: missing" in problems
     assert ".stats: null, not nullable" in problems
