@@ -72,7 +72,7 @@ from airflow_provider_vtex.get_provider_info import DEFAULT_CONN_ID
 from airflow_provider_vtex.models.feed import MAX_LOT
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Hashable, Sequence
+    from collections.abc import AsyncGenerator, AsyncIterator, Hashable, Sequence
 
 if BaseEventTrigger is None:  # pragma: no cover - Airflow 2 has no event-driven scheduling
     raise ImportError(
@@ -314,7 +314,7 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
         return f"{type(self).__module__}.{type(self).__qualname__}", self.settings.to_kwargs()
 
     # ------------------------------------------------------------------ Airflow 3.0 to 3.2 (and tests)
-    async def run(self) -> AsyncIterator[Any]:
+    async def run(self) -> AsyncGenerator[Any, None]:
         """The standalone loop: each item's event is handed to the triggerer, then its handle committed."""
         in_flight = InFlight(self.settings.in_flight_bound(), settle_after=SETTLE_SECONDS)
         poller = await _Poller.open(self.settings, self.log, in_flight)
