@@ -17,7 +17,7 @@ from airflow_provider_vtex.hooks.vtex import VtexHook
 def test_providers_manager_knows_the_vtex_connection_type() -> None:
     from airflow.providers_manager import ProvidersManager
 
-    manager = ProvidersManager()
+    manager = ProvidersManager()  # type: ignore[no-untyped-call]  # Airflow core is not typed strictly
     assert "airflow-provider-vtex" in manager.providers
     hook = manager.hooks["vtex"]
     assert hook is not None
@@ -30,7 +30,7 @@ def test_providers_manager_knows_the_vtex_connection_type() -> None:
 def test_connection_form_fields_labels_and_hidden_fields() -> None:
     from airflow.providers_manager import ProvidersManager
 
-    manager = ProvidersManager()
+    manager = ProvidersManager()  # type: ignore[no-untyped-call]  # Airflow core is not typed strictly
     behaviour = manager.field_behaviours["vtex"]
     assert behaviour["hidden_fields"] == ["schema", "port"]
     assert behaviour["relabeling"] == {"login": "App Key", "password": "App Token", "host": "Account name"}

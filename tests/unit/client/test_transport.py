@@ -94,7 +94,7 @@ def test_proxies_and_ca_bundle_of_the_environment_are_resolved_once_and_used(
     monkeypatch.setattr("requests.utils.should_bypass_proxies", lambda *a, **k: pytest.fail("scanned again"))
     hook.get_order(ORDER)
     hook.get_order(ORDER)
-    sent = requests_mock.last_request
+    sent = requests_mock.request_history[-1]
     assert sent.proxies.get("https") == "http://proxy.internal:3128"
     assert sent.verify == "/etc/ssl/corporate-ca.pem"
 
@@ -113,7 +113,7 @@ def test_no_proxy_and_the_verify_extra_win(
     vtex_connection(verify=str(ca))
     requests_mock.get(ORDER_URL, json={"orderId": ORDER})
     VtexHook().get_order(ORDER)
-    sent = requests_mock.last_request
+    sent = requests_mock.request_history[-1]
     assert not sent.proxies.get("https")
     assert sent.verify == str(ca)
 

@@ -122,7 +122,7 @@ def test_a_standard_invoice_goes_out_with_only_the_keys_set_and_value_as_digits(
 ) -> None:
     requests_mock.post(f"{ORDER_URL}/invoice", json=RECEIPT)
     hook.send_invoice(ORDER, {**valid_invoice, "invoiceValue": 7497, "courier": None})
-    assert requests_mock.last_request.json() == {**valid_invoice, "invoiceValue": "7497"}
+    assert requests_mock.request_history[-1].json() == {**valid_invoice, "invoiceValue": "7497"}
 
 
 # ---------------------------------------------------------------- the invoice-once rule
@@ -302,7 +302,7 @@ def test_a_tracking_number_alone_keeps_the_courier_url_and_dispatch_date_vtex_ho
     requests_mock.get(ORDER_URL, [order_with("NF-1", trackingNumber="OLD", **HELD)])
     requests_mock.patch(f"{ORDER_URL}/invoice/NF-1", json=RECEIPT)
     receipt = hook.notify_tracking(ORDER, "NF-1", {"trackingNumber": "BR1"})
-    assert requests_mock.last_request.json() == {"trackingNumber": "BR1", **HELD}
+    assert requests_mock.request_history[-1].json() == {"trackingNumber": "BR1", **HELD}
     assert receipt.receipt == RECEIPT["receipt"]
 
 
@@ -316,7 +316,7 @@ def test_tracking_with_all_four_keys_reads_nothing(hook: VtexHook, requests_mock
     requests_mock.patch(f"{ORDER_URL}/invoice/NF-1", json=RECEIPT)
     hook.notify_tracking(ORDER, "NF-1", json.dumps(body))
     assert methods(requests_mock) == ["PATCH"]
-    assert requests_mock.last_request.json() == body
+    assert requests_mock.request_history[-1].json() == body
 
 
 def test_tracking_for_an_invoice_vtex_does_not_show_fails_retryably(
@@ -333,7 +333,7 @@ def test_tracking_status_puts_events(hook: VtexHook, requests_mock: rm.Mocker) -
     event = {"city": "Rio", "state": "RJ", "description": "Coletado", "date": "2024-02-08"}
     requests_mock.put(f"{ORDER_URL}/invoice/NF-1/tracking", json=RECEIPT)
     hook.update_tracking_status(ORDER, "NF-1", {"isDelivered": False, "events": [event]})
-    assert requests_mock.last_request.json() == {
+    assert requests_mock.request_history[-1].json() == {
         "isDelivered": False,
         "deliveredDate": None,
         "events": [event],
@@ -392,7 +392,7 @@ def test_start_handling_and_cancel_use_the_route_set_of_the_connection(
     hook = VtexHook()
     hook.start_handling(ORDER)
     assert hook.cancel_order(ORDER, reason="stock shortage").receipt == RECEIPT["receipt"]
-    assert requests_mock.last_request.json() == {"reason": "stock shortage"}
+    assert requests_mock.request_history[-1].json() == {"reason": "stock shortage"}
 
 
 def test_list_orders_passes_vtex_filters(
@@ -403,11 +403,11 @@ def test_list_orders_passes_vtex_filters(
     requests_mock.get(f"{BASE}/api/oms/pvt/orders", json=answer)
     page = VtexHook().list_orders(f_status="ready-for-handling", per_page=50)
     assert page.order_ids == ["A-01", "B-01"]
-    assert requests_mock.last_request.qs == {"f_status": ["ready-for-handling"], "per_page": ["50"]}
+    assert requests_mock.request_history[-1].qs == {"f_status": ["ready-for-handling"], "per_page": ["50"]}
     vtex_connection(data_architecture="pii")
     requests_mock.post(f"{BASE}/api/orders/extendsearch/orders", json=answer)
     assert VtexHook().list_orders(f_status="ready-for-handling").paging == {"total": 2}
-    assert requests_mock.last_request.json() == {"f_status": "ready-for-handling"}
+    assert requests_mock.request_history[-1].json() == {"f_status": "ready-for-handling"}
 
 
 def test_list_orders_refuses_more_than_vtex_pages(hook: VtexHook, requests_mock: rm.Mocker) -> None:
@@ -431,7 +431,7 @@ FEED_ITEM = {
 def test_feed_items_are_typed_and_not_committed(hook: VtexHook, requests_mock: rm.Mocker) -> None:
     requests_mock.get(f"{BASE}/api/orders/feed", json=[FEED_ITEM])
     (item,) = hook.get_feed_items(max_lot=5)
-    assert requests_mock.last_request.qs == {"maxlot": ["5"]}
+    assert requests_mock.request_history[-1].qs == {"maxlot": ["5"]}
     assert (item.order_id, item.state, item.last_state, item.handle) == (
         ORDER,
         "ready-for-handling",
@@ -455,7 +455,7 @@ def test_committing_handles_and_configuring_the_feed(
 ) -> None:
     requests_mock.post(f"{BASE}/api/orders/feed", [{"status_code": 503}, {"status_code": 200}])
     hook.commit_feed_items(["h1", "h2"])
-    assert requests_mock.last_request.json() == {"handles": ["h1", "h2"]}
+    assert requests_mock.request_history[-1].json() == {"handles": ["h1", "h2"]}
     assert requests_mock.call_count == 2  # a commit is safe to repeat
     requests_mock.post(f"{BASE}/api/orders/feed/config", status_code=200)
     hook.set_feed_config(
@@ -464,7 +464,7 @@ def test_committing_handles_and_configuring_the_feed(
             "queue": {"visibilityTimeoutInSeconds": 60},
         }
     )
-    assert requests_mock.last_request.json() == {
+    assert requests_mock.request_history[-1].json() == {
         "filter": {"type": "FromWorkflow", "status": ["ready-for-handling"]},
         "queue": {"visibilityTimeoutInSeconds": 60, "MessageRetentionPeriodInSeconds": 345600},
     }
@@ -487,7 +487,7 @@ def test_test_connection_success(hook: VtexHook, requests_mock: rm.Mocker) -> No
     requests_mock.get(f"{BASE}/api/oms/pvt/orders", json={"list": [], "paging": {"total": 0}})
     ok, message = hook.test_connection()
     assert ok, message
-    assert requests_mock.last_request.qs == {"per_page": ["1"], "page": ["1"]}
+    assert requests_mock.request_history[-1].qs == {"per_page": ["1"], "page": ["1"]}
     assert "Connected to VTEX at https://mystore.vtexcommercestable.com.br" in message
 
 

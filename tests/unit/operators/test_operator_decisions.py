@@ -147,13 +147,19 @@ def test_the_rendered_invoice_is_kept_json_safe_when_invalid() -> None:
 def test_tracking_calls_the_number_then_the_status_route() -> None:
     calls: list[str] = []
     receipt = mock.Mock(receipt="r", to_xcom=lambda: {"receipt": "r"})
+
+    def called(name: str) -> Callable[..., Any]:
+        """A side effect that records the route's call, then answers the receipt."""
+
+        def side_effect(*args: Any) -> Any:
+            calls.append(name)
+            return receipt
+
+        return side_effect
+
     with (
-        mock.patch.object(
-            VtexHook, "notify_tracking", side_effect=lambda *a: calls.append("number") or receipt
-        ),
-        mock.patch.object(
-            VtexHook, "update_tracking_status", side_effect=lambda *a: calls.append("status") or receipt
-        ),
+        mock.patch.object(VtexHook, "notify_tracking", side_effect=called("number")),
+        mock.patch.object(VtexHook, "update_tracking_status", side_effect=called("status")),
     ):
         result = TrackingNotificationOperator(
             task_id="t",

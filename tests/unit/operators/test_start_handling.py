@@ -19,7 +19,8 @@ def test_a_backlog_is_started_within_the_stated_request_budget(vtex_sandbox_conn
         sandbox.move_order(order_id, "ready-for-handling")
     before = sandbox.stats()["requests"]  # placing orders goes through the admin API: not logged
     operator = VtexStartHandlingOperator(task_id="start", order_ids=ids, max_requests_per_second=10)
-    results = operator.execute({"ti": SimpleNamespace(try_number=1, xcom_push=mock.Mock())})
+    # a stand-in for the task instance (the context's "ti" is typed as Airflow's runtime task instance)
+    results = operator.execute({"ti": SimpleNamespace(try_number=1, xcom_push=mock.Mock())})  # type: ignore[typeddict-item]
     assert [r["outcome"] for r in results] == ["started"] * len(ids)
     load = sandbox.stats()
     assert load["requests"] - before == 2 * len(ids)

@@ -25,7 +25,7 @@ from airflow_provider_vtex.triggers.order_status import VtexOrderStatusTrigger
 from vtex_sandbox import Fault, VtexSandbox
 
 ORDER = "70caf3941s6df1"
-FAST = {"backoff_initial": 0.01, "backoff_max": 0.05, "max_retries": 3}
+FAST: dict[str, Any] = {"backoff_initial": 0.01, "backoff_max": 0.05, "max_retries": 3}
 
 
 def collect(events: AsyncIterator[Any]) -> list[dict[str, Any]]:
