@@ -71,13 +71,14 @@ def vtex_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
 @pytest.fixture
 def reference_invoice() -> dict[str, Any]:
     """VTEX's reference invoice example (older route fields included), as the core issue gives it."""
-    return json.loads(
+    invoice: dict[str, Any] = json.loads(
         '{"cfop": "6.104", "courier": "corrupti", "extraValue": 100, "invoiceKey": "illum", '
         '"invoiceNumber": "123456789", "invoiceUrl": "vel", "invoiceValue": "2499", "issuedDate": "2020-07-15", '
         '"items": [{"itemIndex": "67", "price": 2499, "quantity": 3}, {"itemIndex": "67", "price": 2499, '
         '"quantity": 3}, {"itemIndex": "67", "price": 2499, "quantity": 3}], "trackingNumber": "deserunt", '
         '"trackingUrl": "suscipit", "type": "Output", "volumes": 3}'
     )
+    return invoice
 
 
 # ------------------------------------------------------------------ contract check of every hook request

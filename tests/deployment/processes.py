@@ -32,7 +32,9 @@ def free_port() -> int:
 
 def wait_for(
     what: str,
-    check: Callable[[], T],
+    # ``...``: callers bind loop variables as lambda defaults (``lambda n=n: ...``), which mypy cannot
+    # infer against a Callable of no arguments; ``check`` is called with none.
+    check: Callable[..., T | None],
     timeout: float,
     interval: float = 0.5,
     alive: Callable[[], None] | None = None,

@@ -227,7 +227,7 @@ def test_a_backlog_of_2500_drains_through_the_polling_loop_once(
     )
     backlog = place_backlog(sandbox, BACKLOG)
     started = time.monotonic()
-    states = []
+    states: list[str] = []
     while not StoreOutcome.of(sandbox, backlog).complete(BACKLOG) and len(states) < BACKLOG // 1000 + 3:
         states.append(airflow.wait_for_run(BACKLOG_DAG_ID, airflow.trigger(BACKLOG_DAG_ID)))
     seconds = time.monotonic() - started

@@ -25,8 +25,8 @@ def run_dag(airflow_db: Path) -> Callable[..., Any]:
     """Run a DAG from the DAGs folder with ``dag.test()`` (in-process, SQLite) and return its DagRun."""
     try:  # Airflow 3.2+
         from airflow.dag_processing.dagbag import DagBag
-    except ImportError:  # Airflow 2.x, 3.0, 3.1
-        from airflow.models.dagbag import DagBag
+    except ImportError:  # Airflow 2.x, 3.0, 3.1 (mypy checks 3.3's names)
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
     dags_folder = os.environ["AIRFLOW__CORE__DAGS_FOLDER"]  # tests/conftest.py's; no Airflow example DAGs
     bag = DagBag(dag_folder=dags_folder)

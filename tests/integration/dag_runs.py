@@ -22,8 +22,8 @@ def xcom_values(dag_run: Any, task_id: str, key: str = "return_value") -> list[A
 
     try:  # Airflow 3: the table's model (XCom is the task SDK's accessor there)
         from airflow.models.xcom import XComModel as XCom
-    except ImportError:  # Airflow 2.x
-        from airflow.models.xcom import XCom
+    except ImportError:  # Airflow 2.x (mypy checks 3.3's names)
+        from airflow.models.xcom import XCom  # type: ignore[no-redef]
     from airflow.utils.session import create_session
 
     with create_session() as session:

@@ -23,8 +23,8 @@ def xcom_dump(dag_run: Any) -> str:
 
     try:  # Airflow 3: the table's model (XCom is the task SDK's accessor there)
         from airflow.models.xcom import XComModel as XCom
-    except ImportError:  # Airflow 2.x
-        from airflow.models.xcom import XCom
+    except ImportError:  # Airflow 2.x (mypy checks 3.3's names)
+        from airflow.models.xcom import XCom  # type: ignore[no-redef]
     from airflow.utils.session import create_session
 
     with create_session() as session:

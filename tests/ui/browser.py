@@ -10,6 +10,10 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # playwright may be missing: missing() says so
+    from playwright.sync_api import ViewportSize
 
 CHROMIUM = Path(os.environ.get("VTEX_UI_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -22,7 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-VIEWPORT = {"width": 1400, "height": 1000}
+VIEWPORT: ViewportSize = {"width": 1400, "height": 1000}
 
 
 def missing() -> str | None:

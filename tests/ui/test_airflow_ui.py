@@ -47,7 +47,15 @@ if _MISSING is not None:
         raise RuntimeError(f"VTEX_UI_TEST_REQUIRED=1 but the UI test cannot run: {_MISSING}")
     pytest.skip(f"no headless browser: {_MISSING}", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, Response, Route, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    FloatRect,
+    Page,
+    Response,
+    Route,
+    expect,
+    sync_playwright,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "example_vtex_invoice_from_ui"
@@ -147,7 +155,9 @@ def _shot(page: Page, path: Path, height: int | None = None) -> None:
     """A screenshot of the top ``height`` pixels of the page (all of the viewport by default)."""
     page.mouse.move(0, 0)  # no tooltip in the picture
     page.wait_for_timeout(400)  # let toasts and accordions finish their animations
-    clip = None if height is None else {"x": 0, "y": 0, "width": browser.VIEWPORT["width"], "height": height}
+    clip: FloatRect | None = (
+        None if height is None else {"x": 0, "y": 0, "width": browser.VIEWPORT["width"], "height": height}
+    )
     page.screenshot(path=str(path), clip=clip)
 
 

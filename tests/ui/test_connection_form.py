@@ -28,7 +28,7 @@ def _label_and_description(field: Any) -> tuple[str, str]:
 def manager() -> Any:
     from airflow.providers_manager import ProvidersManager
 
-    return ProvidersManager()
+    return ProvidersManager()  # type: ignore[no-untyped-call]  # Airflow core is not typed strictly
 
 
 def test_registered_extra_fields_carry_the_declared_labels_and_descriptions(manager: Any) -> None:

@@ -15,8 +15,8 @@ from airflow_provider_vtex.sensors.order_status import VtexOrderStatusSensor
 
 try:  # Airflow 3
     from airflow.sdk import dag, task
-except ImportError:  # Airflow 2
-    from airflow.decorators import dag, task
+except ImportError:  # Airflow 2 (mypy checks 3.3's names)
+    from airflow.decorators import dag, task  # type: ignore[attr-defined,no-redef]
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 CHECK_EVERY_SECONDS = 10

@@ -11,8 +11,8 @@ from airflow_provider_vtex.operators.tracking import TrackingNotificationOperato
 
 try:  # Airflow 3
     from airflow.sdk import dag
-except ImportError:  # Airflow 2.11
-    from airflow.decorators import dag
+except ImportError:  # Airflow 2.11 (mypy checks 3.3's names)
+    from airflow.decorators import dag  # type: ignore[attr-defined,no-redef]
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 ORDER = "70caf3941s6df1"  # seeded ready-for-handling: 3 x SKU 2001 at 2499

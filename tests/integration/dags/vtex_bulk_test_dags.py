@@ -9,8 +9,8 @@ from airflow_provider_vtex.operators.bulk import BulkInvoiceNotificationOperator
 
 try:  # Airflow 3
     from airflow.sdk import dag, task
-except ImportError:  # Airflow 2.10 / 2.11
-    from airflow.decorators import dag, task
+except ImportError:  # Airflow 2.10 / 2.11 (mypy checks 3.3's names)
+    from airflow.decorators import dag, task  # type: ignore[attr-defined,no-redef]
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 FAST = {
@@ -49,8 +49,13 @@ def bulk_partial() -> None:
             invoice("1172452900791-01", "NF-B4", "6100", 8900, 1),
         ]
 
+    # an XComArg stands for its value at run time, which Airflow's types cannot say
     BulkInvoiceNotificationOperator(
-        task_id="bulk", invoices=erp(), max_concurrency=4, hook_params=FAST, retries=2
+        task_id="bulk",
+        invoices=erp(),  # type: ignore[arg-type]
+        max_concurrency=4,
+        hook_params=FAST,
+        retries=2,
     )
 
 
@@ -60,9 +65,10 @@ def bulk_retry() -> None:
     def erp() -> list[dict[str, object]]:
         return [invoice(f"bulk-{n:04d}", f"NF-R{n:04d}") for n in range(40)]
 
+    # an XComArg stands for its value at run time, which Airflow's types cannot say
     BulkInvoiceNotificationOperator(
         task_id="bulk",
-        invoices=erp(),
+        invoices=erp(),  # type: ignore[arg-type]
         max_concurrency=8,
         hook_params=FAST,
         retries=1,
@@ -95,9 +101,10 @@ def bulk_faults() -> None:
         prefix, count = params["prefix"], int(str(params["count"]))
         return [invoice(f"{prefix}-{n:05d}", f"NF-{prefix}-{n:05d}") for n in range(count)]
 
+    # an XComArg stands for its value at run time, which Airflow's types cannot say
     BulkInvoiceNotificationOperator(
         task_id="bulk",
-        invoices=erp(),
+        invoices=erp(),  # type: ignore[arg-type]
         max_concurrency=8,
         hook_params=RESILIENT,
         retries=1,
@@ -131,8 +138,13 @@ def bulk_rate_cap() -> None:
     def erp() -> list[dict[str, object]]:
         return [invoice(f"rate-{n:03d}", f"NF-RATE-{n:03d}") for n in range(40)]
 
+    # an XComArg stands for its value at run time, which Airflow's types cannot say
     BulkInvoiceNotificationOperator(
-        task_id="bulk", invoices=erp(), max_concurrency=8, max_requests_per_second=10, hook_params=FAST
+        task_id="bulk",
+        invoices=erp(),  # type: ignore[arg-type]
+        max_concurrency=8,
+        max_requests_per_second=10,
+        hook_params=FAST,
     )
 
 

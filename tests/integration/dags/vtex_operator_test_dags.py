@@ -8,6 +8,7 @@ sandbox.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from airflow_provider_vtex.models import Invoice
 from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
@@ -15,11 +16,11 @@ from airflow_provider_vtex.operators.tracking import TrackingNotificationOperato
 
 try:  # Airflow 3
     from airflow.sdk import dag, task
-except ImportError:  # Airflow 2.10 / 2.11
-    from airflow.decorators import dag, task
+except ImportError:  # Airflow 2.10 / 2.11 (mypy checks 3.3's names)
+    from airflow.decorators import dag, task  # type: ignore[attr-defined,no-redef]
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
-DAG_ARGS = {"schedule": None, "start_date": START, "catchup": False, "tags": ["vtex-tests"]}
+DAG_ARGS: dict[str, Any] = {"schedule": None, "start_date": START, "catchup": False, "tags": ["vtex-tests"]}
 
 
 @dag(dag_id="vtex_test_templating", **DAG_ARGS)
@@ -78,7 +79,8 @@ def xcom_payload() -> None:
             '"issuanceDate": "2024-03-01T10:00:00-03:00", "items": [{"id": "4410", "price": 3245, "quantity": 4}]}'
         )
 
-    InvoiceNotificationOperator(task_id="invoice", order_id="v502559llux-01", invoice=erp())
+    # an XComArg stands for its value at run time, which Airflow's types cannot say
+    InvoiceNotificationOperator(task_id="invoice", order_id="v502559llux-01", invoice=erp())  # type: ignore[arg-type]
 
 
 @dag(dag_id="vtex_test_model_payload", **DAG_ARGS)
