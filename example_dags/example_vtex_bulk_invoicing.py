@@ -19,9 +19,9 @@ from airflow_provider_vtex.operators.bulk import BulkInvoiceNotificationOperator
 
 try:  # Airflow 3
     from airflow.sdk import Param, dag, task
-except ImportError:  # Airflow 2.10 / 2.11
-    from airflow.decorators import dag, task
-    from airflow.models.param import Param
+except ImportError:  # Airflow 2.10 / 2.11 (mypy checks 3.3's names)
+    from airflow.decorators import dag, task  # type: ignore[attr-defined,no-redef]
+    from airflow.models.param import Param  # type: ignore[no-redef]
 
 
 @dag(
@@ -66,12 +66,13 @@ def example_vtex_bulk_invoicing() -> None:
         size = int((params or {}).get("chunk_size", 1_000))
         return [invoices[start : start + size] for start in range(0, len(invoices), size)]
 
+    # an XComArg stands for its value at run time, which Airflow's types cannot say
     BulkInvoiceNotificationOperator.partial(
         task_id="notify_invoices",
         max_concurrency=8,  # CHANGE: invoices in flight per chunk
         max_requests_per_second=25,  # CHANGE: per chunk; keep chunks times this under your account's limit
         max_active_tis_per_dagrun=4,  # CHANGE: chunks running at once
-    ).expand(invoices=split_into_chunks(fetch_invoices_from_erp()))
+    ).expand(invoices=split_into_chunks(fetch_invoices_from_erp()))  # type: ignore[arg-type]
 
 
 example_vtex_bulk_invoicing()

@@ -30,8 +30,8 @@ from airflow_provider_vtex.operators.tracking import TrackingNotificationOperato
 
 try:  # Airflow 3
     from airflow.sdk import dag, task
-except ImportError:  # Airflow 2.10 / 2.11
-    from airflow.decorators import dag, task
+except ImportError:  # Airflow 2.10 / 2.11 (mypy checks 3.3's names)
+    from airflow.decorators import dag, task  # type: ignore[attr-defined,no-redef]
 
 READY = "ready-for-handling"
 
@@ -104,10 +104,11 @@ def example_vtex_erp_order_loop() -> None:
         handling = [order["order_id"] for order in orders if order["status"] == "handling"]
         return create_sales_orders(ready) + held(handling)
 
-    orders = get_orders(read_feed.output)
-    accepted = send_to_erp(orders)
-    start_handling = VtexStartHandlingOperator(task_id="start_handling", order_ids=accepted)
-    commit_feed = VtexCommitOrderFeedOperator(task_id="commit_feed", handles=read_feed.output)
+    # XComArgs stand for their values at run time, which Airflow's types cannot say
+    orders = get_orders(read_feed.output)  # type: ignore[arg-type]
+    accepted = send_to_erp(orders)  # type: ignore[arg-type]
+    start_handling = VtexStartHandlingOperator(task_id="start_handling", order_ids=accepted)  # type: ignore[arg-type]
+    commit_feed = VtexCommitOrderFeedOperator(task_id="commit_feed", handles=read_feed.output)  # type: ignore[arg-type]
 
     @task
     def invoices_from_erp(
@@ -133,9 +134,12 @@ def example_vtex_erp_order_loop() -> None:
             if order["order_id"] in handled
         ]
 
-    invoices = invoices_from_erp(start_handling.output, orders)
+    # XComArgs stand for their values at run time, which Airflow's types cannot say
+    invoices = invoices_from_erp(start_handling.output, orders)  # type: ignore[arg-type]
     notify_invoices = BulkInvoiceNotificationOperator(
-        task_id="notify_invoices", invoices=invoices, check_existing="always"
+        task_id="notify_invoices",
+        invoices=invoices,  # type: ignore[arg-type]
+        check_existing="always",
     )
 
     @task
@@ -151,9 +155,10 @@ def example_vtex_erp_order_loop() -> None:
             if result["outcome"] in ("sent", "already_invoiced", "confirmed_by_read_back")
         ]
 
+    # an XComArg stands for its value at run time, which Airflow's types cannot say
     notify_tracking = TrackingNotificationOperator.partial(
         task_id="notify_tracking", map_index_template="{{ task.order_id }}"
-    ).expand_kwargs(tracking_from_carrier(notify_invoices.output))
+    ).expand_kwargs(tracking_from_carrier(notify_invoices.output))  # type: ignore[arg-type]
 
     configure_feed() >> read_feed
     start_handling >> commit_feed >> notify_invoices >> notify_tracking

@@ -26,8 +26,8 @@ from airflow_provider_vtex.sensors.order_status import VtexOrderStatusSensor
 
 try:  # Airflow 3
     from airflow.sdk import dag, task
-except ImportError:  # Airflow 2.10 / 2.11
-    from airflow.decorators import dag, task
+except ImportError:  # Airflow 2.10 / 2.11 (mypy checks 3.3's names)
+    from airflow.decorators import dag, task  # type: ignore[attr-defined,no-redef]
 
 ERP_TASK = "fetch_invoice_from_erp"
 
@@ -84,7 +84,8 @@ def example_vtex_invoice_after_erp() -> None:
             + ERP_TASK
             + "', key='invoice_number') }}.pdf",
             # An XComArg keeps the list a list (Jinja would render it to text).
-            "items": erp["items"],
+            # an XComArg stands for its value at run time, which Airflow's types cannot say
+            "items": erp["items"],  # type: ignore[index]
         },
     )
 
@@ -93,8 +94,9 @@ def example_vtex_invoice_after_erp() -> None:
         order_id="{{ params.order_id }}",
         invoice_number="{{ ti.xcom_pull(task_ids='notify_invoice')['invoice_number'] }}",
         tracking={
-            "trackingNumber": erp["tracking_number"],
-            "courier": erp["carrier"],
+            # XComArgs stand for their values at run time, which Airflow's types cannot say
+            "trackingNumber": erp["tracking_number"],  # type: ignore[index]
+            "courier": erp["carrier"],  # type: ignore[index]
             "trackingUrl": "https://rastreamento.correios.com.br/app/index.php?objeto={{ ti.xcom_pull(task_ids='"
             + ERP_TASK
             + "', key='tracking_number') }}",
@@ -129,7 +131,8 @@ def example_vtex_invoice_after_erp() -> None:
         task_id="notify_delivery",
         order_id="{{ params.order_id }}",
         invoice_number="{{ ti.xcom_pull(task_ids='notify_invoice')['invoice_number'] }}",
-        tracking=fetch_carrier_events(),
+        # an XComArg stands for its value at run time, which Airflow's types cannot say
+        tracking=fetch_carrier_events(),  # type: ignore[arg-type]
     )
 
     ready >> notify_invoice >> notify_tracking >> notify_delivery

@@ -15,8 +15,8 @@ from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
 
 try:  # Airflow 3
     from airflow.sdk import dag
-except ImportError:  # Airflow 2.11
-    from airflow.decorators import dag
+except ImportError:  # Airflow 2.11 (mypy checks 3.3's names)
+    from airflow.decorators import dag  # type: ignore[attr-defined,no-redef]
 
 #: CHANGE: your VTEX account name (the host of https://{account}.vtexcommercestable.com.br): it names the
 #: asset, so the tracking DAG must use the same.

@@ -14,9 +14,9 @@ from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
 
 try:  # Airflow 3
     from airflow.sdk import Param, dag
-except ImportError:  # Airflow 2.10 / 2.11
-    from airflow.decorators import dag
-    from airflow.models.param import Param
+except ImportError:  # Airflow 2.10 / 2.11 (mypy checks 3.3's names)
+    from airflow.decorators import dag  # type: ignore[attr-defined,no-redef]
+    from airflow.models.param import Param  # type: ignore[no-redef]
 
 
 @dag(

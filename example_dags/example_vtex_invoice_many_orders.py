@@ -17,8 +17,8 @@ from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
 
 try:  # Airflow 3
     from airflow.sdk import dag, task
-except ImportError:  # Airflow 2.10 / 2.11
-    from airflow.decorators import dag, task
+except ImportError:  # Airflow 2.10 / 2.11 (mypy checks 3.3's names)
+    from airflow.decorators import dag, task  # type: ignore[attr-defined,no-redef]
 
 
 @dag(

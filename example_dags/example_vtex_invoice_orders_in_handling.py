@@ -66,8 +66,11 @@ if Asset is not None:  # Airflow 3: scheduled on an asset the intake DAG updates
                 )
             return invoices
 
+        # an XComArg stands for its value at run time, which Airflow's types cannot say
         BulkInvoiceNotificationOperator(
-            task_id="notify_invoices", invoices=invoices_from_erp(), check_existing="always"
+            task_id="notify_invoices",
+            invoices=invoices_from_erp(),  # type: ignore[arg-type]
+            check_existing="always",
         )
 
     example_vtex_invoice_orders_in_handling()

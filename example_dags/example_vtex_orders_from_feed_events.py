@@ -37,9 +37,9 @@ if Asset is not None and AssetWatcher is not None:  # Airflow 3: event-driven sc
 
     try:
         from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
-    except ImportError:  # Airflow 3.0 keeps them in airflow.timetables
-        from airflow.timetables.assets import AssetOrTimeSchedule
-        from airflow.timetables.trigger import CronTriggerTimetable
+    except ImportError:  # Airflow 3.0 keeps them in airflow.timetables (mypy checks 3.3's names)
+        from airflow.timetables.assets import AssetOrTimeSchedule  # type: ignore[assignment]
+        from airflow.timetables.trigger import CronTriggerTimetable  # type: ignore[assignment]
 
     from airflow_provider_vtex.hooks.vtex import VtexHook
     from airflow_provider_vtex.operators.start_handling import VtexStartHandlingOperator
@@ -118,7 +118,8 @@ if Asset is not None and AssetWatcher is not None:  # Airflow 3: event-driven sc
         # account's request budget that starting orders may use (two requests an order).
         VtexStartHandlingOperator(
             task_id="start_handling",
-            order_ids=send_to_erp(),
+            # an XComArg stands for its value at run time, which Airflow's types cannot say
+            order_ids=send_to_erp(),  # type: ignore[arg-type]
             max_active_tis_per_dag=1,
             max_requests_per_second=None,
             outlets=[vtex_orders_in_handling],
