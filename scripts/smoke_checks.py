@@ -27,7 +27,7 @@ import sys
 import sysconfig
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import airflow_provider_vtex
 from airflow_provider_vtex.get_provider_info import (
@@ -99,7 +99,7 @@ def providers_list(listing: subprocess.Popen[str]) -> str:
 def providers_manager() -> Any:
     from airflow.providers_manager import ProvidersManager
 
-    return ProvidersManager()
+    return ProvidersManager()  # type: ignore[no-untyped-call]  # Airflow core is not typed strictly
 
 
 def provider_and_hook_registered() -> str:
@@ -134,7 +134,10 @@ def _airflow3_form() -> str:
     if meta.standard_fields is None and meta.extra_fields is None:
         # Airflow 3.0 builds hook forms only where wtforms is installed (with the FAB provider): then no
         # hook at all has a form. Anything else would be this provider's fault.
-        with_form = sorted(key for key, m in metas.items() if m.standard_fields or m.extra_fields)
+        # typed str | None; a hook with a form has its connection type
+        with_form = sorted(
+            cast("str", key) for key, m in metas.items() if m.standard_fields or m.extra_fields
+        )
         check(not with_form, f"Airflow built connection forms for {with_form} but not for {CONN_TYPE}")
         check(
             importlib.util.find_spec("wtforms") is None,
