@@ -107,8 +107,8 @@ test-lowest: $(VENV_LOWEST)/.installed
 	$(VENV_LOWEST)/bin/python -m pytest $(PYTEST_XDIST) $(UNIT_TESTS)
 
 ## lint: ruff, mypy --strict and deptry (every imported third-party module declared), as configured in
-## pyproject.toml; mypy runs again in sandbox/ for the sandbox's tests (its own configuration: both test
-## packages are named `tests`)
+## pyproject.toml: mypy checks the package with its tests, example DAGs, scripts and benchmarks, then runs
+## again in sandbox/ for the sandbox and its tests (its own configuration: both test packages are `tests`)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
