@@ -6,9 +6,11 @@
 # 1. a fresh venv .venv-smoke/airflow-VERSION (uv) with apache-airflow==VERSION, the provider's wheel and
 #    the sandbox's (the demo's fake VTEX), at the versions pinned in constraints/lock-airflow-VERSION.txt
 #    (`make lock`; it honours the hand-written pins of constraints/airflow-VERSION.txt);
-# 2. scripts/smoke_checks.py: `airflow providers list`, the ProvidersManager's hook and connection form;
-# 3. scripts/demo.py: `airflow connections test vtex_default` and every example DAG with
-#    `airflow dags test` against the local VTEX sandbox.
+# 2. one Python process, scripts/demo.py --smoke-checks: first scripts/smoke_checks.py's checks (the
+#    ProvidersManager's hook and connection form; `airflow providers list`, the CLI, in a process of its
+#    own beside the demo), then the demo: the connection test of vtex_default (what `airflow connections
+#    test` runs) and every example DAG with dag.test() (what `airflow dags test` runs) against the local
+#    VTEX sandbox, and what the sandbox holds afterwards.
 # Expects both wheels in dist/ (`make dist` builds them once; every smoke run reuses them). Exits non-zero at the first failing step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +50,9 @@ fi
 
 export AIRFLOW_HOME="$PWD/$VENV/airflow-home"
 mkdir -p "$AIRFLOW_HOME"
+# Python writes the bytecode of what it imports, as in a user's venv, whatever this shell inherited: the
+# `airflow providers list` process then loads Airflow from it instead of compiling it again (seconds).
+unset PYTHONDONTWRITEBYTECODE
 # From the Airflow home, not the repository: the source tree must not shadow the installed wheel.
-(cd "$AIRFLOW_HOME" && "$OLDPWD/$VENV/bin/python" "$OLDPWD/scripts/smoke_checks.py")
-"$VENV/bin/python" scripts/demo.py --airflow-home "$AIRFLOW_HOME"
+(cd "$AIRFLOW_HOME" && "$OLDPWD/$VENV/bin/python" "$OLDPWD/scripts/demo.py" --airflow-home "$AIRFLOW_HOME" --smoke-checks)
 echo "smoke: Airflow ${VERSION} passed"

@@ -1,16 +1,20 @@
-"""What Airflow sees of the installed provider: run by ``scripts/smoke.sh`` inside a smoke venv.
+"""What Airflow sees of the installed provider, in a smoke venv: ``scripts/smoke.sh`` runs these checks
+first in the process of ``scripts/demo.py --smoke-checks``; ``python scripts/smoke_checks.py`` runs them
+alone (from outside the repository).
 
 A smoke venv holds one Airflow version and the *built wheel* (not the source tree), so these checks
 see what a user of that Airflow version gets after ``pip install``:
 
 1. the provider is imported from the venv's site-packages (the wheel), not from the repository;
-2. ``airflow providers list`` lists it, with its version;
+2. ``airflow providers list`` lists it, with its version (the CLI in a process of its own, started once
+   the checks below have passed; it runs in the background while the demo goes on, which checks its
+   output at its end);
 3. Airflow's ProvidersManager registers the provider and the ``vtex`` hook (name, class, testable);
 4. the connection form Airflow builds for ``vtex`` is the declared one: on Airflow 3 what the UI's
    ``/ui/connections/hook_meta`` serves (built from ``conn-fields`` on 3.2+, from the hook's form
    methods on 3.0/3.1), on Airflow 2 the ProvidersManager's field behaviour and WTForms widgets.
 
-The example DAG runs and ``airflow connections test`` are ``scripts/demo.py``'s job, run next.
+The example DAG runs and the connection test are ``scripts/demo.py``'s job.
 Exits non-zero naming the first check that failed.
 """
 
@@ -64,23 +68,27 @@ def installed_from_the_wheel() -> str:
     return f"airflow_provider_vtex {airflow_provider_vtex.__version__} from {location}"
 
 
-def providers_list() -> str:
+def start_providers_list() -> subprocess.Popen[str]:
+    """Start ``airflow providers list`` (the CLI as a user runs it: a process of its own) in the background;
+    :func:`providers_list` checks what it listed."""
     # The Airflow home as working directory: `python -m` puts it first on sys.path, and the repository
     # there would shadow the installed wheel.
     home = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow"))
     home.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
+    return subprocess.Popen(
         [sys.executable, "-m", "airflow", "providers", "list", "--output", "plain"],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
         cwd=home,
     )
-    check(
-        done.returncode == 0, f"`airflow providers list` failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
-    )
-    lines = [line for line in done.stdout.splitlines() if PACKAGE_NAME in line]
-    check(bool(lines), f"`airflow providers list` does not list {PACKAGE_NAME}:\n{done.stdout[-2000:]}")
+
+
+def providers_list(listing: subprocess.Popen[str]) -> str:
+    stdout, stderr = listing.communicate(timeout=600)
+    check(listing.returncode == 0, f"`airflow providers list` failed:\n{stdout[-2000:]}{stderr[-2000:]}")
+    lines = [line for line in stdout.splitlines() if PACKAGE_NAME in line]
+    check(bool(lines), f"`airflow providers list` does not list {PACKAGE_NAME}:\n{stdout[-2000:]}")
     check(
         airflow_provider_vtex.__version__ in lines[0],
         f"`airflow providers list` shows another version than {airflow_provider_vtex.__version__}: {lines[0]}",
@@ -177,24 +185,42 @@ def connection_form() -> str:
 #: before it builds the manager, and a manager built earlier without them has no forms at all.
 CHECKS: list[tuple[str, Callable[[], str]]] = [
     ("installed from the wheel", installed_from_the_wheel),
-    ("airflow providers list", providers_list),
     ("connection form", connection_form),
     ("provider and hook registered", provider_and_hook_registered),
 ]
+PROVIDERS_LIST = "airflow providers list"
 
 
-def main() -> int:
-    warnings.simplefilter("ignore")  # deprecation noise of older Airflow versions; failures still raise
+def _report(name: str, run: Callable[[], str]) -> bool:
     from airflow import __version__ as airflow_version
 
-    for name, run in CHECKS:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # deprecation noise of older Airflow versions; failures still raise
         try:
             detail = run()
         except SmokeFailure as failure:
             print(f"smoke (Airflow {airflow_version}): FAILED {name}: {failure}", file=sys.stderr)
-            return 1
-        print(f"smoke (Airflow {airflow_version}): ok  {name}: {detail}")
-    return 0
+            return False
+    print(f"smoke (Airflow {airflow_version}): ok  {name}: {detail}")
+    return True
+
+
+def start() -> Callable[[], bool] | None:
+    """Run the checks made in this process, then start ``airflow providers list`` in the background (its
+    own process, on the machine's other core, with the bytecode this process just compiled). None if a
+    check failed, else a function that waits for the CLI and checks its output: True if that passed too.
+    ``scripts/demo.py --smoke-checks`` calls it first, before anything there builds the ProvidersManager
+    (see CHECKS), and the CLI's result at its end."""
+    for name, run in CHECKS:
+        if not _report(name, run):
+            return None
+    listing = start_providers_list()
+    return lambda: _report(PROVIDERS_LIST, lambda: providers_list(listing))
+
+
+def main() -> int:
+    finish = start()
+    return 0 if finish is not None and finish() else 1
 
 
 if __name__ == "__main__":

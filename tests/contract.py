@@ -3,7 +3,7 @@
 A request to a PII route (``/api/orders/pvt/document/...``, ``/api/orders/extendsearch/orders``) is
 checked against ``VTEX - Orders API PII version.json``, any other against ``VTEX - Orders API.json``;
 both are read from ``../shared/vtex/`` (reference data without a licence, never copied here) through
-``tests/spec_exceptions.py``, which corrects them where they are wrong and says why.
+``vtex_sandbox/spec_corrections.py``, which corrects them where they are wrong and says why.
 
 openapi-core does the OpenAPI work ($ref, nullable, path templates, parameters, media types, security);
 this module only picks the file, rebuilds the URL on VTEX's server (a ``base_url`` may point at the
@@ -18,12 +18,12 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from tests import spec_exceptions
+from vtex_sandbox import spec_corrections
 
 if TYPE_CHECKING:
     from openapi_core import OpenAPI
 
-MISSING_SPEC_REASON = spec_exceptions.MISSING_SPEC_REASON
+MISSING_SPEC_REASON = spec_corrections.MISSING_SPEC_REASON
 #: Any account on VTEX's one documented environment: the host the files' ``servers`` entry allows.
 _VTEX_HOST = "https://sandbox.vtexcommercestable.com.br"
 
@@ -40,19 +40,19 @@ class Violation:
 
 
 def spec_available() -> bool:
-    return spec_exceptions.spec_available()
+    return spec_corrections.spec_available()
 
 
 @cache
 def _openapi(architecture: str) -> OpenAPI:
     from openapi_core import OpenAPI
 
-    return OpenAPI.from_dict(spec_exceptions.corrected_spec(architecture, "contract"))
+    return OpenAPI.from_dict(spec_corrections.corrected_spec(architecture, "contract"))
 
 
 @cache
 def _pii_paths() -> tuple[re.Pattern[str], ...]:
-    spec = spec_exceptions.corrected_spec("pii", "contract")
+    spec = spec_corrections.corrected_spec("pii", "contract")
     return tuple(
         re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", template) + "$") for template in spec["paths"]
     )

@@ -2,7 +2,7 @@
 
 The standard sandbox is checked against ``VTEX - Orders API.json``, the PII sandbox against
 ``VTEX - Orders API PII version.json`` (from ``../shared/vtex/``), each corrected only where
-``tests/spec_exceptions.py`` says the file is wrong. Bounded for CI on a shared 2-core machine: a fixed
+``vtex_sandbox/spec_corrections.py`` says the file is wrong. Bounded for CI on a shared 2-core machine: a fixed
 seed (derandomised Hypothesis), a few dozen examples per operation, no shrinking.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests import spec_exceptions
+from vtex_sandbox import spec_corrections
 
 schemathesis = pytest.importorskip("schemathesis")
 hypothesis = pytest.importorskip("hypothesis")
@@ -53,16 +53,16 @@ EXAMPLES_PER_OPERATION = 30
 
 def _schema(architecture: str) -> Any:
     """The corrected file, reduced to the implemented operations; ``None`` when the file is absent."""
-    if not spec_exceptions.spec_available():
+    if not spec_corrections.spec_available():
         return None
-    loaded = schemathesis.openapi.from_dict(spec_exceptions.corrected_spec(architecture, "conformance"))
+    loaded = schemathesis.openapi.from_dict(spec_corrections.corrected_spec(architecture, "conformance"))
     return loaded.include(operation_id=OPERATIONS[architecture])
 
 
 def _excluded_checks() -> list[Any]:
     from schemathesis import checks as builtin
 
-    return [getattr(builtin, name) for name in spec_exceptions.EXCLUDED_CHECKS if hasattr(builtin, name)]
+    return [getattr(builtin, name) for name in spec_corrections.EXCLUDED_CHECKS if hasattr(builtin, name)]
 
 
 #: Per architecture and route: the statuses the sandbox answered during this module's run.
@@ -149,7 +149,7 @@ _PII = _schema("pii")
 
 
 def test_spec_files_are_there_or_skipped_for_a_reason() -> None:
-    spec_exceptions.require_spec_or_skip()
+    spec_corrections.require_spec_or_skip()
 
 
 if _STANDARD is not None:

@@ -3,7 +3,7 @@
 Schemathesis (test_conformance) sees orders as the seed leaves them; here the orders first go through
 everything the sandbox models -- invoices with tracking and delivery, a refund, a cancellation -- and
 the answers are then held to the response schema of their own file (``../shared/vtex``, corrected only
-as ``tests/spec_exceptions.py`` says).
+as ``vtex_sandbox/spec_corrections.py`` says).
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests import spec_exceptions
-from vtex_sandbox import VtexSandbox
+from vtex_sandbox import VtexSandbox, spec_corrections
 
 AUTH = {"X-VTEX-API-AppKey": "sandbox-key", "X-VTEX-API-AppToken": "sandbox-token"}
 ORDER = "70caf3941s6df1"  # 3 x SKU 2001 at 2499
@@ -30,7 +29,7 @@ PII_LIST = ("/api/orders/extendsearch/orders", "post")
 
 @pytest.fixture(autouse=True)
 def _spec_files() -> None:
-    spec_exceptions.require_spec_or_skip()
+    spec_corrections.require_spec_or_skip()
 
 
 def _resolve(spec: dict[str, Any], node: Any) -> Any:
@@ -43,7 +42,7 @@ def _resolve(spec: dict[str, Any], node: Any) -> Any:
 
 
 def _response_schema(architecture: str, path: str, verb: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    spec = spec_exceptions.corrected_spec(architecture, "contract")
+    spec = spec_corrections.corrected_spec(architecture, "contract")
     content = spec["paths"][path][verb]["responses"]["200"]["content"]
     return spec, _resolve(spec, next(iter(content.values()))["schema"])
 

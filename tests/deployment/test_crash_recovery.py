@@ -23,6 +23,8 @@ from vtex_sandbox import Fault
 BULK_SIZE = 400
 #: POSTs the sandbox has seen when the bulk task is killed: mid-chunk, as in the issue's report.
 KILL_AFTER_POSTS = 171
+#: The cleared task's test hides the invoice until the re-run has read it (at most this long).
+HIDDEN_UNTIL_READ_SECONDS = 240.0
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -53,6 +55,38 @@ def invoice_counts(sandbox: Any, orders: list[str]) -> dict[str, int]:
     }
 
 
+def show_after_the_first_hidden_read(sandbox: Any, order: str, delay: float) -> dict[str, Any]:
+    """Once a read finds ``order``'s invoice hidden (the caller hid it), show it ``delay`` seconds later.
+
+    The case under test is a second attempt that reads the order while VTEX still hides the invoice. VTEX's
+    window opens at the POST, but when the second attempt starts depends on the machine: a crash is
+    reported, a retry or a clear scheduled and a task process started seconds later (on a loaded machine
+    the re-run read the order 11 to 15 s after the POST, past a 10 s window, and proved only that reading
+    first finds a visible invoice). So the invoice stays hidden until the second attempt has read it, and
+    shows ``delay`` seconds after that read: inside that attempt's read-back window, which opens when it
+    starts (readback_timeout, 30 s). An attempt that never read would POST while it is hidden and be
+    counted as a duplicate. Returns what happened: ``{"after read": True}`` or ``{"error": ...}``.
+    """
+    revealed: dict[str, Any] = {}
+    before = invoice_counts(sandbox, [order])["reads that hid it"]
+
+    def reveal() -> None:
+        try:
+            wait_for(
+                f"a read of {order} while its invoice is hidden",
+                lambda: invoice_counts(sandbox, [order])["reads that hid it"] > before,
+                HIDDEN_UNTIL_READ_SECONDS,
+                0.05,
+            )
+            sandbox.hide_invoices(order, delay)
+            revealed["after read"] = True
+        except Exception as exc:  # noqa: BLE001 - reported by the caller's assertion, with the run's outcome
+            revealed["error"] = exc
+
+    threading.Thread(target=reveal, daemon=True).start()
+    return revealed
+
+
 def report(what: str, delay: float, outcome: str, counts: dict[str, int]) -> None:
     fault_report.record(
         "crashes", {"what happened": what, "visibility delay": f"{delay:g} s", "result": outcome, **counts}
@@ -71,7 +105,13 @@ def test_worker_killed_right_after_vtex_applied_the_invoice_then_airflow_retries
     deployed: Deployed, sandbox: Any, delay: float
 ) -> None:
     airflow, dag_id, order = deployed.airflow, "vtex_crash_invoice", f"crash-retry-{delay:g}"
+    revealed: dict[str, Any] = {}
+    if delay:  # the retry reads while VTEX hides the invoice: see show_after_the_first_hidden_read
+        sandbox.state.invoice_visibility_delay = HIDDEN_UNTIL_READ_SECONDS
     run_id = airflow.trigger(dag_id, {"order_id": order, "invoice_number": "NF-CR-1", "crash": True})
+    if delay:
+        wait_for("the invoice POST", lambda: sandbox.post_count() >= 1, 120, 0.02)
+        revealed = show_after_the_first_hidden_read(sandbox, order, delay)
     state = airflow.wait_for_run(dag_id, run_id)
     ti = airflow.task_instance(dag_id, run_id, "invoice")
     counts = invoice_counts(sandbox, [order])
@@ -86,7 +126,10 @@ def test_worker_killed_right_after_vtex_applied_the_invoice_then_airflow_retries
     assert counts["POSTs"] == 1
     assert (counts["invoices held"], counts["duplicates"], counts["lost"]) == (1, 0, 0)
     if delay:
-        assert counts["reads that hid it"] >= 1, "the retry never read the order while VTEX hid the invoice"
+        assert revealed.get("after read"), (
+            f"the retry never read the order while VTEX hid the invoice: {revealed}"
+        )
+        assert counts["reads that hid it"] >= 1
     assert_no_token_in_output(deployed, dag_id)
 
 
@@ -125,13 +168,10 @@ def test_crashed_task_cleared_with_airflow_tasks_clear(
     airflow, dag_id, order = deployed.airflow, "vtex_crash_invoice_no_retry", f"crash-clear-{delay:g}"
     run_id = airflow.trigger(dag_id, {"order_id": order, "invoice_number": "NF-CC-1", "crash": True})
     airflow.wait_for_task_state(dag_id, run_id, "invoice", {"failed"})
-    # The case under test: cleared while VTEX still hides the invoice. The window opened at the POST; on a
-    # busy machine the failure is reported and the clear made after it closed (the re-run then read the
-    # order 11 to 15 s after the POST, past a 10 s window, and proved only that reading first finds a
-    # visible invoice). So the window is opened again at the clear: VTEX shows the invoice `delay`
-    # seconds from now, within the re-run's read-back window (30 s from its start).
-    if delay:
-        sandbox.hide_invoices(order, delay)
+    revealed: dict[str, Any] = {}
+    if delay:  # the re-run reads while VTEX hides the invoice: see show_after_the_first_hidden_read
+        sandbox.hide_invoices(order, HIDDEN_UNTIL_READ_SECONDS)
+        revealed = show_after_the_first_hidden_read(sandbox, order, delay)
     airflow.clear_task(dag_id, run_id, "invoice")
     state = airflow.wait_for_run(dag_id, run_id)
     ti = airflow.task_instance(dag_id, run_id, "invoice")
@@ -149,7 +189,10 @@ def test_crashed_task_cleared_with_airflow_tasks_clear(
     assert counts["POSTs"] == 1
     assert (counts["invoices held"], counts["duplicates"], counts["lost"]) == (1, 0, 0)
     if delay:
-        assert counts["reads that hid it"] >= 1, "the re-run never read the order while VTEX hid the invoice"
+        assert revealed.get("after read"), (
+            f"the re-run never read the order while VTEX hid the invoice: {revealed}"
+        )
+        assert counts["reads that hid it"] >= 1
 
 
 def test_bulk_task_killed_mid_chunk_then_retried(deployed: Deployed, sandbox: Any, delay: float) -> None:

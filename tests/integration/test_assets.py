@@ -16,7 +16,7 @@ import pytest
 from airflow_provider_vtex import assets, compat
 from airflow_provider_vtex.get_provider_info import get_provider_info
 from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
-from tests.conftest import task_states
+from tests.integration.dag_runs import task_states
 
 airflow3 = pytest.mark.skipif(compat.Asset is None, reason="assets are Airflow 3's")
 

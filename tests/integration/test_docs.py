@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO_ROOT, task_states, xcom_values
+from tests.conftest import REPO_ROOT
+from tests.integration.dag_runs import task_states, xcom_values
 
 DOCS = REPO_ROOT / "docs"
 SNIPPETS = DOCS / "snippets"

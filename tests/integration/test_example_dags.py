@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_vtex.compat import AssetWatcher
-from tests.conftest import REPO_ROOT, rendered_fields, task_states, xcom_values
+from tests.conftest import REPO_ROOT
+from tests.integration.dag_runs import rendered_fields, task_states, xcom_values
 
 EXAMPLES = sorted(p.stem for p in (REPO_ROOT / "example_dags").glob("example_*.py"))
 #: Examples that need Airflow 3's event-driven scheduling: on Airflow 2 their file defines no DAG.

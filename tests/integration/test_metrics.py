@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_vtex import metrics
-from tests.conftest import task_states
+from tests.integration.dag_runs import task_states
 
 pytest.importorskip("statsd", reason="Airflow's StatsD logger needs the statsd package (the test extra)")
 

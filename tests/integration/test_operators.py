@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import task_states, xcom_values
+from tests.integration.dag_runs import task_states, xcom_values
 
 pytestmark = pytest.mark.airflow_dag
 

@@ -13,7 +13,7 @@ import requests_mock as rm
 from airflow_provider_vtex.exceptions import VtexNotFoundError, VtexPayloadError
 from airflow_provider_vtex.hooks.vtex import VtexHook
 from airflow_provider_vtex.models import Outcome
-from tests.conftest import task_states, xcom_values
+from tests.integration.dag_runs import task_states, xcom_values
 from vtex_sandbox import VtexSandbox
 
 NOTIFY_ROUTES = {

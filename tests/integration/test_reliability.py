@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests import fault_report
-from tests.conftest import task_states, xcom_values
+from tests.integration.dag_runs import task_states, xcom_values
 from vtex_sandbox import Fault
 
 pytestmark = pytest.mark.airflow_dag

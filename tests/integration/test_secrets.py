@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import rendered_fields, task_states, xcom_values
+from tests.integration.dag_runs import rendered_fields, task_states, xcom_values
 from vtex_sandbox import Fault, VtexSandbox
 
 TOKEN = "vtexAppToken-Zq81-DISTINCTIVE-4c2e"

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests import fault_report
-from tests.conftest import rendered_fields, task_states
+from tests.integration.dag_runs import rendered_fields, task_states
 from tests.integration.dags.vtex_security_test_dags import INVOICE_NUMBER_CASES, ORDER_ID_CASES
 from vtex_sandbox import VtexSandbox
 

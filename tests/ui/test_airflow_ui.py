@@ -47,7 +47,7 @@ if _MISSING is not None:
         raise RuntimeError(f"VTEX_UI_TEST_REQUIRED=1 but the UI test cannot run: {_MISSING}")
     pytest.skip(f"no headless browser: {_MISSING}", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, Response, Route, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Locator, Page, Response, Route, expect, sync_playwright  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "example_vtex_invoice_from_ui"
@@ -56,6 +56,8 @@ APP_KEY = "vtexappkey-uitest-KEY"
 #: Distinctive, so finding it anywhere in a page's HTML means it leaked.
 APP_TOKEN = "UITEST-apptoken-7f3c9e21d4b8a605"
 INVOICE_NUMBER = "NF-UI-42"
+#: How long the browser waits for an element or an expectation (the same for both).
+UI_TIMEOUT_MS = 20_000
 ITEMS_JSON = '[{"id": "2001", "price": 2499, "quantity": 3}]'
 
 
@@ -129,7 +131,10 @@ def chromium() -> Iterator[Browser]:
 def page(chromium: Browser, deployment: Deployment) -> Iterator[Page]:
     context = chromium.new_context(viewport=browser.VIEWPORT, base_url=deployment.stack.url)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=deployment.stack.url)
-    context.set_default_timeout(20_000)
+    # One patience for actions and expectations alike: expect() waits 5 s by default, and on a loaded
+    # machine the API server took longer to render a run's page (its heading) after a trigger.
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    expect.set_options(timeout=UI_TIMEOUT_MS)
     tab = context.new_page()
     try:
         yield tab
@@ -221,6 +226,17 @@ def _send_null_port(route: Route) -> None:
     route.continue_(post_data=json.dumps(body))
 
 
+def _leave(page: Page, button: Locator) -> None:
+    """Move the mouse off ``button`` and wait until its tooltip has gone. A pressed row button keeps its
+    tooltip under the pointer, and while it fades out its positioner covers the next row's button: a
+    click there is refused ("... subtree intercepts pointer events"; seen in CI)."""
+    trigger = button.get_attribute("id") or ""
+    page.mouse.move(0, 0)
+    if trigger.endswith(":trigger"):  # Chakra's tooltip: the trigger's id names its positioner's
+        popper = trigger.removesuffix(":trigger") + ":popper"
+        expect(page.locator(f'[id="{popper}"]')).to_be_hidden()
+
+
 def _press_test(page: Page, deployment: Deployment, conn_id: str) -> tuple[str, str]:
     """Press the Test button of ``conn_id``'s row; returns ("success" or "failure", the new toast's text)."""
     if not page.url.endswith("/connections"):
@@ -228,9 +244,10 @@ def _press_test(page: Page, deployment: Deployment, conn_id: str) -> tuple[str, 
     toasts = page.get_by_role("status").filter(has_text="Test Connection")
     before = set(toasts.all_inner_texts())
     row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=conn_id, exact=True))
+    button = row.get_by_role("button", name="Test Connection")
     with page.expect_response("**/api/v2/connections/test") as answer:
-        row.get_by_role("button", name="Test Connection").click()
-    page.mouse.move(0, 0)  # close the button's tooltip
+        button.click()
+    _leave(page, button)
     if not deployment.test_button_patched and _is_airflow_portless_test_bug(answer.value):
         warnings.warn(
             "this Airflow's connection Test button cannot test a connection without a port "

@@ -1,7 +1,7 @@
 """The JSON shapes VTEX answers with (one module per route set) and the sandbox's own inspection views.
 
 Each shape follows its OpenAPI file: every documented field is present, and ``null`` appears only where
-the file says the field is nullable. Where the file itself is wrong, ``tests/spec_exceptions.py`` says
+the file says the field is nullable. Where the file itself is wrong, ``vtex_sandbox/spec_corrections.py`` says
 so and why.
 """
 

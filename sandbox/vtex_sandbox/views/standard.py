@@ -1,7 +1,7 @@
 """The standard OMS route set's answers: GET order (GetOrder) and list orders (ListOrders).
 
 Shapes from ``VTEX - Orders API.json``. Two places follow the file's own example rather than its schema
-(see ``tests/spec_exceptions.py``): items carry ``priceDefinition`` (the schema says
+(see ``vtex_sandbox/spec_corrections.py``): items carry ``priceDefinition`` (the schema says
 ``priceDefinitions``) and ``unitMultiplier`` is ``1.0`` (the schema says integer).
 """
 

@@ -1,5 +1,5 @@
 """The contract check itself: it reads the OpenAPI file of each route set and refuses what that file
-refuses (openapi-core), corrected only where ``tests/spec_exceptions.py`` says the file is wrong.
+refuses (openapi-core), corrected only where ``vtex_sandbox/spec_corrections.py`` says the file is wrong.
 
 Every test in the suite already has its hook requests checked (see conftest); these tests prove the
 check can fail, that each route set is held to its own file, and what happens without the files.
@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_vtex.models import Invoice, PiiInvoice, Tracking, TrackingStatus
-from tests import contract, spec_exceptions
+from tests import contract
+from vtex_sandbox import spec_corrections
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 BASE = "https://mystore.vtexcommercestable.com.br/api/oms/pvt/orders/o-1"
@@ -40,7 +41,7 @@ PII_INVOICE = {
 
 @pytest.fixture(autouse=True)
 def _spec_files() -> None:
-    spec_exceptions.require_spec_or_skip()
+    spec_corrections.require_spec_or_skip()
 
 
 def violations(method: str, url: str, body: Any, headers: dict[str, str] = HEADERS) -> list[str]:
@@ -93,7 +94,7 @@ def test_credentials_and_the_body_media_type_are_checked() -> None:
 
 
 def test_a_get_without_accept_or_content_type_is_no_violation() -> None:
-    """Listed in spec_exceptions: the file marks both headers required even on GET."""
+    """Listed in spec_corrections: the file marks both headers required even on GET."""
     bare = {"X-VTEX-API-AppKey": "KEY", "X-VTEX-API-AppToken": "TOKEN"}
     assert violations("GET", BASE, None, headers=bare) == []
 
@@ -138,13 +139,13 @@ def test_the_reference_payload_is_the_pii_routes_body(reference_invoice: dict[st
 
 
 def test_every_exception_names_where_what_and_why() -> None:
-    for exception in spec_exceptions.EXCEPTIONS:
+    for exception in spec_corrections.EXCEPTIONS:
         assert exception.spec in ("standard", "pii", "both")
         assert exception.applies_to in ("both", "conformance", "contract")
         assert exception.where
         assert exception.mistake
         assert len(exception.reason) > 30
-    assert all(len(reason) > 30 for reason in spec_exceptions.EXCLUDED_CHECKS.values())
+    assert all(len(reason) > 30 for reason in spec_corrections.EXCLUDED_CHECKS.values())
 
 
 def test_missing_files_skip_locally_and_fail_when_required(tmp_path: Path) -> None:

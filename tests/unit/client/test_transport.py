@@ -29,7 +29,7 @@ from airflow_provider_vtex.exceptions import (
     VtexUnexpectedResponseError,
 )
 from airflow_provider_vtex.hooks.vtex import VtexHook
-from tests.conftest import FakeClock
+from tests.unit.fake_clock import FakeClock
 
 BASE = "https://mystore.vtexcommercestable.com.br"
 ORDER = "1172452900788-01"

@@ -28,7 +28,7 @@ from airflow_provider_vtex.exceptions import (
 )
 from airflow_provider_vtex.hooks.vtex import VtexHook
 from airflow_provider_vtex.models import Outcome
-from tests.conftest import FakeClock
+from tests.unit.fake_clock import FakeClock
 
 BASE = "https://mystore.vtexcommercestable.com.br"
 ORDER = "1172452900788-01"

@@ -12,7 +12,7 @@ import requests_mock as rm
 
 from airflow_provider_vtex.exceptions import VtexOutcomeUnknownError, VtexUnexpectedResponseError
 from airflow_provider_vtex.hooks.vtex import VtexHook
-from tests.conftest import FakeClock
+from tests.unit.fake_clock import FakeClock
 
 BASE = "https://mystore.vtexcommercestable.com.br"
 ORDER = "1172452900788-01"

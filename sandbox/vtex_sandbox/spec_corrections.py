@@ -1,10 +1,13 @@
-"""Where VTEX's OpenAPI files are wrong, and what the tests do about it -- listed once, with the reason.
+"""Where VTEX's OpenAPI files are wrong, and what the checks against them do about it -- listed once, with
+the reason. Part of the sandbox's distribution: anyone who holds a client or the sandbox to VTEX's
+published files needs the same corrections.
 
-Two checks read VTEX's files from ``../shared/vtex/`` (beside the repository; reference data without a
-licence, never copied here):
+Two checks in this repository read VTEX's files from ``../shared/vtex/`` (beside the repository;
+reference data without a licence, never copied into a package; ``VTEX_SPEC_DIR`` points elsewhere):
 
-* ``sandbox/tests/test_conformance.py`` (its own copy of this file) runs schemathesis against the sandbox (``conformance``);
-* ``tests/contract.py`` validates every request the hook sends with openapi-core (``contract``).
+* ``sandbox/tests/test_conformance.py`` runs schemathesis against the sandbox (``conformance``);
+* the provider's ``tests/contract.py`` validates every request the hook sends with openapi-core
+  (``contract``).
 
 Both load the files through :func:`corrected_spec`, which applies the corrections below in memory. An
 entry says which check it applies to: a mistake of the file (``both``), a rule the sandbox deliberately
@@ -21,17 +24,17 @@ import copy
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-#: ``../shared/vtex`` beside the repository; ``VTEX_SPEC_DIR`` points elsewhere (used to test the
-#: missing-files behaviour).
-SPEC_DIR = Path(
-    os.environ.get("VTEX_SPEC_DIR") or Path(__file__).resolve().parent.parent.parent / "shared" / "vtex"
-)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+#: ``VTEX_SPEC_DIR``, else ``../shared/vtex`` beside the repository this file is in
+#: (``sandbox/vtex_sandbox/``); an installed sandbox needs ``VTEX_SPEC_DIR``.
+SPEC_DIR = Path(os.environ.get("VTEX_SPEC_DIR") or Path(__file__).resolve().parents[3] / "shared" / "vtex")
 SPEC_FILES = {"standard": "VTEX - Orders API.json", "pii": "VTEX - Orders API PII version.json"}
 MISSING_SPEC_REASON = (
     f"VTEX's OpenAPI files are not in {SPEC_DIR} (../shared/vtex is absent): spec checks skipped "
