@@ -209,6 +209,8 @@ class AirflowDeployment:
                 "AIRFLOW__API__BASE_URL": self.url,
                 "AIRFLOW__API__WORKERS": "1",
                 "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
+                # GET /api/v2/config answers (sensitive values masked): config_value() reads settings back.
+                "AIRFLOW__API__EXPOSE_CONFIG": "True",
                 "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
@@ -321,7 +323,10 @@ class AirflowDeployment:
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(
-            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
         )
         try:
             with urllib.request.urlopen(req, timeout=30) as response:
@@ -338,6 +343,12 @@ class AirflowDeployment:
         if status != 200:
             raise RuntimeError(f"GET {path} answered {status}: {payload}")
         return payload
+
+    def config_value(self, section: str, option: str) -> str:
+        """``[section] option`` as this deployment's API server reads it, from the environment (and the
+        ``AIRFLOW_HOME``) every component of the deployment shares: a test asserts what it runs with."""
+        payload = self.get(f"/api/v2/config/section/{section}/option/{option}")
+        return str(payload["sections"][0]["options"][0]["value"])
 
     # ------------------------------------------------------------------ DAG runs and task instances
     def wait_for_dags(self, *dag_ids: str, timeout: float = 120) -> None:

@@ -10,15 +10,15 @@ REST API throughout (``sensor_runs.StateSampler``: every 0.5 s, or as fast as th
 answers).
 
 **Why 50 sensors on 2 slots prove what 200 on 8 did.** What is proven is that a waiting sensor holds no
-worker slot: more sensors are deferred at once than there are slots, which is impossible if each held
-one (the pigeonhole principle). Any count above the slots proves it; what the margin says is how far
-above, and 50 sensors on 2 slots are 25 times the slots, as 200 on 8 were. The deployment is asserted to
-run with 2 slots (``airflow config get-value core parallelism``), so the ratio cannot silently change.
-Each sensor's own path (check, defer, resume on its trigger's event, push its order's status) is the
-same whatever the count, and every one of them is checked; the approvals come one every 0.3 s, as
-before. A fourth as many sensors means a fourth of the task starts, which are what takes the time on 2
-cores: 200 sensors took 15 of the stage's 56 minutes to be deferred and resumed on a busy machine
-(``benchmarks/bench_sensors.py`` measures 200 sensors on 8 slots, and the costs of each way).
+worker slot: more sensors are deferred at once than there are slots, which is impossible if each held one
+(the pigeonhole principle). Any count above the slots proves it; what the margin says is how far above,
+and 50 sensors on 2 slots are 25 times the slots, as 200 on 8 were. The deployment is asserted to run
+with 2 slots (``[core] parallelism`` read back from its API server), so the ratio cannot silently change.
+Each sensor's own path (check, defer, resume on its trigger's event, push its order's status) is the same
+whatever the count, and every one of them is checked; the approvals come one every 0.3 s, as before. A
+fourth as many sensors means a fourth of the task starts, which are what takes the time on 2 cores: 200
+sensors took 22 of the stage's 56 minutes on a busy machine (15 deferred, 7 rescheduled), 50 took 3 and a
+half (``benchmarks/bench_sensors.py`` measures 200 sensors on 8 slots, and the costs of each way).
 
 **Why the deferral assertions cannot pass by accident nor fail from noise.**
 
@@ -111,8 +111,8 @@ def sensors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         VtexSandbox(seed_default=False, app_token=APP_TOKEN),
         env={"AIRFLOW__CORE__PARALLELISM": str(WORKER_SLOTS)},
     ) as deployed:
-        slots = deployed.airflow.cli("config", "get-value", "core", "parallelism")
-        assert slots.strip() == str(WORKER_SLOTS), f"the deployment's parallelism is {slots!r}"
+        slots = deployed.airflow.config_value("core", "parallelism")
+        assert slots == str(WORKER_SLOTS), f"the deployment's parallelism is {slots!r}"
         yield deployed
 
 

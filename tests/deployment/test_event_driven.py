@@ -18,13 +18,14 @@ when it overflows; the trigger holds at most min(200, half that queue) items uns
 risk depends on is how far the backlog exceeds the queue and the bound, not how many orders there are, so
 the deployment runs with a queue of :data:`QUEUE_SIZE` (128: a bound of 64) and a backlog of 1,600 orders:
 25 times the bound and 12.5 times the queue, where the 5,000 orders this test used with Airflow's default
-queue were 25 times the bound and 4.9 times the queue. The same risk, in a third of the orders. The
-fixture asserts that the deployment runs with that queue size (``airflow config get-value``, in the
-deployment's environment: Airflow 3.3's triggerer reads exactly that option, and so does the trigger's
-bound), so the scaling cannot silently stop applying. Backlogs of 5,000 and 20,000 orders at Airflow's
-default queue are drained by ``benchmarks/bench_backlog.py`` (its table: ``docs/benchmarks/
+queue were 25 times the bound and 4.9 times the queue: the same risk or more, in a third of the orders. The
+fixture asserts that the deployment runs with that queue size (read back from the deployment's API server,
+which shares its components' environment: Airflow 3.3's triggerer reads exactly that option, and so does the
+trigger's bound), so the scaling cannot silently stop applying. Backlogs of 5,000 and 20,000 orders at
+Airflow's default queue are drained by ``benchmarks/bench_backlog.py`` (its table: ``docs/benchmarks/
 bench_backlog.md``), and ``tests/unit/triggers/test_feed_trigger.py`` is the control: the same kind of
-backlog through Airflow's shared stream without the bound overflows the queue.
+backlog through Airflow's shared stream without the bound (1,000 orders, a queue of 64, 500 items allowed
+unsettled) overflows the queue.
 
 **With crashes.** A backlog of 1,600 more orders with the triggerer SIGKILLed three times while items are
 handed out and not yet committed (each kill at a random moment, seeded; ``VTEX_EVENTS_SEED`` replays a
@@ -109,10 +110,8 @@ def events(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         sandbox,
         env={"AIRFLOW__TRIGGERER__SHARED_STREAM_SUBSCRIBER_QUEUE_SIZE": str(QUEUE_SIZE)},
     ) as deployed:
-        queue_size = deployed.airflow.cli(
-            "config", "get-value", "triggerer", "shared_stream_subscriber_queue_size"
-        )
-        assert queue_size.strip() == str(QUEUE_SIZE), f"the deployment's queue size is {queue_size!r}"
+        queue_size = deployed.airflow.config_value("triggerer", "shared_stream_subscriber_queue_size")
+        assert queue_size == str(QUEUE_SIZE), f"the deployment's queue size is {queue_size!r}"
         yield deployed
 
 

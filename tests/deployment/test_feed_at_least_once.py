@@ -20,6 +20,14 @@ each configures the sandbox's feed and faults as it needs, places new orders, tr
 asserts on its own figures (:class:`~tests.deployment.store.Backlog`: its orders' start-handling calls,
 its orders in the ERP, the feed's counters since its orders were placed), as exactly as in a deployment
 of its own.
+
+``make test-events`` runs this module on PostgreSQL, production's metadata database, and not on SQLite
+(``EVENT_TESTS=... DATABASE=sqlite`` still runs it there). What differs between the two is Airflow's
+event path (``SKIP LOCKED`` row locks, ``ON CONFLICT`` upserts of queued asset events), which
+``test_event_driven.py`` runs on both; this loop's runs are triggered by hand and its killed tasks are
+failed and retried by Airflow's ordinary task path, which those runs take on either database. What is
+proven here is the provider's: a read is committed only after its orders were started, and a retry or a
+later run starts nothing twice.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ commit tasks (same task ids, same code), with settings a test or a benchmark nee
   its tasks between read and commit; retried 2 s after a failure. The invoice and tracking half is left
   out: it comes after the commit, and its mapped tracking task would add one task per order.
 * ``vtex_feed_loop_backlog``: as ``vtex_feed_loop``, reading up to 1,000 items a run (in VTEX's lots
-  of 10), triggered run after run by the test that drains a 5,000-order backlog.
+  of 10), triggered run after run by the test that drains a 2,500-order backlog.
 * ``vtex_feed_loop_every_minute``: the pull flow as users schedule it, every minute, reading up to 1,000
   items a run; then the invoices in one bulk task, as ``example_vtex_orders_from_feed_events`` does, so
   the latency benchmark (``benchmarks/bench_events.py``) compares the same work started two ways. Paused

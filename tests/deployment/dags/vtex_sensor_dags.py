@@ -1,6 +1,6 @@
-"""200 orders waited on at once by ``VtexOrderStatusSensor``, one DAG per way of waiting: deferred in the
+"""Orders waited on at once by ``VtexOrderStatusSensor``, one DAG per way of waiting: deferred in the
 triggerer, rescheduled between checks, or poking in a worker slot (``tests/deployment/
-test_deferrable_sensors.py`` and ``benchmarks/bench_sensors.py``).
+test_deferrable_sensors.py``: 50 orders on 2 worker slots; ``benchmarks/bench_sensors.py``: 200 on 8).
 
 Each run waits on the orders its conf names (``{"order_ids": [...]}``), one mapped sensor per order, until
 the order's payment is approved. Every way checks every 10 s, so they differ only in where they wait.
