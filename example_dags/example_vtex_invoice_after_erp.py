@@ -26,7 +26,7 @@ from airflow_provider_vtex.sensors.order_status import VtexOrderStatusSensor
 
 try:  # Airflow 3
     from airflow.sdk import dag, task
-except ImportError:  # Airflow 2.10 / 2.11 (mypy checks 3.3's names)
+except ImportError:  # Airflow 2.11 (mypy checks 3.3's names)
     from airflow.decorators import dag, task  # type: ignore[attr-defined,no-redef]
 
 ERP_TASK = "fetch_invoice_from_erp"

@@ -9,7 +9,7 @@ from airflow_provider_vtex.operators.bulk import BulkInvoiceNotificationOperator
 
 try:  # Airflow 3
     from airflow.sdk import dag, task
-except ImportError:  # Airflow 2.10 / 2.11 (mypy checks 3.3's names)
+except ImportError:  # Airflow 2.11 (mypy checks 3.3's names)
     from airflow.decorators import dag, task  # type: ignore[attr-defined,no-redef]
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
