@@ -241,6 +241,13 @@ def hook(nothing_may_be_sent: Any) -> Any:
         yield VtexHook()
 
 
+def examples(full: int) -> int:
+    """``full`` examples under hypothesis's default profile (100 each), scaled by the loaded profile's: a
+    tenth in the Airflow 2.11 and lowest-version runs (``--hypothesis-profile=compat``, tests/conftest.py),
+    which prove this validation on other versions; the full count runs on Airflow 3.3."""
+    return max(1, full * settings().max_examples // 100)
+
+
 def assert_names(error: VtexPayloadError, field: str) -> None:
     fields = [name for name, _ in error.errors]
     assert field in fields, (field, error.errors)
@@ -248,7 +255,7 @@ def assert_names(error: VtexPayloadError, field: str) -> None:
 
 
 @settings(
-    max_examples=2000,
+    max_examples=examples(2000),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -272,7 +279,7 @@ def test_malformed_invoices_fail_before_any_request_naming_the_field(
 
 
 @settings(
-    max_examples=1500,
+    max_examples=examples(1500),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
