@@ -18,11 +18,14 @@ AIRFLOW2_VERSION ?= 2.11.2
 SMOKE_VERSIONS ?= 3.0.6 3.1.8 3.2.2
 # pytest-xdist workers for the provider's suites: each worker has its own Airflow home and SQLite database
 # (tests/conftest.py makes one per process); a test file stays on one worker (--dist loadfile), so its
-# module fixtures are built once. tests/deployment runs after, alone: its crash tests time real Airflow
-# processes (heartbeat timeouts, retries, `airflow tasks clear`) that a third busy worker on two cores
-# stretched past their timeouts (tried: a bulk retry that started after VTEX's window, a CLI clear that
-# timed out after 120 s).
-TEST_WORKERS ?= 2
+# module fixtures are built once. Three on two cores: the suite waits on clocks a third of its time
+# (Retry-After, rate caps, VTEX's visibility delays, the API server and browser of the UI tests), which a
+# third worker fills (measured on 2 cores: 2:13 with two workers, 1:51 with three, 1:55 with four, where
+# the longest file, the UI's, sets the end). tests/deployment runs after them, never beside them: its crash
+# tests time real Airflow processes (heartbeat timeouts, retries, `airflow tasks clear`) that a busy worker
+# beside them stretched past their timeouts (tried: a bulk retry that started after VTEX's window, a CLI
+# clear that timed out after 120 s). The sandbox's suite, light and Airflow-free, runs beside them.
+TEST_WORKERS ?= 3
 PYTEST_XDIST := -n $(TEST_WORKERS) --dist loadfile
 VENV := .venv
 VENV2 := .venv-airflow2
@@ -75,11 +78,14 @@ $(CURDIR)/.venv-uv/bin/uv:
 demo: $(VENV)/.installed
 	$(VENV)/bin/python scripts/demo.py
 
-## test: the whole test suite on Airflow 3.3: the provider's (unit, integration, the crash tests in a real
-## deployment, the UI in a browser), then the sandbox's
-test: test-provider test-sandbox
+## test: the whole test suite on Airflow 3.3: the provider's (unit, integration and the UI in a browser, on
+## three workers), then its crash tests in a real deployment with, beside them, the sandbox's suite (the
+## deployment mostly waits on Airflow's clocks; each part's output is printed whole when it ends)
+test: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest $(PYTEST_XDIST) --ignore=tests/deployment
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-deployment test-sandbox
 
-## test-provider: the provider's tests on Airflow 3.3: two workers, then tests/deployment alone
+## test-provider: the provider's tests on Airflow 3.3: three workers, then tests/deployment alone
 test-provider: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest $(PYTEST_XDIST) --ignore=tests/deployment
 	$(MAKE) --no-print-directory test-deployment
