@@ -140,11 +140,11 @@ test-distributed: $(VENV_CELERY)/.installed
 	VTEX_DISTRIBUTED_REQUIRED=1 $(VENV_CELERY)/bin/python -m pytest tests/deployment/test_distributed.py -p no:cacheprovider
 
 ## test-events: the event-driven deployment tests in real Airflow 3.3, a deployment per module (Airflow's schema
-## migrated once and copied for each). On both databases: 1,600 orders waiting at once drain through the asset
-## watcher, then 1,600 more with the triggerer SIGKILLed three times (the per-watcher queue set to 128: 25
-## times the trigger's bound of 64 and 12.5 times the queue; 5,000 orders at the default queue were 25 and 4.9
-## times). On SQLite: 50 sensors on 2 worker slots deferred, then rescheduled (25 times the slots, as 200 on 8
-## were). On PostgreSQL: 500 feed events read and committed with tasks killed between, then 2,500 orders
+## migrated once and copied for each). On both databases: 5,000 orders waiting at once drain through the asset
+## watcher, then 5,000 more with the triggerer SIGKILLed three times (Airflow's default per-watcher queue,
+## 1,024: the backlog is 25 times the trigger's bound of 200 and 4.9 times the queue, the issue's case). On
+## SQLite: 50 sensors on 2 worker slots deferred, then rescheduled (25 times the slots, as 200 on 8 were). On
+## PostgreSQL: 500 feed events read and committed with tasks killed between, then 2,500 orders
 ## through the polling loop. DATABASE=sqlite (default) or
 ## postgresql: Debian's PostgreSQL server is installed if missing (one server for the run, a database per
 ## deployment), and psycopg 3 into .venv (the deployment's driver, not a dependency of the package).

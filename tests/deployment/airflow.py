@@ -404,10 +404,14 @@ class AirflowDeployment:
         ``state``, ``run_after``, ``start_date``, ``end_date``..."""
         return self.paged(f"/api/v2/dags/{dag_id}/dagRuns", "dag_runs")
 
-    def asset_events(self, asset_name: str) -> list[dict[str, Any]]:
-        """Every event of the asset, oldest first: ``extra`` (a watcher's event carries ``{"from_trigger":
-        true, "payload": ...}``) and ``created_dagruns`` (the runs that consumed it; empty: none)."""
-        events = self.paged(f"/api/v2/assets/events?name_pattern={_quote(asset_name)}", "asset_events")
+    def asset_events(self, asset_name: str, since: dt.datetime | None = None) -> list[dict[str, Any]]:
+        """Every event of the asset (stored at or after ``since``, if given), oldest first: ``extra`` (a
+        watcher's event carries ``{"from_trigger": true, "payload": ...}``) and ``created_dagruns`` (the
+        runs that consumed it; empty: none)."""
+        path = f"/api/v2/assets/events?name_pattern={_quote(asset_name)}"
+        if since is not None:
+            path += f"&timestamp_gte={_quote(since.isoformat())}"
+        events = self.paged(path, "asset_events")
         return sorted(
             (e for e in events if e.get("name") == asset_name), key=lambda e: (e["timestamp"], e["id"])
         )
