@@ -4,8 +4,8 @@
    (once per AppKey; a configuration already there is kept).
 2. ``read_feed`` reads up to 100 feed items and commits NONE of them.
 3. ``get_orders`` reads each ready order from VTEX; ``send_to_erp`` creates it in the ERP (here
-   ``erp_stand_in``), which keys its sales orders by VTEX's order id: an order handed over again is not
-   created twice.
+   ``erp_stand_in``) unless the ERP holds it already: an order that comes again is handed over once
+   (and the ERP's key on VTEX's order id would refuse a second sales order anyway).
 4. ``start_handling`` moves each order to ``handling``, only after the ERP has it; an order already
    there (the feed handed its item out again after a run died) is reported, not started twice.
 5. ``commit_feed`` commits the items, only now: a run that fails before this commits nothing, and the
@@ -88,11 +88,14 @@ def example_vtex_erp_order_loop() -> None:
 
     @task
     def send_to_erp(orders: list[dict[str, Any]]) -> list[str]:
-        """CHANGE: create the ready orders in your ERP (``erp_stand_in`` stands for it). The ERP keys its
-        sales orders by VTEX's order id, so an order handed over again (a duplicate feed item, a run after
-        a crash) is recognised, not created twice. An order already in ``handling`` was handed over before
-        (start handling comes after the ERP): it goes on to invoicing if the ERP holds it, and is not
-        handed over again."""
+        """CHANGE: create the ready orders in your ERP (``erp_stand_in`` stands for it), each once.
+
+        Only the orders the ERP does not hold yet are handed over: one that comes again (a duplicate feed
+        item, a run after a crash, a retry of this task after the ERP created it) is found in the ERP and
+        goes on without a second hand-over. One run at a time (``max_active_runs=1``), so no other run
+        hands it over between the check and the create; the ERP's key on VTEX's order id stays the last
+        guard. An order already in ``handling`` was handed over before (start handling comes after the
+        ERP): it goes on to invoicing if the ERP holds it."""
         import sys
         from pathlib import Path
 
@@ -102,7 +105,10 @@ def example_vtex_erp_order_loop() -> None:
 
         ready = [order for order in orders if order["status"] == READY]
         handling = [order["order_id"] for order in orders if order["status"] == "handling"]
-        return create_sales_orders(ready) + held(handling)
+        candidates = [order["order_id"] for order in ready] + handling
+        in_erp = set(held(candidates))
+        created = create_sales_orders([order for order in ready if order["order_id"] not in in_erp])
+        return created + [order_id for order_id in candidates if order_id in in_erp]
 
     # XComArgs stand for their values at run time, which Airflow's types cannot say
     orders = get_orders(read_feed.output)  # type: ignore[arg-type]

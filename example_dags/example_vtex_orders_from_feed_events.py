@@ -15,12 +15,14 @@ trigger's repeated ``quiet`` events make that later event come within seconds).
 
 **Each order reaches the ERP once.** The feed is at least once (a triggerer killed between storing an
 event and committing its item brings the item back), so an order may come in two events, or in an event
-and the reconciliation. ``send_to_erp`` reads each order and hands over only the ready ones; the ERP keys
-its sales orders by VTEX's order id (``erp_stand_in``), so an order handed over again is recognised, not
-created twice; start handling comes after the ERP has the order, reads each order first, and runs one
-task at a time across runs. What this relies on: from VTEX, that start-handling moves an order out of
-``ready-for-handling`` atomically (a second call is refused with 409); from Airflow, that a run's tasks
-run in order and ``max_active_tis_per_dag=1`` holds across runs; from your ERP, the unique key.
+and the reconciliation, in runs that overlap. ``send_to_erp`` reads each order, and hands over only the
+ready ones the ERP does not hold yet, one task at a time across runs, so no other run hands an order over
+between the check and the create; a retry after the ERP created it finds it there. The ERP's key on
+VTEX's order id (``erp_stand_in``) stays the last guard. Start handling comes after the ERP has the
+order, reads each order first, and runs one task at a time across runs too. What this relies on: from
+VTEX, that start-handling moves an order out of ``ready-for-handling`` atomically (a second call is
+refused with 409); from Airflow, that a run's tasks run in order and ``max_active_tis_per_dag=1`` holds
+across runs; from your ERP, a lookup by VTEX's order id and, as the last guard, the unique key.
 
 Set up the feed once per AppKey (``example_vtex_erp_order_loop``'s ``configure_feed`` does it).
 """
@@ -77,15 +79,18 @@ if Asset is not None and AssetWatcher is not None:  # Airflow 3: event-driven sc
         doc_md=__doc__,
     )
     def example_vtex_orders_from_feed_events() -> None:
-        @task
+        # One at a time across runs: an order two overlapping runs hold is handed over by the first and
+        # found in the ERP by the second.
+        @task(max_active_tis_per_dag=1)
         def send_to_erp(triggering_asset_events: Any = None) -> list[str]:
-            """CHANGE: create the ready orders in your ERP (``erp_stand_in`` stands for it).
+            """CHANGE: create the ready orders in your ERP (``erp_stand_in`` stands for it), each once.
 
             The orders: each feed item's that triggered this run, and the ready orders no event brought
-            (VTEX's list: the reconciliation). The ERP keys its sales orders by VTEX's order id, so an
-            order two events brought (the feed is at least once) is recognised, not created twice. An
-            order already in ``handling`` was handed over before (start handling comes after the ERP): it
-            goes on if the ERP holds it, and is not handed over again."""
+            (VTEX's list: the reconciliation). Only those the ERP does not hold yet are handed over: an
+            order two events brought (the feed is at least once), or that an earlier run handed over
+            and has not started yet, goes on without a second hand-over. An order already in
+            ``handling`` was handed over before (start handling comes after the ERP): it goes on if the
+            ERP holds it."""
             import sys
             from pathlib import Path
 
@@ -111,7 +116,10 @@ if Asset is not None and AssetWatcher is not None:  # Airflow 3: event-driven sc
                     )
                 elif order.get("status") == "handling":
                     handling.append(order_id)
-            return create_sales_orders(ready) + held(handling)
+            candidates = [order["order_id"] for order in ready] + handling
+            in_erp = set(held(candidates))
+            created = create_sales_orders([order for order in ready if order["order_id"] not in in_erp])
+            return created + [order_id for order_id in candidates if order_id in in_erp]
 
         # One start-handling task at a time across runs: a run that overlaps another finds the orders the
         # other started in handling and leaves them. CHANGE: max_requests_per_second, the share of your

@@ -13,7 +13,11 @@ from airflow_provider_vtex.operators.feed import VtexCommitOrderFeedOperator, Vt
 from airflow_provider_vtex.operators.start_handling import VtexStartHandlingOperator
 
 
-@dag(schedule=None, start_date=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))  # e.g. "*/5 * * * *"
+@dag(
+    schedule=None,  # e.g. "*/5 * * * *"
+    start_date=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+    max_active_runs=1,  # one reader of the feed at a time
+)
 def order_feed_loop() -> None:
     read = VtexReadOrderFeedOperator(task_id="read_feed", max_items=100)  # commits nothing
 
@@ -24,7 +28,8 @@ def order_feed_loop() -> None:
 
     @task
     def send_to_erp(orders: list[dict[str, Any]]) -> list[str]:
-        # Your ERP here: create each order (keyed by its orderId), return the ids it accepted.
+        # Your ERP here: create each order it does not hold yet (looked up, and keyed, by orderId), return
+        # the ids it holds (one run at a time: max_active_runs=1, so no other run creates it meanwhile).
         return [order["orderId"] for order in orders]
 
     accepted = send_to_erp(get_orders(read.output))

@@ -202,11 +202,12 @@ def test_500_feed_events_with_tasks_killed_between_read_and_commit_are_each_hand
     assert outcomes.count("started") + outcomes.count("already_handling") == len(outcomes)
     # Run 4's items came back after the visibility timeout and were read again.
     assert outcome.feed["redelivered"] >= 100
-    # The ERP holds each order once: run 4 handed its orders over before it died, and the run that read
-    # them again handed over only those still ready (recognised by the ERP's key), not those in handling.
+    # The ERP received each order once: run 4 handed its orders over before it died, and the run that
+    # read them again found them in the ERP and handed none over a second time.
     erp = feed_loop.erp(backlog.order_ids)
     assert erp["sales_orders"] == ORDERS
     assert erp["created_twice"] == 0
+    assert erp["handed_over_again"] == 0
 
 
 #: Two runs at the loop's cap of 1,000 items, then a last run of the remaining 500: what the pull flow
@@ -255,3 +256,4 @@ def test_a_backlog_of_2500_drains_through_the_polling_loop_once(
     assert outcome.feed["redelivered"] == 0
     assert erp["sales_orders"] == BACKLOG
     assert erp["created_twice"] == 0
+    assert erp["handed_over_again"] == 0

@@ -85,7 +85,10 @@ def feed_loop(
 
             ready = [order for order in orders if order["status"] == READY]
             handling = [order["order_id"] for order in orders if order["status"] == "handling"]
-            return create_sales_orders(ready) + held(handling)
+            candidates = [order["order_id"] for order in ready] + handling
+            in_erp = set(held(candidates))
+            created = create_sales_orders([order for order in ready if order["order_id"] not in in_erp])
+            return created + [order_id for order_id in candidates if order_id in in_erp]
 
         # XComArgs stand for their values at run time, which Airflow's types cannot say
         orders = get_orders(read_feed.output)  # type: ignore[arg-type]
