@@ -55,30 +55,36 @@ def invoice_counts(sandbox: Any, orders: list[str]) -> dict[str, int]:
     }
 
 
-def show_after_the_first_hidden_read(sandbox: Any, order: str, delay: float) -> dict[str, Any]:
-    """Once a read finds ``order``'s invoice hidden (the caller hid it), show it ``delay`` seconds later.
+def show_after_the_first_hidden_read(
+    sandbox: Any, orders: str | list[str], delay: float, interval: float = 0.05
+) -> dict[str, Any]:
+    """Once a read finds the invoice of one of ``orders`` hidden (the caller hid them), show them all
+    ``delay`` seconds later; invoices POSTed from then on show ``delay`` seconds after their POST.
 
-    The case under test is a second attempt that reads the order while VTEX still hides the invoice. VTEX's
+    The case under test is a second attempt that reads an order while VTEX still hides the invoice. VTEX's
     window opens at the POST, but when the second attempt starts depends on the machine: a crash is
     reported, a retry or a clear scheduled and a task process started seconds later (on a loaded machine
     the re-run read the order 11 to 15 s after the POST, past a 10 s window, and proved only that reading
-    first finds a visible invoice). So the invoice stays hidden until the second attempt has read it, and
-    shows ``delay`` seconds after that read: inside that attempt's read-back window, which opens when it
-    starts (readback_timeout, 30 s). An attempt that never read would POST while it is hidden and be
+    first finds a visible invoice). So the invoices stay hidden until the second attempt has read one, and
+    show ``delay`` seconds after that read: inside that attempt's read-back window, which opens when it
+    starts (readback_timeout, 30 s). An attempt that never read would POST while they are hidden and be
     counted as a duplicate. Returns what happened: ``{"after read": True}`` or ``{"error": ...}``.
     """
+    orders = [orders] if isinstance(orders, str) else orders
     revealed: dict[str, Any] = {}
-    before = invoice_counts(sandbox, [order])["reads that hid it"]
+    before = invoice_counts(sandbox, orders)["reads that hid it"]
 
     def reveal() -> None:
         try:
             wait_for(
-                f"a read of {order} while its invoice is hidden",
-                lambda: invoice_counts(sandbox, [order])["reads that hid it"] > before,
+                f"a read of {orders[0] if len(orders) == 1 else 'an order'} while its invoice is hidden",
+                lambda: invoice_counts(sandbox, orders)["reads that hid it"] > before,
                 HIDDEN_UNTIL_READ_SECONDS,
-                0.05,
+                interval,
             )
-            sandbox.hide_invoices(order, delay)
+            sandbox.state.invoice_visibility_delay = delay
+            for order in orders:
+                sandbox.hide_invoices(order, delay)
             revealed["after read"] = True
         except Exception as exc:  # noqa: BLE001 - reported by the caller's assertion, with the run's outcome
             revealed["error"] = exc
@@ -196,10 +202,16 @@ def test_crashed_task_cleared_with_airflow_tasks_clear(
 
 
 def test_bulk_task_killed_mid_chunk_then_retried(deployed: Deployed, sandbox: Any, delay: float) -> None:
+    """The retry reads each order first and sends only what VTEX does not hold. With a visibility delay,
+    the invoices of the killed try stay hidden until the retry has read one of them, then show ``delay``
+    seconds later (``show_after_the_first_hidden_read``): the retry reads while VTEX hides them, whenever
+    the machine lets it start."""
     airflow, dag_id, prefix = deployed.airflow, "vtex_crash_bulk", f"kill{delay:g}"
     orders = [f"{prefix}-{n:05d}" for n in range(BULK_SIZE)]
     for order in orders:  # they exist before they are invoiced, as at VTEX (a retry reads them first)
         sandbox.add_order(order, [{"id": "5001", "price": 1990, "quantity": 1}])
+    if delay:
+        sandbox.state.invoice_visibility_delay = HIDDEN_UNTIL_READ_SECONDS
     run_id = airflow.trigger(dag_id, {"count": BULK_SIZE, "prefix": prefix})
     killed: dict[str, Any] = {}
 
@@ -214,6 +226,8 @@ def test_bulk_task_killed_mid_chunk_then_retried(deployed: Deployed, sandbox: An
             )
             kill_pids(pids)
             killed["after"] = sandbox.post_count()
+            if delay:  # filled by its own thread once the retry has read a hidden invoice
+                killed["revealed"] = show_after_the_first_hidden_read(sandbox, orders, delay, interval=0.2)
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below, with the run's outcome
             killed["error"] = exc
 
@@ -238,6 +252,10 @@ def test_bulk_task_killed_mid_chunk_then_retried(deployed: Deployed, sandbox: An
     assert accepted == BULK_SIZE  # every order invoiced by exactly one accepted POST
     assert (counts["invoices held"], counts["duplicates"], counts["lost"]) == (BULK_SIZE, 0, 0)
     if delay:
+        revealed = killed.get("revealed", {})
+        assert revealed.get("after read"), (
+            f"the retry never read an order while VTEX hid its invoice: {revealed}"
+        )
         assert counts["reads that hid it"] >= 1
     outcomes = [r["outcome"] for r in airflow.xcom(dag_id, run_id, "bulk")]
     assert outcomes.count("sent") + outcomes.count("already_invoiced") == BULK_SIZE
