@@ -105,7 +105,7 @@ def example_vtex_erp_order_loop() -> None:
 
         ready = [order for order in orders if order["status"] == READY]
         handling = [order["order_id"] for order in orders if order["status"] == "handling"]
-        candidates = [order["order_id"] for order in ready] + handling
+        candidates: list[str] = [order["order_id"] for order in ready] + handling
         in_erp = set(held(candidates))
         created = create_sales_orders([order for order in ready if order["order_id"] not in in_erp])
         return created + [order_id for order_id in candidates if order_id in in_erp]

@@ -116,7 +116,7 @@ if Asset is not None and AssetWatcher is not None:  # Airflow 3: event-driven sc
                     )
                 elif order.get("status") == "handling":
                     handling.append(order_id)
-            candidates = [order["order_id"] for order in ready] + handling
+            candidates: list[str] = [order["order_id"] for order in ready] + handling
             in_erp = set(held(candidates))
             created = create_sales_orders([order for order in ready if order["order_id"] not in in_erp])
             return created + [order_id for order_id in candidates if order_id in in_erp]
