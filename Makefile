@@ -39,6 +39,8 @@ UV_INSTALL = $(UV) pip install --quiet --python $(1)/bin/python
 # there; the counts that make a property or a soak thorough run once, on Airflow 3.3 (make test): a tenth of
 # the property tests' examples (tests/conftest.py) and a bulk soak of 200 invoices instead of 1,000.
 COMPAT_RUN := --hypothesis-profile=compat --soak-invoices=200
+# The provider's suite on Airflow 3.3 but tests/deployment (which runs after it: see TEST_WORKERS).
+PROVIDER_SUITE = $(VENV)/bin/python -m pytest $(PYTEST_XDIST) --ignore=tests/deployment
 # The unit suite: no real DAG runs (airflow_dag), no browser (tests/ui), no deployment (tests/deployment).
 UNIT_TESTS := tests --ignore=tests/ui --ignore=tests/deployment -m "not airflow_dag"
 
@@ -82,12 +84,12 @@ demo: $(VENV)/.installed
 ## three workers), then its crash tests in a real deployment with, beside them, the sandbox's suite (the
 ## deployment mostly waits on Airflow's clocks; each part's output is printed whole when it ends)
 test: $(VENV)/.installed
-	$(VENV)/bin/python -m pytest $(PYTEST_XDIST) --ignore=tests/deployment
+	$(PROVIDER_SUITE)
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-deployment test-sandbox
 
 ## test-provider: the provider's tests on Airflow 3.3: three workers, then tests/deployment alone
 test-provider: $(VENV)/.installed
-	$(VENV)/bin/python -m pytest $(PYTEST_XDIST) --ignore=tests/deployment
+	$(PROVIDER_SUITE)
 	$(MAKE) --no-print-directory test-deployment
 
 ## test-deployment: tests/deployment in one process: the crash tests in real Airflow; the event-driven and

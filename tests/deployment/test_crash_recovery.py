@@ -56,7 +56,7 @@ def invoice_counts(sandbox: Any, orders: list[str]) -> dict[str, int]:
 
 
 def show_after_the_first_hidden_read(
-    sandbox: Any, orders: str | list[str], delay: float, interval: float = 0.05
+    sandbox: Any, orders: list[str], delay: float, interval: float = 0.05
 ) -> dict[str, Any]:
     """Once a read finds the invoice of one of ``orders`` hidden (the caller hid them), show them all
     ``delay`` seconds later; invoices POSTed from then on show ``delay`` seconds after their POST.
@@ -70,14 +70,13 @@ def show_after_the_first_hidden_read(
     starts (readback_timeout, 30 s). An attempt that never read would POST while they are hidden and be
     counted as a duplicate. Returns what happened: ``{"after read": True}`` or ``{"error": ...}``.
     """
-    orders = [orders] if isinstance(orders, str) else orders
     revealed: dict[str, Any] = {}
     before = invoice_counts(sandbox, orders)["reads that hid it"]
 
     def reveal() -> None:
         try:
             wait_for(
-                f"a read of {orders[0] if len(orders) == 1 else 'an order'} while its invoice is hidden",
+                f"a read of one of {orders[:3]}... while its invoice is hidden",
                 lambda: invoice_counts(sandbox, orders)["reads that hid it"] > before,
                 HIDDEN_UNTIL_READ_SECONDS,
                 interval,
@@ -117,7 +116,7 @@ def test_worker_killed_right_after_vtex_applied_the_invoice_then_airflow_retries
     run_id = airflow.trigger(dag_id, {"order_id": order, "invoice_number": "NF-CR-1", "crash": True})
     if delay:
         wait_for("the invoice POST", lambda: sandbox.post_count() >= 1, 120, 0.02)
-        revealed = show_after_the_first_hidden_read(sandbox, order, delay)
+        revealed = show_after_the_first_hidden_read(sandbox, [order], delay)
     state = airflow.wait_for_run(dag_id, run_id)
     ti = airflow.task_instance(dag_id, run_id, "invoice")
     counts = invoice_counts(sandbox, [order])
@@ -177,7 +176,7 @@ def test_crashed_task_cleared_with_airflow_tasks_clear(
     revealed: dict[str, Any] = {}
     if delay:  # the re-run reads while VTEX hides the invoice: see show_after_the_first_hidden_read
         sandbox.hide_invoices(order, HIDDEN_UNTIL_READ_SECONDS)
-        revealed = show_after_the_first_hidden_read(sandbox, order, delay)
+        revealed = show_after_the_first_hidden_read(sandbox, [order], delay)
     airflow.clear_task(dag_id, run_id, "invoice")
     state = airflow.wait_for_run(dag_id, run_id)
     ti = airflow.task_instance(dag_id, run_id, "invoice")
