@@ -97,6 +97,12 @@ PositiveCents = Annotated[int, _cents(1)]
 Cents = Annotated[int, _cents(0)]
 #: Units of an item, >= 1.
 Quantity = Annotated[int, _count(1, MAX_QUANTITY, "units invoiced")]
+#: Units of an item in an order modification: 0 allowed (a replacement down to none).
+ChangeQuantity = Annotated[int, _count(0, MAX_QUANTITY, "units of the item")]
+#: Units of an item added or removed by an order modification, >= 1.
+ChangedUnits = Annotated[int, _count(1, MAX_QUANTITY, "units added or removed")]
+#: Minutes or other whole amounts of a setting, >= 0.
+WholeAmount = Annotated[int, _count(0, 10**9, "a whole amount")]
 #: A position in the order's items, starting at 0.
 ItemIndex = Annotated[
     int, _count(0, MAX_ITEMS - 1, "the item's position in the order's items, starting at 0")
