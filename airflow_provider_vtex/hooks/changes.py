@@ -35,13 +35,18 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from airflow_provider_vtex.client.rules import Budget
-    from airflow_provider_vtex.hooks.face import HookFace
 
 
-class ChangesMixin:
+if TYPE_CHECKING:
+    from airflow_provider_vtex.hooks.face import HookFace as _Hook
+else:
+    _Hook = object
+
+
+class ChangesMixin(_Hook):
     """The order modification operations of :class:`~airflow_provider_vtex.hooks.vtex.VtexHook`."""
 
-    def account_query(self: HookFace, key: str = "an") -> dict[str, str]:
+    def account_query(self, key: str = "an") -> dict[str, str]:
         """The account name as the order-system routes want it in the query (``an`` or ``accountName``)."""
         account = self.config.account
         if not account:
@@ -52,14 +57,14 @@ class ChangesMixin:
             )
         return {key: account}
 
-    def change_values(self: HookFace, order_id: Any, change_request_id: Any | None = None) -> dict[str, Any]:
+    def change_values(self, order_id: Any, change_request_id: Any | None = None) -> dict[str, Any]:
         values: dict[str, Any] = {"change_order_id": order_id}
         if change_request_id is not None:
             values["change_request_id"] = change_request_id
         return check_route_values(**values)
 
     def preview_change(
-        self: HookFace, order_id: str, change: ChangeRequest | Mapping[str, Any] | str
+        self, order_id: str, change: ChangeRequest | Mapping[str, Any] | str
     ) -> dict[str, Any]:
         """What the modification would do (items, totals, ``totalChangeValue``), changing nothing:
         ``POST /api/order-system/orders/{changeOrderId}/changes/preview``. Safe to repeat."""
@@ -70,34 +75,32 @@ class ChangesMixin:
         )
         return answer if isinstance(answer, dict) else {}
 
-    def list_changes(self: HookFace, order_id: str, budget: Budget | None = None) -> list[dict[str, Any]]:
+    def list_changes(self, order_id: str, budget: Budget | None = None) -> list[dict[str, Any]]:
         """The order's change requests (``requests`` of ``GET .../changes``), oldest first as VTEX lists them."""
         values = self.change_values(order_id)
         answer = self._call("list_changes", params=self.account_query(), budget=budget, **values)
         requests = answer.get("requests") if isinstance(answer, dict) else None
         return [r for r in requests or [] if isinstance(r, dict)]
 
-    def get_change(self: HookFace, order_id: str, change_request_id: str) -> dict[str, Any]:
+    def get_change(self, order_id: str, change_request_id: str) -> dict[str, Any]:
         """One change request, with its ``status`` and ``inProgress``: ``GET .../changes/{changeRequestId}``."""
         values = self.change_values(order_id, change_request_id)
         answer = self._call("get_change", params=self.account_query(), **values)
         return answer if isinstance(answer, dict) else {}
 
-    async def aget_change(self: HookFace, order_id: str, change_request_id: str) -> dict[str, Any]:
+    async def aget_change(self, order_id: str, change_request_id: str) -> dict[str, Any]:
         """:meth:`get_change`, awaited (the modification trigger polls with it)."""
         values = self.change_values(order_id, change_request_id)
         answer = await self._acall("get_change", params=self.account_query(), **values)
         return answer if isinstance(answer, dict) else {}
 
-    def find_change(
-        self: HookFace, order_id: str, reason: str, budget: Budget | None = None
-    ) -> dict[str, Any] | None:
+    def find_change(self, order_id: str, reason: str, budget: Budget | None = None) -> dict[str, Any] | None:
         """The order's change request made with ``reason`` (the last one, if several), or None."""
         found = [r for r in self.list_changes(order_id, budget) if r.get("reason") == reason]
         return found[-1] if found else None
 
     def create_change(
-        self: HookFace,
+        self,
         order_id: str,
         change: ChangeRequest | Mapping[str, Any] | str,
         *,
@@ -158,7 +161,7 @@ class ChangesMixin:
         return ChangeResult(order_id, _text(body.get("requestId")), Outcome.SENT, _text(body.get("status")))
 
     def retry_change(
-        self: HookFace,
+        self,
         order_id: str,
         change_request_id: str,
         change: ChangeRequest | Mapping[str, Any] | str,
@@ -171,7 +174,7 @@ class ChangesMixin:
         self._call("retry_change", json_body=model.to_wire(), params=self.account_query(), **values)
 
     def cancel_change(
-        self: HookFace, order_id: str, change_request_id: str, reason: str, *, check_first: bool = True
+        self, order_id: str, change_request_id: str, reason: str, *, check_first: bool = True
     ) -> Outcome:
         """Cancel a change request that stopped on an error: ``POST .../changes/{changeRequestId}/cancel``.
 
@@ -207,14 +210,12 @@ class ChangesMixin:
         )
         return Outcome.CONFIRMED_BY_READ_BACK if confirmed else Outcome.SENT
 
-    def get_change_settings(self: HookFace) -> dict[str, Any]:
+    def get_change_settings(self) -> dict[str, Any]:
         """The account's order modification settings: ``GET /api/order-system/orders/changes/settings``."""
         answer = self._call("get_change_settings", params=self.account_query())
         return answer if isinstance(answer, dict) else {}
 
-    def set_change_settings(
-        self: HookFace, settings: ChangeSettings | Mapping[str, Any] | str
-    ) -> dict[str, Any]:
+    def set_change_settings(self, settings: ChangeSettings | Mapping[str, Any] | str) -> dict[str, Any]:
         """Replace the account's order modification settings (``PUT``; the same settings twice leave the
         same settings, so it is retried like a read)."""
         body = ChangeSettings.parse(settings).to_wire()

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    import logging
     from collections.abc import Mapping
 
     from airflow_provider_vtex.client.config import VtexConnectionConfig
@@ -27,8 +26,8 @@ class HookFace(Protocol):
     @property
     def config(self) -> VtexConnectionConfig: ...
 
-    @property
-    def log(self) -> logging.Logger: ...
+    #: Airflow's logger (its type differs between Airflow versions).
+    log: Any
 
     def _call(
         self,

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Iterator, Mapping
 
-    from airflow_provider_vtex.hooks.face import HookFace
 
 #: Statuses in which VTEX refuses a cancellation for good (an invoice exists, or the order never
 #: completed), with what to do instead.
@@ -34,11 +33,17 @@ NOT_CANCELABLE = {
 }
 
 
-class OrdersMixin:
+if TYPE_CHECKING:
+    from airflow_provider_vtex.hooks.face import HookFace as _Hook
+else:
+    _Hook = object
+
+
+class OrdersMixin(_Hook):
     """The order reads, the order's log and the account's order settings of the hook."""
 
     # ------------------------------------------------------------------ reads
-    def get_order_group(self: HookFace, order_group: str) -> list[dict[str, Any]]:
+    def get_order_group(self, order_group: str) -> list[dict[str, Any]]:
         """The orders of one purchase split between sellers: ``GET /api/oms/pvt/orders/order-group/{orderGroup}``
         (an order's ``orderGroup``: its id without the ``-01`` suffix)."""
         group = check_route_values(order_group=order_group)["order_group"]
@@ -47,35 +52,35 @@ class OrdersMixin:
             [order for order in answer or [] if isinstance(order, dict)] if isinstance(answer, list) else []
         )
 
-    def get_payment_transaction(self: HookFace, order_id: str) -> dict[str, Any]:
+    def get_payment_transaction(self, order_id: str) -> dict[str, Any]:
         """The order's payment transaction (reconciliation): ``GET .../orders/{orderId}/payment-transaction``."""
         answer = self._call("get_payment_transaction", order_id=self.checked_order_id(order_id))
         return answer if isinstance(answer, dict) else {}
 
-    def get_conversation(self: HookFace, order_id: str) -> list[dict[str, Any]]:
+    def get_conversation(self, order_id: str) -> list[dict[str, Any]]:
         """The messages VTEX exchanged with the customer about the order:
         ``GET .../orders/{orderId}/conversation-message``."""
         answer = self._call("get_conversation", order_id=self.checked_order_id(order_id))
         return [m for m in answer if isinstance(m, dict)] if isinstance(answer, list) else []
 
-    def get_change_summary(self: HookFace, order_id: str) -> dict[str, Any]:
+    def get_change_summary(self, order_id: str) -> dict[str, Any]:
         """What modifications changed on the order (PII's summary, ``GET /api/orders/pvt/document/{orderId}/change-summary``)."""
         answer = self._call("get_change_summary", order_id=self.checked_order_id(order_id))
         return answer if isinstance(answer, dict) else {}
 
-    def list_user_orders(self: HookFace, **filters: Any) -> OrderList:
+    def list_user_orders(self, **filters: Any) -> OrderList:
         """One page of a shopper's orders (``clientEmail``, ``page``, ``per_page``...): ``GET /api/oms/user/orders``."""
         _check_per_page(filters.get("per_page"))
         return OrderList.from_answer(self._call("list_user_orders", params=filters))
 
-    def get_user_order(self: HookFace, order_id: str, client_email: str | None = None) -> dict[str, Any]:
+    def get_user_order(self, order_id: str, client_email: str | None = None) -> dict[str, Any]:
         """One order as its shopper sees it: ``GET /api/oms/user/orders/{orderId}``."""
         params = {"clientEmail": client_email} if client_email else None
         answer = self._call("get_user_order", params=params, order_id=self.checked_order_id(order_id))
         return answer if isinstance(answer, dict) else {}
 
     def iter_orders(
-        self: HookFace,
+        self,
         start: dt.datetime | str,
         end: dt.datetime | str,
         *,
@@ -113,7 +118,7 @@ class OrdersMixin:
         return read_range(fetch, first, last, per_page=per_page, on_window=report)
 
     # ------------------------------------------------------------------ the order's log
-    def add_interaction(self: HookFace, order_id: str, line: Interaction | Mapping[str, Any] | str) -> None:
+    def add_interaction(self, order_id: str, line: Interaction | Mapping[str, Any] | str) -> None:
         """Add a line to the order's log (the Admin's order history): ``POST .../orders/{orderId}/interactions``.
 
         **Once?** At least once: VTEX offers no way to read the log back, and a line repeated after a lost
@@ -125,7 +130,7 @@ class OrdersMixin:
 
     # ------------------------------------------------------------------ cancelling once
     def cancel_order_once(
-        self: HookFace, order_id: str, reason: str | None = None, *, check_first: bool = True
+        self, order_id: str, reason: str | None = None, *, check_first: bool = True
     ) -> tuple[Outcome, str | None]:
         """Cancel the order unless it is canceled already or cannot be: ``(outcome, status after)``.
 
@@ -167,18 +172,18 @@ class OrdersMixin:
         return Outcome.SENT, after
 
     # ------------------------------------------------------------------ account settings around orders
-    def test_jsonata(self: HookFace, expression: str, document: Mapping[str, Any] | str) -> Any:
+    def test_jsonata(self, expression: str, document: Mapping[str, Any] | str) -> Any:
         """VTEX's evaluation of a feed filter's JSONata ``expression`` against an order ``document``:
         ``POST /api/orders/expressions/jsonata``. Changes nothing."""
         body = JsonataTest.parse({"Expression": expression, "Document": document}).to_wire()
         return self._call("test_jsonata", json_body=body)
 
-    def get_seller_window(self: HookFace) -> dict[str, Any]:
+    def get_seller_window(self) -> dict[str, Any]:
         """The window to change seller: ``GET /api/checkout/pvt/configuration/window-to-change-seller``."""
         answer = self._call("get_seller_window")
         return answer if isinstance(answer, dict) else {"waitingTime": answer}
 
-    def set_seller_window(self: HookFace, waiting_time: int) -> None:
+    def set_seller_window(self, waiting_time: int) -> None:
         """Set the window to change seller (``POST``; the same value twice leaves the same setting)."""
         self._call("set_seller_window", json_body=SellerWindow.parse({"waitingTime": waiting_time}).to_wire())
 

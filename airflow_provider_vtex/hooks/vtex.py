@@ -79,7 +79,7 @@ if TYPE_CHECKING:
     from airflow_provider_vtex.client.async_transport import AsyncVtexClient
 
 
-class VtexHook(OrdersMixin, ChangesMixin, BaseHook):
+class VtexHook(BaseHook, OrdersMixin, ChangesMixin):
     """Talks to VTEX's Orders API for one ``vtex`` connection, over one pooled HTTP session.
 
     :param vtex_conn_id: the Airflow connection: login = AppKey, password = AppToken, host = account name;
