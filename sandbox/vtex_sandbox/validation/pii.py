@@ -13,10 +13,14 @@ from typing import TYPE_CHECKING, Any
 from vtex_sandbox.errors import bad_request
 from vtex_sandbox.model import InvoiceLine, InvoiceNotice
 from vtex_sandbox.validation.common import (
+    canonical_keys,
+    check_page_cap,
     is_int,
     is_text,
     optional_int,
     optional_text,
+    order_by_ascending,
+    parse_creation_range,
     parse_date,
     refuse_foreign_fields,
     require_object,
@@ -158,7 +162,7 @@ def validate_list_filters(body: Any) -> dict[str, Any]:
     """The body of ``POST /api/orders/extendsearch/orders`` (every filter optional; none = all orders)."""
     if body is None:
         return {}
-    body = require_object(body)
+    body = canonical_keys(require_object(body), _LIST_FILTERS)
     for key, kind in _LIST_FILTERS.items():
         if key not in body:
             continue
@@ -171,4 +175,16 @@ def validate_list_filters(body: Any) -> dict[str, Any]:
             raise bad_request(f"{key} must be a positive integer")
     if "filterError" in body and body["filterError"] not in _FILTER_ERRORS:
         raise bad_request(f"filterError must be one of {list(_FILTER_ERRORS)}")
+    check_page_cap(body.get("page", 1))
     return dict(body)
+
+
+def list_options(filters: dict[str, Any]) -> dict[str, Any]:
+    """The search's filters the sandbox plays beyond paging and status (as the standard list's)."""
+    options: dict[str, Any] = {
+        "incomplete": filters.get("incompleteOrders") is True,
+        "ascending": order_by_ascending(filters.get("orderBy")),
+    }
+    if filters.get("f_creationDate"):
+        options["created"] = parse_creation_range(filters["f_creationDate"])
+    return options

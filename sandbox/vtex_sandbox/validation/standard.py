@@ -17,9 +17,12 @@ from typing import TYPE_CHECKING, Any
 from vtex_sandbox.errors import bad_request
 from vtex_sandbox.model import InvoiceLine, InvoiceNotice, TrackingEvent
 from vtex_sandbox.validation.common import (
+    check_page_cap,
     is_int,
     is_text,
     optional_text,
+    order_by_ascending,
+    parse_creation_range,
     parse_date,
     parse_date_space_minutes,
     parse_date_time,
@@ -196,8 +199,21 @@ def validate_list_query(query: dict[str, list[str]]) -> tuple[int, int, set[str]
         if name in query and query[name][0] not in ("true", "false"):
             raise bad_request(f"Query parameter {name} must be true or false, not {query[name][0]!r}")
     page, per_page = _query_int(query, "page", 1), _query_int(query, "per_page", 15)
+    check_page_cap(page)
     statuses = {s for raw in query.get("f_status", []) for s in raw.split(",") if s}
     return page, per_page, statuses
+
+
+def list_options(query: dict[str, list[str]]) -> dict[str, Any]:
+    """The list filters the sandbox plays beyond paging and status: ``f_creationDate`` (a range of creation
+    dates), ``incompleteOrders`` and ``orderBy`` (creation date ascending or descending)."""
+    options: dict[str, Any] = {
+        "incomplete": query.get("incompleteOrders", ["false"])[0] == "true",
+        "ascending": order_by_ascending(query.get("orderBy", [""])[0]),
+    }
+    if query.get("f_creationDate"):
+        options["created"] = parse_creation_range(query["f_creationDate"][0])
+    return options
 
 
 def _query_int(query: dict[str, list[str]], name: str, default: int) -> int:
