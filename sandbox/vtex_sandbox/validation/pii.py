@@ -4,6 +4,7 @@ Written from ``VTEX - Orders API PII version.json`` (operations InvoiceNotificat
 CancelOrder2), never from the standard file. The PII invoice differs from the standard one in every
 detail a client can get wrong: ``issuedDate`` is a day (``YYYY-MM-DD``), ``invoiceValue`` an integer,
 items are named by ``itemIndex`` (their position in the order) and ``price`` is the TOTAL of the line.
+Property names are matched without regard to case, as VTEX's .NET readers do (``common.canonical_keys``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,19 @@ _FOREIGN_ITEM_FIELDS = {
     "description": _STANDARD_INVOICE_ROUTE,
 }
 _NULLABLE_TEXT = ("invoiceKey", "invoiceUrl", "courier", "trackingNumber", "trackingUrl")
+_INVOICE_FIELDS = (
+    "type",
+    "issuedDate",
+    "invoiceNumber",
+    "invoiceValue",
+    "cfop",
+    "extraValue",
+    "volumes",
+    "items",
+    *_NULLABLE_TEXT,
+    *_FOREIGN_INVOICE_FIELDS,
+)
+_ITEM_FIELDS = ("itemIndex", "price", "quantity", *_FOREIGN_ITEM_FIELDS)
 
 #: The documented filters of ``POST /api/orders/extendsearch/orders`` and their JSON types.
 _LIST_FILTERS: dict[str, type] = {
@@ -78,7 +92,7 @@ _TYPE_NAMES = {str: "a string", bool: "a boolean (true or false)", int: "an inte
 
 def validate_invoice(body: Any, order: Order) -> InvoiceNotice:
     """Check an invoice notification body against the PII contract; raise a 400 otherwise."""
-    body = require_object(body)
+    body = canonical_keys(require_object(body), _INVOICE_FIELDS)
     refuse_foreign_fields(body, _FOREIGN_INVOICE_FIELDS, "", INVOICE_ROUTE)
     kind = body.get("type")
     if kind not in ("Output", "Input"):
@@ -133,7 +147,7 @@ def _invoice_lines(raw_items: Any, order: Order) -> tuple[InvoiceLine, ...]:
     lines: list[InvoiceLine] = []
     for position, raw in enumerate(raw_items):
         where = f"items[{position}]."
-        item = require_object(raw, f"items[{position}]")
+        item = canonical_keys(require_object(raw, f"items[{position}]"), _ITEM_FIELDS, where)
         refuse_foreign_fields(item, _FOREIGN_ITEM_FIELDS, where, INVOICE_ROUTE)
         index = item.get("itemIndex")
         if not is_int(index):
