@@ -225,8 +225,8 @@ def _object(
     if not isinstance(value, dict):
         raise bad_request(f"{where} must be a JSON object, not {_json_type(value)}")
     prefix = "" if where == "The request body" else f"{where}."
-    value = canonical_keys(value, (*fields, *(messages or {})), prefix)
-    for key in value:
+    data = canonical_keys(value, (*fields, *(messages or {})), prefix)
+    for key in data:
         if key in fields:
             continue
         if messages and key in messages:
@@ -235,7 +235,7 @@ def _object(
             f"{prefix}{key} is not a field of a feed configuration{_closest(key, fields)}; "
             f"the fields here are: {', '.join(fields)}"
         )
-    return value
+    return data
 
 
 def _json_type(value: Any) -> str:
