@@ -15,7 +15,8 @@ VTEX's rules, from the "Create order modifications" operation of ``VTEX - Orders
 Where VTEX is silent the sandbox chooses, and says so: one request in progress per order at a time (a
 second PATCH gets 409 until the first is over, so that two requests never compute from the same items);
 a SKU the order does not hold takes its price from the store's other orders (the sandbox's "catalog");
-a modification that would take the total to zero or below is refused (cancel the order instead).
+a modification that would leave no item, or take the total to zero or below, is refused (cancel the order
+instead).
 """
 
 from __future__ import annotations
@@ -121,6 +122,10 @@ def plan(
     after = [
         dataclasses.replace(item, quantity=q) for item, q in zip(items, quantities, strict=True) if q > 0
     ]
+    if not after:
+        raise bad_request(
+            f"The modification would leave order {order.order_id} without items: cancel the order instead"
+        )
     seconds = max(float(done_seconds), 0.0)
     return ChangeRequest(
         request_id=str(uuid.uuid4()),
