@@ -118,6 +118,9 @@ class Route:
     idempotent: bool
     #: What a 404 on this route means and what to do (an order route's advice is wrong on a feed route).
     not_found: str = ""
+    #: The answer is one JSON value (``true``, ``2``) rather than an object or a list: the JSONata test and
+    #: the seller window. Elsewhere a bare value is refused as "not VTEX's JSON".
+    scalar_answer: bool = False
 
     def path(self, **values: Any) -> str:
         """The path with each value checked and put in its place."""
@@ -174,6 +177,7 @@ _ACCOUNT: dict[str, Route] = {
         RESOURCE_FEED_VIEW,
         idempotent=True,
         not_found=_SETTINGS_404,
+        scalar_answer=True,
     ),
     "get_seller_window": Route(
         "GET",
@@ -181,6 +185,7 @@ _ACCOUNT: dict[str, Route] = {
         RESOURCE_FULL_ACCESS,
         idempotent=True,
         not_found=_SETTINGS_404,
+        scalar_answer=True,
     ),
     # Sets a value: sending the same value twice leaves the same setting.
     "set_seller_window": Route(
@@ -189,6 +194,7 @@ _ACCOUNT: dict[str, Route] = {
         RESOURCE_FULL_ACCESS,
         idempotent=True,
         not_found=_SETTINGS_404,
+        scalar_answer=True,
     ),
     "get_change_summary": Route(
         "GET", _PII + "/{order_id}/change-summary", RESOURCE_VIEW_ORDER, idempotent=True, not_found=_ORDER_404

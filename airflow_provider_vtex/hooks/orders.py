@@ -143,6 +143,7 @@ class OrdersMixin(_Hook):
         order's grace window: the status after says where the order is.
         """
         order_id = self.checked_order_id(order_id)
+        order: dict[str, Any]
         if check_first:
             order = self.get_order(order_id)
             status = str(order.get("status"))
@@ -165,10 +166,21 @@ class OrdersMixin(_Hook):
                     status=status,
                 )
         receipt = self.cancel_order(order_id, reason)
-        after = str(self.get_order(order_id).get("status"))
+        order = self.get_order(order_id)
+        after = str(order.get("status"))
         self.log.info(
             "Cancellation of order %s: receipt %s; the order is '%s'.", order_id, receipt.receipt, after
         )
+        requests = [r for r in order.get("cancellationRequests") or [] if isinstance(r, dict)]
+        if after not in CANCELED_STATUSES and requests and requests[-1].get("deniedBySeller"):
+            denial = requests[-1].get("deniedBySellerReason") or "no reason given"
+            raise VtexStatusNotAllowedError(
+                f"VTEX received the cancellation of order {order_id} (outside the order's grace window, so the "
+                f"seller decides) and the seller denied it ({denial}): the order is still '{after}'. Ask the "
+                "seller, or cancel again once they agree.",
+                order_id=order_id,
+                status=after,
+            )
         return Outcome.SENT, after
 
     # ------------------------------------------------------------------ account settings around orders
@@ -178,10 +190,10 @@ class OrdersMixin(_Hook):
         body = JsonataTest.parse({"Expression": expression, "Document": document}).to_wire()
         return self._call("test_jsonata", json_body=body)
 
-    def get_seller_window(self) -> dict[str, Any]:
-        """The window to change seller: ``GET /api/checkout/pvt/configuration/window-to-change-seller``."""
-        answer = self._call("get_seller_window")
-        return answer if isinstance(answer, dict) else {"waitingTime": answer}
+    def get_seller_window(self) -> Any:
+        """The window to change seller as VTEX answers it (a number):
+        ``GET /api/checkout/pvt/configuration/window-to-change-seller``."""
+        return self._call("get_seller_window")
 
     def set_seller_window(self, waiting_time: int) -> None:
         """Set the window to change seller (``POST``; the same value twice leaves the same setting)."""

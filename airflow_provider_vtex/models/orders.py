@@ -3,12 +3,12 @@ the JSONata test of a feed filter, and the window to change seller."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, field_validator
 
 from airflow_provider_vtex.models.base import VtexPayload
-from airflow_provider_vtex.models.types import NonEmptyText, WholeAmount, Words
+from airflow_provider_vtex.models.types import NonEmptyText, Words
 
 
 class Interaction(VtexPayload):
@@ -59,4 +59,4 @@ class SellerWindow(VtexPayload):
     payload_name: ClassVar[str] = "window to change seller"
     required_hints: ClassVar[dict[str, str]] = {"waitingTime": "add the window, e.g. 'waitingTime': 2"}
 
-    waiting_time: WholeAmount
+    waiting_time: Annotated[int, Field(ge=1, le=10**6, strict=True)]

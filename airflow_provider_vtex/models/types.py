@@ -101,8 +101,6 @@ Quantity = Annotated[int, _count(1, MAX_QUANTITY, "units invoiced")]
 ChangeQuantity = Annotated[int, _count(0, MAX_QUANTITY, "units of the item")]
 #: Units of an item added or removed by an order modification, >= 1.
 ChangedUnits = Annotated[int, _count(1, MAX_QUANTITY, "units added or removed")]
-#: Minutes or other whole amounts of a setting, >= 0.
-WholeAmount = Annotated[int, _count(0, 10**9, "a whole amount")]
 #: A position in the order's items, starting at 0.
 ItemIndex = Annotated[
     int, _count(0, MAX_ITEMS - 1, "the item's position in the order's items, starting at 0")

@@ -20,7 +20,10 @@ from airflow_provider_vtex.models import Outcome
 from vtex_sandbox import Fault, VtexSandbox
 
 HANDLING = "1172452900789-01"  # seeded in handling: SKUs 3105, 3120 and 2001, one unit each
-STOCKOUT = {"reason": "ERP stockout 1: SKU 3120 unavailable", "remove": {"items": [{"id": "3120", "quantity": 1}]}}
+STOCKOUT = {
+    "reason": "ERP stockout 1: SKU 3120 unavailable",
+    "remove": {"items": [{"id": "3120", "quantity": 1}]},
+}
 
 
 def hook() -> VtexHook:
@@ -64,6 +67,8 @@ def test_a_modification_is_applied_once_and_followed_until_done(vtex_sandbox_con
     assert (again.outcome, again.change_request_id) == (Outcome.ALREADY_APPLIED, result.change_request_id)
     assert patches(sandbox) == 1
     assert [r["requestId"] for r in hook().list_changes(HANDLING)] == [result.change_request_id]
+    summary = hook().get_change_summary(HANDLING)
+    assert [(i["id"], i["quantity"]) for i in summary["removed"]] == [("3120", 1)]
 
 
 def test_a_lost_answer_is_settled_by_reading_the_history_back_not_by_sending_again(
@@ -144,7 +149,10 @@ def test_a_stopped_request_is_retried_or_canceled_once(vtex_sandbox_connection: 
     sandbox.fail_changes(HANDLING)
     sandbox.advance_clock(10)
     sandbox.add_fault(Fault("change_cancel", "drop_after_commit", count=1))
-    assert hook().cancel_change(HANDLING, second.change_request_id, "ERP found it") is Outcome.CONFIRMED_BY_READ_BACK
+    assert (
+        hook().cancel_change(HANDLING, second.change_request_id, "ERP found it")
+        is Outcome.CONFIRMED_BY_READ_BACK
+    )
     assert hook().cancel_change(HANDLING, second.change_request_id, "ERP found it") is Outcome.ALREADY_APPLIED
     assert hook().get_change(HANDLING, second.change_request_id)["status"] == "canceled"
 
