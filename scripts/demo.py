@@ -57,7 +57,8 @@ DAGS = [
 #: chunk; dag.test() runs the chunks one after the other), to finish in seconds.
 DAG_CONF: dict[str, dict[str, Any]] = {
     "example_vtex_bulk_invoicing": {"invoice_count": 90, "chunk_size": 30},
-    "example_vtex_stockout": {"order_id": "DEMO-STOCKOUT-01", "sku": "6101", "units_short": 2},  # STOCKOUT_ORDER
+    # the order is STOCKOUT_ORDER, below
+    "example_vtex_stockout": {"order_id": "DEMO-STOCKOUT-01", "sku": "6101", "units_short": 2},
 }
 BULK_PREFIX = "bulk-"
 #: Examples that need Airflow 3's event-driven scheduling (their file defines no DAG on Airflow 2). The

@@ -377,16 +377,17 @@ ROUTE_SETS: dict[str, dict[str, Route]] = {
     },
 }
 
-#: The operations of VTEX's two files this provider does not expose, and what replaces each: the
-#: operation table of the docs lists them from here. The order hook's configuration belongs to the
-#: push work (its operations join the route tables there).
-NOT_EXPOSED: dict[tuple[str, str], str] = {
+#: The operations of VTEX's two files this provider does not expose: VTEX's operation id and what replaces
+#: each. The docs' operation table lists them from here.
+NOT_EXPOSED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/oms/pvt/orders/{orderId}/changes"): (
+        "RegisterChange",
         "Deprecated (legacy 'Register modifications'): use order modifications v2, "
-        "VtexHook.create_change / VtexOrderModificationOperator."
+        "VtexHook.create_change / VtexOrderModificationOperator.",
     ),
     ("GET", "/api/oms/pvt/feed/orders/status"): (
-        "Deprecated (Feed v2): use the order feed v3, VtexHook.get_feed_items / VtexReadOrderFeedOperator."
+        "Getfeedorderstatus",
+        "Deprecated (Feed v2): use the order feed v3, VtexHook.get_feed_items / VtexReadOrderFeedOperator.",
     ),
 }
 
