@@ -63,6 +63,7 @@ def example_vtex_stockout() -> None:
 
     change = ask_erp_what_ships()
 
+    # --8<-- [start:modify]
     modify = VtexOrderModificationOperator(
         task_id="remove_what_does_not_ship",
         order_id=ORDER,
@@ -71,6 +72,7 @@ def example_vtex_stockout() -> None:
         poll_interval=2,  # CHANGE: VTEX takes seconds to minutes; poll every 30 s or so in production
         timeout=600,
     )
+    # --8<-- [end:modify]
 
     log_modified = VtexOrderLogOperator(
         task_id="log_modification",

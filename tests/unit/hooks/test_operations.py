@@ -129,3 +129,10 @@ def test_the_table_has_a_row_per_operation_and_per_operation_not_exposed() -> No
     rows = operation_rows()
     assert len(rows) == len(OPERATIONS) + len(NOT_EXPOSED)
     assert all(row.methods or "Deprecated" in row.note for row in rows)
+
+
+def test_the_docs_page_takes_the_generated_table() -> None:
+    from tests.conftest import REPO_ROOT
+
+    page = (REPO_ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    assert "<!-- operation-table -->" in page  # filled by docs/_mkdocs/hooks.py at build time
