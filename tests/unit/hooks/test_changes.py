@@ -181,3 +181,23 @@ def test_the_modification_routes_need_the_account_name(
     monkeypatch.setenv("AIRFLOW_CONN_VTEX_DEFAULT", json.dumps(connection))
     with pytest.raises(VtexConnectionConfigError, match="account name"):
         hook().list_changes(HANDLING)
+
+
+def test_settings_and_retries_repeated_after_a_lost_answer_leave_one_effect(
+    vtex_sandbox_connection: VtexSandbox,
+) -> None:
+    sandbox = vtex_sandbox_connection
+    sandbox.add_fault(Fault("change_settings", "drop_after_commit", count=1))
+    hook().set_change_settings({"pipelineConfiguration": {"compensateShippingChanges": True}})
+    assert hook().get_change_settings()["pipelineConfiguration"]["compensateShippingChanges"] is True
+
+    first = hook().create_change(HANDLING, STOCKOUT)
+    assert first.change_request_id
+    sandbox.fail_changes(HANDLING)
+    sandbox.advance_clock(10)
+    sandbox.add_fault(Fault("change_retry", "drop_after_commit", count=1))
+    hook().retry_change(HANDLING, first.change_request_id, STOCKOUT)  # sent again: the same request
+    sandbox.advance_clock(10)
+    assert hook().get_change(HANDLING, first.change_request_id)["status"] == "done"
+    assert len(hook().list_changes(HANDLING)) == 1
+    assert skus(sandbox).get("3120", 0) == 0

@@ -155,3 +155,11 @@ def test_orders_younger_than_the_index_lag_are_not_listed_yet(vtex_sandbox_conne
     assert "FRESH-01" not in [o["orderId"] for o in hook().iter_orders(*window)]
     sandbox.advance_clock(240)
     assert "FRESH-01" in [o["orderId"] for o in hook().iter_orders(*window)]
+
+
+def test_the_seller_window_set_again_after_a_lost_answer_holds_the_value(
+    vtex_sandbox_connection: VtexSandbox,
+) -> None:
+    vtex_sandbox_connection.add_fault(Fault("seller_window", "drop_after_commit", count=1))
+    hook().set_seller_window(5)
+    assert hook().get_seller_window() == 5
