@@ -57,10 +57,11 @@ class ChangesMixin(_Hook):
             )
         return {key: account}
 
-    def change_values(self, order_id: Any, change_request_id: Any | None = None) -> dict[str, Any]:
+    def change_values(self, order_id: Any, *change_request_id: Any) -> dict[str, Any]:
+        """The order id (and the change request id, when given: ``None`` included, and refused), checked."""
         values: dict[str, Any] = {"change_order_id": order_id}
-        if change_request_id is not None:
-            values["change_request_id"] = change_request_id
+        if change_request_id:
+            values["change_request_id"] = change_request_id[0]
         return check_route_values(**values)
 
     def preview_change(
