@@ -16,11 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vtex import metrics
-from airflow_provider_vtex.client.config import (
-    VtexConnectionConfig,
-    connection_form_widgets,
-    ui_field_behaviour,
-)
+from airflow_provider_vtex.client.config import VtexConnectionConfig
 from airflow_provider_vtex.client.invoice_once import (
     CANCELED_STATUSES,
     HANDLED_STATUSES,
@@ -53,6 +49,7 @@ from airflow_provider_vtex.exceptions import (
     root_cause,
 )
 from airflow_provider_vtex.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, HOOK_NAME
+from airflow_provider_vtex.hooks.connection_form import connection_form_widgets, ui_field_behaviour
 from airflow_provider_vtex.hooks.metered import MeteredRateLimiter, MeteredVtexClient
 from airflow_provider_vtex.models import (
     INVOICE_MODELS,
