@@ -171,6 +171,21 @@ def excerpt(text: str, limit: int = BODY_EXCERPT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def json_kind(value: Any) -> str:
+    """What a parsed answer is, for a message that must not quote it: "a JSON object (3 key(s))"."""
+    if value is None:
+        return "an empty body (or JSON null)"
+    if isinstance(value, dict):
+        return f"a JSON object ({len(value)} key(s))"
+    if isinstance(value, list):
+        return f"a JSON list ({len(value)} element(s))"
+    if isinstance(value, bool):
+        return "a JSON boolean"
+    if isinstance(value, int | float):
+        return "a JSON number"
+    return "a JSON string"
+
+
 def error_fields(body: Any) -> tuple[str | None, str | None]:
     """Pull ``code`` and ``message`` out of VTEX's ``{"error": {"code", "message"}}`` error body."""
     if isinstance(body, dict):

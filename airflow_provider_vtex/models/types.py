@@ -164,6 +164,16 @@ def check_path_value(value: Any, what: str, example: str) -> str:
     return value
 
 
+def is_path_safe(value: Any) -> bool:
+    """Whether ``value`` is text :func:`check_path_value` accepts (for readers of VTEX's answers, which
+    set an item aside instead of raising)."""
+    try:
+        check_path_value(value, "id", "")
+    except ValueError:
+        return False
+    return isinstance(value, str)
+
+
 def _invoice_number(value: Any) -> str:
     return check_path_value(value, "invoice number", "NF-0001")
 
