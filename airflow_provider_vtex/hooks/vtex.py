@@ -71,6 +71,10 @@ from airflow_provider_vtex.models import (
 )
 from airflow_provider_vtex.models.feed import MAX_HANDLE_LENGTH, MAX_LOT, UnreadableFeedItem
 from airflow_provider_vtex.models.tracking import TRACKING_KEYS
+from airflow_provider_vtex.models.types import too_deep
+
+#: Levels of nesting in order-list filters: values and lists of values (the PII route's JSON body too).
+MAX_FILTER_DEPTH = 3
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -520,6 +524,17 @@ class VtexHook(BaseHook):
         if per_page is not None and not (isinstance(per_page, int) and 1 <= per_page <= 100):
             raise VtexPayloadError(
                 "order list filters", [("per_page", f"must be 1 to 100 (VTEX's limit); got {per_page!r}")]
+            )
+        deep = too_deep(filters, MAX_FILTER_DEPTH)
+        if deep is not None:
+            raise VtexPayloadError(
+                "order list filters",
+                [
+                    (
+                        deep,
+                        "nests too deep: VTEX's filters are text, numbers and lists of them (f_status, q, page...)",
+                    )
+                ],
             )
         if self.data_architecture == "pii":
             answer = self._call("list_orders", json_body=filters)

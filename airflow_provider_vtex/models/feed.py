@@ -22,12 +22,20 @@ from pydantic import (
 
 from airflow_provider_vtex.exceptions import VtexUnexpectedResponseError, json_kind
 from airflow_provider_vtex.models.base import VtexPayload
-from airflow_provider_vtex.models.types import MAX_ID_LENGTH, MAX_TEXT, NonEmptyText, is_path_safe
+from airflow_provider_vtex.models.types import (
+    MAX_ID_LENGTH,
+    MAX_TEXT,
+    NonEmptyText,
+    at_most_items,
+    is_path_safe,
+)
 
 #: Items VTEX hands out per feed read at most.
 MAX_LOT = 10
 #: Longest retention VTEX accepts for feed items (14 days).
 MAX_RETENTION_SECONDS = 1_209_600
+#: Statuses a FromWorkflow filter lists at most (VTEX's order workflow has about twenty).
+MAX_STATUSES = 100
 #: Longest feed handle read or committed. VTEX's handles are opaque tokens of a few hundred characters;
 #: VTEX documents no limit, so the bound sits far above them and far below what harms a request (a 2 MB
 #: handle is refused before it is sent, naming the fix).
@@ -42,7 +50,13 @@ class FeedFilter(VtexPayload):
     required_hints: ClassVar[dict[str, str]] = {"type": "add 'type': 'FromWorkflow' or 'FromOrders'"}
 
     type: Literal["FromWorkflow", "FromOrders"]
-    status: list[NonEmptyText] | None = None
+    status: (
+        Annotated[
+            list[NonEmptyText],
+            at_most_items(MAX_STATUSES, "statuses", "VTEX's order workflow has about twenty"),
+        ]
+        | None
+    ) = None
     expression: NonEmptyText | None = None
     disable_single_fire: bool | None = None
 

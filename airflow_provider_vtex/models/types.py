@@ -43,6 +43,10 @@ MAX_QUANTITY = 1_000_000
 MAX_ITEMS = 10_000
 #: Packages of one shipment.
 MAX_VOLUMES = 100_000
+#: Levels of nesting in a payload: VTEX's deepest (an invoice's items, a tracking update's events) have
+#: three or four, so anything deeper is an export gone wrong. Checked before anything else, and without
+#: recursion, so a payload nested 10,000 levels deep is a payload error, not Python's ``RecursionError``.
+MAX_DEPTH = 32
 _DATETIME = TypeAdapter(dt.datetime)
 
 
@@ -299,9 +303,54 @@ class DuplicateKeyError(ValueError):
     def __init__(self, key: str) -> None:
         self.key = key
         super().__init__(
-            f"the key {key!r} appears twice in one JSON object; give each key once (which value was meant "
-            "is not guessed: json.loads would silently keep the last)"
+            f"the key {shown_key(key)} appears twice in one JSON object; give each key once (which value "
+            "was meant is not guessed: json.loads would silently keep the last)"
         )
+
+
+class TooDeepError(ValueError):
+    """A payload nests deeper than :data:`MAX_DEPTH`; ``path`` is where the limit was passed."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"nests more than {MAX_DEPTH} levels deep, where VTEX's payloads have at most four; pass the "
+            "fields the payload lists (flat values, items as a list of objects), not a nested export"
+        )
+
+
+#: Characters of a key quoted in a message (a 10 MB key is named by its start and its length).
+SHOWN_KEY_CHARS = 60
+
+
+def shown_key(key: str) -> str:
+    """A key for a message: quoted in full when short, else its start and its length."""
+    if len(key) <= SHOWN_KEY_CHARS:
+        return repr(key)
+    return f"{key[:SHOWN_KEY_CHARS]!r}… ({len(key):,} characters)"
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> str | None:
+    """The dotted path at which ``value`` (dicts and lists) nests deeper than ``limit``, or ``None``.
+
+    Walks with an explicit stack, never recursion: the check must hold for the payloads that would
+    exhaust Python's stack.
+    """
+    stack: list[tuple[Any, int, tuple[str, ...]]] = [(value, 0, ())]
+    while stack:
+        node, depth, path = stack.pop()
+        if isinstance(node, dict):
+            children: Any = ((str(key), child) for key, child in node.items())
+        elif isinstance(node, list | tuple):
+            children = ((str(index), child) for index, child in enumerate(node))
+        else:
+            continue
+        if depth >= limit:
+            shown = ".".join(part if len(part) <= 20 else part[:19] + "…" for part in path[:4])
+            deeper = f"… ({len(path) - 4} levels deeper)" if len(path) > 4 else ""
+            return shown + deeper or "(payload)"
+        stack.extend((child, depth + 1, (*path, key)) for key, child in children)
+    return None
 
 
 def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -316,8 +365,16 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def loads_json(text: str) -> Any:
     """``json.loads`` for payloads given as text, refusing an object with a key twice
     (:class:`DuplicateKeyError`): ``{"invoiceValue": "7497", "invoiceValue": "999999"}`` must not send
-    999999 silently."""
-    return json.loads(text, object_pairs_hook=_refuse_duplicates)
+    999999 silently. Text nested deeper than :data:`MAX_DEPTH` is :class:`TooDeepError`, also where
+    ``json.loads`` itself would run out of stack."""
+    try:
+        value = json.loads(text, object_pairs_hook=_refuse_duplicates)
+    except RecursionError:
+        raise TooDeepError("(payload)") from None
+    path = too_deep(value)
+    if path is not None:
+        raise TooDeepError(path)
+    return value
 
 
 # ------------------------------------------------------------------------------------------ lists
@@ -328,7 +385,7 @@ def json_list(example: str) -> BeforeValidator:
         if isinstance(value, str):
             try:
                 value = loads_json(value)
-            except DuplicateKeyError:
+            except (DuplicateKeyError, TooDeepError):
                 raise
             except json.JSONDecodeError:
                 value = None
@@ -339,15 +396,13 @@ def json_list(example: str) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-def at_most_items(limit: int, what: str) -> BeforeValidator:
+def at_most_items(limit: int, what: str, reason: str = "no real order has more") -> BeforeValidator:
     """Refuse a list longer than ``limit`` (place it first in ``Annotated``: it then runs after
     :func:`json_list` has turned JSON text into a list)."""
 
     def check(value: Any) -> Any:
         if isinstance(value, list | tuple) and len(value) > limit:
-            raise ValueError(
-                f"must hold at most {limit:,} {what} (no real order has more); got {len(value):,}"
-            )
+            raise ValueError(f"must hold at most {limit:,} {what} ({reason}); got {len(value):,}")
         return value
 
     return BeforeValidator(check)

@@ -438,7 +438,13 @@ def test_with_keep_unreadable_the_dead_letter_event_fires_and_the_item_stays_in_
 
 def test_an_unreadable_item_fires_whatever_the_states_filter() -> None:
     trigger = VtexOrderFeedTrigger(states=["ready-for-handling"])
-    unreadable: dict[str, Any] = {"kind": "unreadable", "event_id": "E9", "handle": "H9", "order_id": None, "problems": []}
+    unreadable: dict[str, Any] = {
+        "kind": "unreadable",
+        "event_id": "E9",
+        "handle": "H9",
+        "order_id": None,
+        "problems": [],
+    }
 
     async def stream() -> Any:
         yield {**unreadable, "kept": False}
