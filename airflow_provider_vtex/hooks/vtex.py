@@ -540,7 +540,8 @@ class VtexHook(BaseHook):
             answer = self._call("list_orders", json_body=filters)
         else:
             answer = self._call("list_orders", params=filters)
-        page = OrderList.from_answer(answer, route_for(self.data_architecture, "list_orders").path())
+        route = route_for(self.data_architecture, "list_orders")
+        page = OrderList.from_answer(answer, route.path(), route.method)
         for entry in page.unreadable:
             self.log.warning(
                 "Set aside entry #%d of VTEX's order list: it %s. The rest of the page goes on.",

@@ -118,7 +118,7 @@ class OrderList:
     unreadable: list[UnreadableListedOrder] = field(default_factory=list)
 
     @classmethod
-    def from_answer(cls, answer: Any, path: str = "the order list") -> OrderList:
+    def from_answer(cls, answer: Any, path: str = "the order list", method: str = "GET") -> OrderList:
         """The page in VTEX's answer; a body that is not ``{"list": [...], ...}`` is an error (a gateway or
         a changed API answered), never read as an empty page."""
         body = answer if isinstance(answer, dict) else None
@@ -126,10 +126,10 @@ class OrderList:
         if body is None or not isinstance(entries, list):
             came = "a JSON object whose 'list' is not a list" if body is not None else json_kind(answer)
             raise VtexUnexpectedResponseError(
-                f"VTEX answered {path} with 200 but {came}, where it answers an object with a 'list' of "
+                f"VTEX answered {method} {path} with 200 but {came}, where it answers an object with a 'list' of "
                 "orders: a gateway or cache answered instead of VTEX's OMS, or its answer changed.",
                 http_status=200,
-                method="GET",
+                method=method,
                 path=path,
             )
         orders: list[dict[str, Any]] = []
