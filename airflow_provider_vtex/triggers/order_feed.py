@@ -234,7 +234,7 @@ class _Poller:
         """Yield each non-empty lot of items, and ``[{"kind": "quiet"}]`` after a burst went quiet.
 
         Readable items come as their :meth:`~airflow_provider_vtex.models.feed.FeedItem.to_xcom`; an item
-        the provider cannot read as ``{"kind": "unreadable", ...}`` (reported by the hook), in its place.
+        the provider cannot read as ``{"kind": "unreadable", ...}`` (reported by the hook), after them.
 
         A full lot is followed by the next read at once (a backlog drains at the pace Airflow settles
         items); an empty or short one by ``poll_interval``. Each lot yielded counts as handed over.
