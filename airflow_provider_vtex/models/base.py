@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 
 from airflow_provider_vtex.exceptions import MAX_PROBLEMS_SHOWN, VtexPayloadError
 from airflow_provider_vtex.models.types import (
+    MAX_PAYLOAD_CHARS,
     SHOWN_KEY_CHARS,
     DuplicateKeyError,
     TooDeepError,
@@ -69,6 +70,18 @@ def as_mapping(value: Any, what: str, model_name: str) -> Mapping[str, Any]:
     """A payload given as a mapping, a JSON object text or another model, as a mapping."""
     if isinstance(value, bytes | bytearray):
         value = value.decode("utf-8", errors="replace")
+    if isinstance(value, str) and len(value) > MAX_PAYLOAD_CHARS:
+        raise VtexPayloadError(
+            what,
+            [
+                (
+                    "(payload)",
+                    f"is {len(value):,} characters of JSON, more than any VTEX payload needs (at most "
+                    f"{MAX_PAYLOAD_CHARS:,}): check what produced it; send large documents by URL "
+                    "(invoiceUrl), not embedded",
+                )
+            ],
+        )
     if isinstance(value, str):
         try:
             # NaN/Infinity become floats here, so the field that holds one is named by its own rule.

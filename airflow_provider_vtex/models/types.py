@@ -43,6 +43,9 @@ MAX_QUANTITY = 1_000_000
 MAX_ITEMS = 10_000
 #: Packages of one shipment.
 MAX_VOLUMES = 100_000
+#: Characters of one payload given as JSON text: several times the largest real one (a 1 MB embedded
+#: invoice and thousands of item lines), so a runaway export is refused before it is even parsed.
+MAX_PAYLOAD_CHARS = 16_000_000
 #: Levels of nesting in a payload: VTEX's deepest (an invoice's items, a tracking update's events) have
 #: three or four, so anything deeper is an export gone wrong. Checked before anything else, and without
 #: recursion, so a payload nested 10,000 levels deep is a payload error, not Python's ``RecursionError``.

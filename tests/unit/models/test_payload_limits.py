@@ -20,6 +20,7 @@ from airflow_provider_vtex.models.types import (
     MAX_CENTS,
     MAX_DEPTH,
     MAX_ITEMS,
+    MAX_PAYLOAD_CHARS,
     MAX_QUANTITY,
     MAX_TEXT,
     SHOWN_KEY_CHARS,
@@ -252,6 +253,15 @@ def test_a_payload_at_the_depth_bound_is_read_as_usual() -> None:
         Invoice.parse(_invoice(courier=_nested(MAX_DEPTH - 2)))
     assert "levels deep" not in str(refused.value)
     assert [field for field, _ in refused.value.errors] == ["courier"]  # a dict is not a courier's name
+
+
+def test_a_payload_text_beyond_any_real_one_is_refused_before_it_is_parsed() -> None:
+    text = json.dumps(_invoice(courier="c" * MAX_PAYLOAD_CHARS))
+    with pytest.raises(VtexPayloadError) as refused:
+        Invoice.parse(text)
+    ((field, message),) = refused.value.errors
+    assert field == "(payload)"
+    assert f"at most {MAX_PAYLOAD_CHARS:,}" in message
 
 
 def test_a_10_mb_unknown_key_gives_a_short_message_naming_it_and_the_fix() -> None:
