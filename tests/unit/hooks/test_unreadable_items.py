@@ -133,7 +133,7 @@ def test_a_handle_no_feed_read_could_hand_out_is_refused_before_sending(
 
 # ---------------------------------------------------------------- hypothesis over broken items
 @settings(
-    max_examples=max(1, 40 * settings().max_examples // 100),
+    max_examples=max(1, 25 * settings().max_examples // 100),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

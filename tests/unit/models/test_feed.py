@@ -105,7 +105,7 @@ def broken_item(draw: st.DrawFn) -> tuple[Any, str]:
 
 
 # Scaled by the loaded profile, as tests/unit/operators/test_bad_input.py does: a tenth in the compat runs.
-@settings(max_examples=max(1, 300 * settings().max_examples // 100), deadline=None)
+@settings(max_examples=max(1, 150 * settings().max_examples // 100), deadline=None)
 @given(bad=broken_item(), before=st.integers(0, 4), after=st.integers(0, 4))
 def test_a_broken_item_is_set_aside_and_the_others_are_read(
     bad: tuple[Any, str], before: int, after: int

@@ -256,7 +256,7 @@ def test_a_payload_at_the_depth_bound_is_read_as_usual() -> None:
 
 
 def test_a_payload_text_beyond_any_real_one_is_refused_before_it_is_parsed() -> None:
-    text = json.dumps(_invoice(courier="c" * MAX_PAYLOAD_CHARS))
+    text = '{"courier": "' + "c" * MAX_PAYLOAD_CHARS + '"}'
     with pytest.raises(VtexPayloadError) as refused:
         Invoice.parse(text)
     ((field, message),) = refused.value.errors
@@ -275,12 +275,12 @@ def test_a_10_mb_unknown_key_gives_a_short_message_naming_it_and_the_fix() -> No
     assert f"  - {'k' * SHOWN_KEY_CHARS}…: is not a field VTEX accepts here; allowed: courier" in message
 
 
-def test_a_million_problems_give_a_bounded_message_that_counts_them() -> None:
+def test_thousands_of_problems_give_a_bounded_message_that_counts_them() -> None:
     with pytest.raises(VtexPayloadError) as refused:
-        Invoice.parse({**_invoice(), **{f"unknown{n}": 1 for n in range(20_000)}})
+        Invoice.parse({**_invoice(), **{f"unknown{n}": 1 for n in range(2_000)}})
     message = str(refused.value)
-    assert "(20,000 problems)" in message
-    assert f"and {20_000 - MAX_PROBLEMS_SHOWN:,} more problem(s)" in message
+    assert "(2,000 problems)" in message
+    assert f"and {2_000 - MAX_PROBLEMS_SHOWN:,} more problem(s)" in message
     assert len(message) < MAX_PROBLEMS_SHOWN * 300
 
 
