@@ -71,7 +71,7 @@ class OrdersMixin(_Hook):
     def list_user_orders(self, **filters: Any) -> OrderList:
         """One page of a shopper's orders (``clientEmail``, ``page``, ``per_page``...): ``GET /api/oms/user/orders``."""
         _check_per_page(filters.get("per_page"))
-        return OrderList.from_answer(self._call("list_user_orders", params=filters))
+        return OrderList.from_answer(self._call("list_user_orders", params=filters), "/api/oms/user/orders")
 
     def get_user_order(self, order_id: str, client_email: str | None = None) -> dict[str, Any]:
         """One order as its shopper sees it: ``GET /api/oms/user/orders/{orderId}``."""

@@ -462,6 +462,7 @@ class VtexSandbox:
         rps: float | None = None,
         latency: float | None = None,
         every: int | None = None,
+        body: Any = None,
     ) -> Fault:
         """Add a rule: ``add_fault(Fault(...))`` or ``add_fault("invoice", "status", status=503, count=1)``."""
         if isinstance(route, Fault):
@@ -469,7 +470,7 @@ class VtexSandbox:
         else:
             if kind is None:
                 raise FaultError("add_fault(route, kind, ...) needs a kind")
-            fault = Fault(route, kind, count, status, retry_after, rps, latency, every)
+            fault = Fault(route, kind, count, status, retry_after, rps, latency, every, body)
         return self.faults.add(fault)
 
     def clear_faults(self) -> None:

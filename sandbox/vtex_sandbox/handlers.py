@@ -303,6 +303,8 @@ def fault_answer(action: FaultAction, request: Request) -> Answer:
             "</body></html>"
         )
         return Answer(status, page.encode(), content_type="text/html; charset=utf-8")
+    if action.kind == "body":
+        return Answer(status, json.dumps(action.body).encode())
     if action.kind == "echo_headers":
         # Deliberately unredacted: the client under test must scrub it (the request log still does).
         quoted = "; ".join(f"{name}: {value}" for name, value in request.headers.items())
