@@ -7,7 +7,7 @@ import datetime as dt
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_vtex.compat import AirflowFailException, default_deferrable
+from airflow_provider_vtex.compat import AirflowException, AirflowFailException, default_deferrable
 from airflow_provider_vtex.operators.base import (
     VTEX_TEMPLATE_FIELDS,
     VtexBaseOperator,
@@ -30,7 +30,8 @@ class VtexOrderModificationOperator(VtexBaseOperator):
     2. If the order's history already holds a change request with this ``reason`` (an earlier try or run made
        it), nothing is sent again: the task follows that request.
     3. Otherwise the order must be in a status VTEX modifies (``handling``, ``waiting-for-fulfillment``,
-       ready for invoicing): another status fails the task at once, without retries.
+       ready for invoicing): another status fails the task at once, without retries. VTEX takes one
+       modification of an order at a time: a 409 while another is in progress fails retryably.
     4. ``preview``: VTEX's preview (new items and totals, nothing changed) is pushed to XCom under the key
        ``preview``; with ``preview_only`` the task stops there (a human or a branch decides).
     5. The modification is applied once (:meth:`~airflow_provider_vtex.hooks.changes.ChangesMixin.create_change`:
@@ -82,13 +83,14 @@ class VtexOrderModificationOperator(VtexBaseOperator):
         self.wait_timeout = timeout
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_vtex.exceptions import VtexStatusNotAllowedError
+        from airflow_provider_vtex.exceptions import VtexConflictError, VtexStatusNotAllowedError
         from airflow_provider_vtex.models.changes import MODIFIABLE_STATUSES, ChangeRequest
 
         with self.vtex_errors():
             model = ChangeRequest.parse(json_text_or_value(self.change, "change", plain_text=False))
             order_id = self.hook.checked_order_id(self.order_id)
             held = self.hook.find_change(order_id, model.reason)
+            result = None
             if held is None:
                 order_status = str(self.hook.get_order(order_id).get("status"))
                 if order_status not in MODIFIABLE_STATUSES:
@@ -103,23 +105,27 @@ class VtexOrderModificationOperator(VtexBaseOperator):
                         order_id=order_id,
                         status=order_status,
                     )
-                if self.preview:
-                    preview = self.hook.preview_change(order_id, model)
-                    _push(context, "preview", preview)
-                    self.log.info(
-                        "Preview of %r on order %s: total change %s.",
-                        model.reason,
-                        order_id,
-                        preview.get("totalChangeValue"),
-                    )
-                    if self.preview_only:
-                        return {
-                            "order_id": order_id,
-                            "change_request_id": None,
-                            "outcome": "previewed",
-                            "status": None,
-                        }
-            result = self.hook.create_change(order_id, model, check_first=False) if held is None else None
+                try:
+                    if self.preview:
+                        preview = self.hook.preview_change(order_id, model)
+                        _push(context, "preview", preview)
+                        self.log.info(
+                            "Preview of %r on order %s: total change %s.",
+                            model.reason,
+                            order_id,
+                            preview.get("totalChangeValue"),
+                        )
+                        if self.preview_only:
+                            return {
+                                "order_id": order_id,
+                                "change_request_id": None,
+                                "outcome": "previewed",
+                                "status": None,
+                            }
+                    result = self.hook.create_change(order_id, model, check_first=False)
+                except VtexConflictError as exc:
+                    self._retry_if_another_is_running(order_id, model.reason, exc)
+                    raise
         request_id: str | None
         status: str | None
         if result is not None:
@@ -135,6 +141,21 @@ class VtexOrderModificationOperator(VtexBaseOperator):
         if not self.wait_for_completion or request_id is None:
             return done
         return self._wait(context, done)
+
+    def _retry_if_another_is_running(self, order_id: str, reason: str, exc: Exception) -> None:
+        """A 409 (on the preview or the PATCH) while another modification of the order is in progress is
+        worth a retry, since VTEX takes one at a time; a 409 for the order's status is not (re-raised)."""
+        # The history does not say which request runs (VTEX's history has no status): read the latest ones.
+        latest = [
+            str(c.get("requestId")) for c in self.hook.list_changes(order_id)[-5:] if c.get("requestId")
+        ]
+        running = [rid for rid in latest if self.hook.get_change(order_id, rid).get("inProgress")]
+        if not running:
+            raise exc
+        raise AirflowException(
+            f"Order {order_id} has a modification in progress ({', '.join(map(str, running))}) and VTEX takes "
+            f"one at a time: {reason!r} was not applied. A retry of the task applies it once that one has ended."
+        ) from exc
 
     def _wait(self, context: Context, done: dict[str, Any]) -> dict[str, Any]:
         from airflow_provider_vtex.triggers.change_request import change_outcome

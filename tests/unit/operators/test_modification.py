@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_vtex.compat import AirflowFailException
+from airflow_provider_vtex.compat import AirflowException, AirflowFailException
 from airflow_provider_vtex.operators.modification import VtexOrderModificationOperator
 from tests.unit.operators.test_operator_decisions import context
 from vtex_sandbox import VtexSandbox
@@ -53,3 +53,15 @@ def test_an_order_vtex_does_not_modify_fails_at_once_naming_the_statuses(
     assert not [
         r for r in vtex_sandbox_connection.requests if r["route"] in ("change_create", "change_preview")
     ]
+
+
+def test_another_modification_in_progress_is_worth_a_retry(vtex_sandbox_connection: VtexSandbox) -> None:
+    first = operator(wait_for_completion=False).execute(context())
+    assert first["outcome"] == "sent"
+
+    with pytest.raises(AirflowException, match="one at a time") as raised:
+        operator(change={**STOCKOUT, "reason": "ERP stockout 12"}, wait_for_completion=False).execute(
+            context()
+        )
+
+    assert not isinstance(raised.value, AirflowFailException)  # the task's retries apply
