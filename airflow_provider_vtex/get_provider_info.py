@@ -65,6 +65,14 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         ),
         "schema": {"type": ["string", "null"], "enum": [*DATA_ARCHITECTURES, None], "default": "standard"},
     },
+    "hook_secret": {
+        "label": "Order hook secret",
+        "description": (
+            "Only for VTEX's order hook (Airflow 3): a random value of at least 24 characters that VTEX sends "
+            "in a header with every notification; the receiver refuses calls without it."
+        ),
+        "schema": {"type": ["string", "null"], "format": "password"},
+    },
     "max_retries": {
         "label": "Max retries",
         "description": "Retries of a request after a rate limit (429), an outage (502/503/504) or a network error.",

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 _DNS_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 #: What an HTTP header value may hold here: visible ASCII, no spaces, no control characters.
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+#: The extra that holds the order hook's secret (see ``models/order_hook.py``), and its shortest length.
+HOOK_SECRET = "hook_secret"
+MIN_HOOK_SECRET_LENGTH = 24
 #: Upper bounds that catch typos (a timeout in milliseconds) without limiting real use.
 MAX_TIMEOUT = 3600.0
 MAX_RETRIES_LIMIT = 100
@@ -60,11 +63,13 @@ class VtexConnectionConfig:
     max_retries: int
     verify: bool | str
     data_architecture: DataArchitecture = "standard"
+    #: What VTEX's order hook sends in a header with every call, the receiver's proof of origin.
+    hook_secret: str | None = field(default=None, repr=False)
 
     @property
     def secrets(self) -> tuple[str, ...]:
         """The values that must never appear in a message, a log line or an XCom."""
-        return tuple(value for value in (self.app_token, self.app_key) if value)
+        return tuple(value for value in (self.app_token, self.app_key, self.hook_secret) if value)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -116,6 +121,7 @@ class VtexConnectionConfig:
             max_retries=extras.whole_number("max_retries", DEFAULT_MAX_RETRIES, MAX_RETRIES_LIMIT),
             verify=extras.verify(),
             data_architecture=extras.data_architecture(),
+            hook_secret=extras.hook_secret(),
         )
 
 
@@ -212,6 +218,20 @@ class _Extras:
         except (TypeError, ValueError):
             return math.nan
 
+    def hook_secret(self) -> str | None:
+        """The order hook's secret: long enough not to be guessed, and fit for an HTTP header."""
+        secret = self.text(HOOK_SECRET)
+        if secret is None:
+            return None
+        if len(secret) < MIN_HOOK_SECRET_LENGTH:
+            raise self.where.error(
+                f"has an extra '{HOOK_SECRET}' shorter than {MIN_HOOK_SECRET_LENGTH} characters: anyone who "
+                "guesses it can push orders into Airflow; make one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))' (the value is not shown here on purpose)"
+            )
+        _check_header_value(secret, f"extra '{HOOK_SECRET}'", self.where)
+        return secret
+
     def seconds(self, name: str, default: float) -> float:
         number = self._number(name)
         if number is None:
@@ -287,9 +307,9 @@ def ui_field_behaviour() -> dict[str, Any]:
 
 def connection_form_widgets() -> dict[str, Any]:
     """The extra fields as WTForms widgets, for Airflow versions that do not read ``conn-fields``."""
-    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+    from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
     from flask_babel import lazy_gettext
-    from wtforms import IntegerField, StringField
+    from wtforms import IntegerField, PasswordField, StringField
     from wtforms.validators import AnyOf, NumberRange, Optional
 
     # Airflow 2 renders only StringField, IntegerField, PasswordField and BooleanField: a choice is a
@@ -298,7 +318,11 @@ def connection_form_widgets() -> dict[str, Any]:
     for name, spec in CONN_FIELDS.items():
         schema = spec["schema"]
         label = lazy_gettext(spec["label"])
-        if "integer" in schema["type"]:
+        if schema.get("format") == "password":
+            widgets[name] = PasswordField(
+                label, widget=BS3PasswordFieldWidget(), description=spec["description"]
+            )
+        elif "integer" in schema["type"]:
             widgets[name] = IntegerField(
                 label,
                 validators=[Optional(), NumberRange(min=0)],

@@ -37,6 +37,9 @@ Operation = Literal[
     "feed_config_get",
     "feed_config_set",
     "feed_config_delete",
+    "hook_config_get",
+    "hook_config_set",
+    "hook_config_delete",
 ]
 
 _VALUE_RULES = {
@@ -62,6 +65,11 @@ _FEED_404 = (
     "create one with VtexHook.set_feed_config({'filter': {'type': 'FromWorkflow', 'status': "
     "['ready-for-handling']}, 'queue': {'visibilityTimeoutInSeconds': 250}}) (POST /api/orders/feed/config, "
     "License Manager resource 'Feed v3 and Hook Admin'), then read the feed again."
+)
+_HOOK_404 = (
+    "VTEX holds no order hook configuration for this AppKey (the connection's login): VTEX deletes a hook that "
+    "had no notification for 3 days. Register it (again) with VtexRegisterOrderHookOperator or "
+    "VtexHook.set_hook_config (POST /api/orders/hook/config, License Manager resource 'Feed v3 and Hook Admin')."
 )
 _LIST_404 = (
     "Check the connection's account name, environment or base_url: this address has no OMS order list."
@@ -120,6 +128,16 @@ _FEED: dict[str, Route] = {
     ),
     "feed_config_delete": Route(
         "DELETE", "/api/orders/feed/config", RESOURCE_FEED_ADMIN, idempotent=True, not_found=_FEED_404
+    ),
+    # The order hook: one configuration per AppKey, as for the feed. Saving makes VTEX ping the URL.
+    "hook_config_get": Route(
+        "GET", "/api/orders/hook/config", RESOURCE_FEED_VIEW, idempotent=True, not_found=_HOOK_404
+    ),
+    "hook_config_set": Route(
+        "POST", "/api/orders/hook/config", RESOURCE_FEED_ADMIN, idempotent=True, not_found=_HOOK_404
+    ),
+    "hook_config_delete": Route(
+        "DELETE", "/api/orders/hook/config", RESOURCE_FEED_ADMIN, idempotent=True, not_found=_HOOK_404
     ),
 }
 

@@ -54,6 +54,7 @@ from airflow_provider_vtex.exceptions import (
 )
 from airflow_provider_vtex.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, HOOK_NAME
 from airflow_provider_vtex.hooks.metered import MeteredRateLimiter, MeteredVtexClient
+from airflow_provider_vtex.hooks.order_hook import OrderHookCalls
 from airflow_provider_vtex.models import (
     INVOICE_MODELS,
     AnyInvoice,
@@ -77,7 +78,7 @@ if TYPE_CHECKING:
     from airflow_provider_vtex.client.async_transport import AsyncVtexClient
 
 
-class VtexHook(BaseHook):
+class VtexHook(OrderHookCalls, BaseHook):
     """Talks to VTEX's Orders API for one ``vtex`` connection, over one pooled HTTP session.
 
     :param vtex_conn_id: the Airflow connection: login = AppKey, password = AppToken, host = account name;
