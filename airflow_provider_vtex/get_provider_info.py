@@ -131,10 +131,15 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_vtex.triggers.order_status",
                     # Airflow 3 only (event-driven scheduling): importing it on Airflow 2 raises ImportError.
                     "airflow_provider_vtex.triggers.order_feed",
+                    "airflow_provider_vtex.triggers.order_hook",
                 ],
             }
         ],
         "connection-types": [connection_type],
+        # Airflow 3's API server mounts the order hook's receiver from this plugin (on 2.11 it adds nothing).
+        "plugins": [{"name": "vtex", "plugin-class": "airflow_provider_vtex.plugins.plugin.VtexPlugin"}],
+        # common.messaging's MessageQueueTrigger(scheme="vtex"); skipped when that provider is not installed.
+        "queues": ["airflow_provider_vtex.queues.vtex.VtexMessageQueueProvider"],
         # Airflow 3 normalises every Asset("vtex://{account}/{kind}") with the handler (one asset, whatever
         # the case or trailing slash; a kind that does not exist fails the DAG file at parse time).
         "asset-uris": [
