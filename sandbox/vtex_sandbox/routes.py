@@ -110,6 +110,10 @@ FEED_ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("feed_config", "POST", "/api/orders/feed/config", "required"),
     RouteSpec("feed_config", "DELETE", "/api/orders/feed/config"),
     RouteSpec("jsonata", "POST", "/api/orders/expressions/jsonata", "required"),
+    # The order hook (order_hook.py): the same resources as the feed's configuration.
+    RouteSpec("hook_config", "GET", "/api/orders/hook/config"),
+    RouteSpec("hook_config", "POST", "/api/orders/hook/config", "required"),
+    RouteSpec("hook_config", "DELETE", "/api/orders/hook/config"),
 )
 
 ROUTE_SETS: dict[str, tuple[RouteSpec, ...]] = {
@@ -139,6 +143,7 @@ ROUTE_RESOURCES: dict[str, tuple[str, ...]] = {
     "feed_commit": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
     "feed_config": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
     "jsonata": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
+    "hook_config": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
 }
 #: Where the method matters: changing the configuration takes the Admin resource. VTEX's tables list
 #: "view only" too, but a view-only key that could rewrite the feed would not be view-only; the sandbox
@@ -146,6 +151,8 @@ ROUTE_RESOURCES: dict[str, tuple[str, ...]] = {
 METHOD_RESOURCES: dict[tuple[str, str], tuple[str, ...]] = {
     ("feed_config", "POST"): ("Feed v3 and Hook Admin",),
     ("feed_config", "DELETE"): ("Feed v3 and Hook Admin",),
+    ("hook_config", "POST"): ("Feed v3 and Hook Admin",),
+    ("hook_config", "DELETE"): ("Feed v3 and Hook Admin",),
 }
 #: Return (Input) invoices are covered by "Notify refund" too.
 REFUND_RESOURCES: tuple[str, ...] = ("Notify refund", "Notify invoice")
