@@ -118,6 +118,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_vtex.operators.feed",
                     "airflow_provider_vtex.operators.start_handling",
                     "airflow_provider_vtex.operators.payment",
+                    "airflow_provider_vtex.operators.order_hook",
                 ],
             }
         ],

@@ -51,15 +51,19 @@ class NoWatchingAsset(Exception):
 
 
 def watched_assets(session: Session, conn_id: str, account: str, state: str) -> list[Any]:
-    """The assets (``AssetModel``) whose VTEX watchers take ``state`` changes of ``conn_id``'s account."""
+    """The assets (``AssetModel``) whose VTEX watchers take ``state`` changes of ``conn_id``'s account;
+    :class:`NoWatchingAsset` when no VTEX watcher names ``conn_id`` at all (an empty list means watchers
+    exist but none wants this state or account: the change is dropped, as the feed trigger drops it)."""
     from airflow.models.trigger import Trigger
     from sqlalchemy import select
 
     assets: dict[int, Any] = {}
+    watchers = 0
     for trigger in session.scalars(select(Trigger).where(Trigger.classpath.in_(WATCHER_CLASSPATHS))):
         kwargs = trigger.kwargs or {}
         if kwargs.get("vtex_conn_id", DEFAULT_CONN_ID) != conn_id:
             continue
+        watchers += 1
         states = kwargs.get("states")
         if states is not None and state not in states:
             continue
@@ -68,6 +72,8 @@ def watched_assets(session: Session, conn_id: str, account: str, state: str) -> 
             continue
         for asset in trigger.assets:
             assets[asset.id] = asset
+    if not watchers:
+        raise NoWatchingAsset(conn_id)
     return list(assets.values())
 
 
@@ -93,16 +99,15 @@ def already_stored(session: Session, asset_id: int, payload: dict[str, Any]) -> 
 
 def store_order_change(conn_id: str, account: str, payload: dict[str, Any]) -> int:
     """Store ``payload`` as an event on each asset that watches ``conn_id`` and lacks it; return how
-    many were stored (0: every asset had it already, a duplicate). Commits before returning, so a 200
-    after this means the events are in the database. :class:`NoWatchingAsset` when no asset watches."""
+    many were stored (0: a duplicate, or no watcher wants this state). Commits before returning, so a
+    200 after this means the events are in the database. :class:`NoWatchingAsset` when nothing watches
+    ``conn_id``."""
     from airflow.assets.manager import AssetManager
     from airflow.utils.session import create_session
 
     stored = 0
     with _STORE_LOCK, create_session() as session:
         assets = watched_assets(session, conn_id, account, str(payload.get("state")))
-        if not assets:
-            raise NoWatchingAsset(conn_id)
         for asset in assets:
             if already_stored(session, asset.id, payload):
                 continue

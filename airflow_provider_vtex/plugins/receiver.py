@@ -1,5 +1,7 @@
 """The order hook's receiver: a FastAPI app in Airflow 3's API server that VTEX POSTs order changes to.
 
+Importing it needs FastAPI (Airflow 3 brings it); ``plugin.py`` imports it only on Airflow 3.
+
 Mounted by :class:`~airflow_provider_vtex.plugins.plugin.VtexPlugin` at ``/vtex/order-hook``; VTEX's hook
 URL is ``https://<api-server>/vtex/order-hook/<conn_id>`` (the ``vtex`` connection whose AppKey
 registered the hook). Airflow 3 only: plugins' ``fastapi_apps`` exist from 3.0.
@@ -34,6 +36,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+# At run time, not only for typing: FastAPI reads the endpoint's annotations to pass the Request.
+from fastapi import FastAPI, Request, Response
 from pydantic import ValidationError
 
 from airflow_provider_vtex.exceptions import VtexError
@@ -41,8 +45,6 @@ from airflow_provider_vtex.models.order_hook import PING_BODY, SECRET_HEADER, Ho
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from fastapi import FastAPI, Request, Response
 
     from airflow_provider_vtex.client.config import VtexConnectionConfig
 
@@ -181,9 +183,9 @@ def handle(conn_id: str, secret: str | None, raw: bytes) -> tuple[int, str]:
         "Order hook change stored: order %s, state %s, %s.",
         notification.order_id,
         notification.state,
-        f"{stored} asset event(s)" if stored else "a duplicate (already stored)",
+        f"{stored} asset event(s)" if stored else "none new (a duplicate, or no watcher wants it)",
     )
-    return 200, "stored" if stored else "duplicate"
+    return 200, "stored" if stored else "unchanged"
 
 
 async def read_bounded(request: Request, limit: int) -> bytes | None:
@@ -203,7 +205,6 @@ async def read_bounded(request: Request, limit: int) -> bytes | None:
 
 def create_app(buckets: TokenBuckets | None = None) -> FastAPI:
     """The receiver app (a new one per call: tests build their own with their own rate)."""
-    from fastapi import FastAPI
     from fastapi.responses import JSONResponse
     from starlette.concurrency import run_in_threadpool
 
