@@ -106,28 +106,35 @@ class HookOrigin(_Answer):
 
 
 class HookNotification(_Answer):
-    """One order change VTEX pushed: ``Domain``, ``OrderId``, ``State``, ``LastChange``, ``Origin``."""
+    """One order change VTEX pushed: ``Domain``, ``OrderId``, ``State``, ``LastChange``, ``Origin``, and,
+    as VTEX's OpenAPI file describes the call, ``LastState`` and ``CurrentChange`` (as in a feed item).
+
+    VTEX's hook guide names only ``LastChange``, as the time of this change; the OpenAPI file has both,
+    ``LastChange`` then being the previous change and ``CurrentChange`` this one. So the time of this change
+    is ``CurrentChange`` when present, else ``LastChange``: the feed's ``currentChange`` either way.
+    """
 
     domain: str | None = Field(default=None, alias="Domain")
     order_id: NonEmptyText = Field(alias="OrderId")
     state: NonEmptyText = Field(alias="State")
+    last_state: str | None = Field(default=None, alias="LastState")
     last_change: NonEmptyText = Field(alias="LastChange")
+    current_change: str | None = Field(default=None, alias="CurrentChange")
     origin: HookOrigin = Field(alias="Origin")
 
     def to_event_payload(self) -> dict[str, Any]:
         """The asset event payload, in the feed trigger's shape (``VtexOrderFeedTrigger``), so one DAG reads
-        both: the hook's ``LastChange`` is the time of this change, the feed's ``current_change``. The
-        hook has no previous state, feed handle or event id: those keys are ``None``; ``via`` says which
-        way the change came."""
+        both (see the class docstring for which time is this change's). A hook call has no feed handle or
+        event id: those keys are ``None``; ``via`` says which way the change came."""
         return {
             "kind": "order",
             "order_id": self.order_id,
             "state": self.state,
-            "last_state": None,
+            "last_state": self.last_state,
             "handle": None,
             "event_id": None,
-            "last_change": None,
-            "current_change": self.last_change,
+            "last_change": self.last_change if self.current_change else None,
+            "current_change": self.current_change or self.last_change,
             "domain": self.domain,
             "via": "hook",
         }

@@ -123,14 +123,22 @@ def test_each_change_that_passes_the_filter_is_pushed_once(
     assert notification["OrderId"] == "H-1"
     assert notification["State"] == "ready-for-handling"
     assert notification["Origin"] == {"Account": "sandbox", "Key": vtex_sandbox.app_key}
-    # the hook's LastChange is the feed's currentChange of the same change: one key for both ways
+    # the hook's CurrentChange is the feed's currentChange of the same change: one key for both ways
     (item,) = api.get(vtex_sandbox.url + "/api/orders/feed?maxlot=10").json()
     assert (item["orderId"], item["state"], item["currentChange"]) == (
         "H-1",
         "ready-for-handling",
         notification["LastChange"],
     )
-    assert set(notification) == {"Domain", "OrderId", "State", "LastChange", "Origin"}
+    assert set(notification) == {
+        "Domain",
+        "OrderId",
+        "State",
+        "LastState",
+        "LastChange",
+        "CurrentChange",
+        "Origin",
+    }
 
 
 def test_failed_deliveries_are_retried_with_growing_delays(

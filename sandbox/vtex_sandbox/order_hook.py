@@ -6,8 +6,9 @@ What VTEX does, and so the sandbox (VTEX's "Orders feed" guide, hook section; it
 * ``POST /api/orders/hook/config`` takes ``{"filter": {...as the feed's...}, "hook": {"url": ..., "headers":
   {...}}}``; before saving, VTEX POSTs ``{"hookConfig": "ping"}`` to the URL with those headers and refuses
   the configuration (400 here) unless it answers 200. GET answers the configuration, DELETE removes it.
-* Each matching change is POSTed as ``{"Domain", "OrderId", "State", "LastChange", "Origin": {"Account",
-  "Key"}}`` with the headers. Anything but a 200 within :data:`TIMEOUT_SECONDS` is a failure, retried after
+* Each matching change is POSTed as ``{"Domain", "OrderId", "State", "LastState", "LastChange",
+  "CurrentChange", "Origin": {"Account", "Key"}}`` with the headers (the fields of VTEX's OpenAPI file,
+  ``HookConfiguration``; its guide names fewer, and the provider reads either). Anything but a 200 within :data:`TIMEOUT_SECONDS` is a failure, retried after
   growing delays (:data:`RETRY_DELAYS`), then given up (counted in :meth:`HookHub.stats`).
 * VTEX may deliver twice: :attr:`HookHub.duplicate_every` = N delivers every Nth notification twice.
 * A hook that sent no notification for 3 days (:data:`IDLE_SECONDS`) is deleted; the sandbox's clock
@@ -191,7 +192,9 @@ class HookHub:
                     "Domain": "Fulfillment",
                     "OrderId": change.order_id,
                     "State": change.state,
-                    "LastChange": change.current_change,
+                    "LastState": change.last_state,
+                    "LastChange": change.last_change,
+                    "CurrentChange": change.current_change,
                     "Origin": {"Account": self.account, "Key": app_key},
                 }
                 self._published += 1
