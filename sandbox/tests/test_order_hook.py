@@ -128,7 +128,7 @@ def test_each_change_that_passes_the_filter_is_pushed_once(
     assert (item["orderId"], item["state"], item["currentChange"]) == (
         "H-1",
         "ready-for-handling",
-        notification["LastChange"],
+        notification["CurrentChange"],
     )
     assert set(notification) == {
         "Domain",
