@@ -193,13 +193,18 @@ async def read_bounded(request: Request, limit: int) -> bytes | None:
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         return None
+    from starlette.requests import ClientDisconnect
+
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+    except ClientDisconnect:  # VTEX gave up waiting (its 5 s): nothing to answer, nothing stored
+        raise Refused(400, "the caller disconnected before its body was read") from None
     return b"".join(chunks)
 
 
@@ -223,7 +228,11 @@ def create_app(buckets: TokenBuckets | None = None) -> FastAPI:
             response = answer(429, "refused")
             response.headers["Retry-After"] = "1"
             return response
-        raw = await read_bounded(request, MAX_BODY_BYTES)
+        try:
+            raw = await read_bounded(request, MAX_BODY_BYTES)
+        except Refused as refused:
+            log.warning("Order hook call for connection %r refused: %s.", conn_id, refused.reason)
+            return answer(refused.status, "refused")
         if raw is None:
             log.warning(
                 "Order hook call for connection %r refused: body over %d bytes.", conn_id, MAX_BODY_BYTES

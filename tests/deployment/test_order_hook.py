@@ -40,8 +40,12 @@ DAG_ID = "vtex_hook_intake"
 ASSET = "vtex_orders_pushed"
 SECRET = "deployment-hook-secret-7f3a9c2e1b"
 ORDERS = int(os.environ.get("VTEX_HOOK_ORDERS", "300"))
-OVER_SECONDS = 60.0
-KILLS_AT = (15.0, 35.0)  # seconds into the day: the API server is SIGKILLed, then restarted
+OVER_SECONDS = 90.0
+#: The API server is SIGKILLed this long into the day, restarted 3 s later (it takes tens of seconds to
+#: report healthy on a loaded 2-core machine), and killed again once it has served for UP_BETWEEN_KILLS.
+FIRST_KILL_AT = 10.0
+KILLS = 2
+UP_BETWEEN_KILLS = 20.0
 
 
 @pytest.fixture(scope="module")
@@ -73,11 +77,15 @@ def test_pushed_changes_reach_the_erp_once_with_the_api_server_killed_twice(
 
     started = time.monotonic()
     day = sandbox.simulate(orders=ORDERS, over_seconds=OVER_SECONDS, prefix="PUSH")
-    for kill_at in KILLS_AT:
-        time.sleep(max(kill_at - (time.monotonic() - started), 0))
+    time.sleep(FIRST_KILL_AT)
+    down = []
+    for _ in range(KILLS):
+        killed_at = time.monotonic()
         airflow.kill_component("api-server")
         time.sleep(3)
         airflow.restart_component("api-server")
+        down.append(round(time.monotonic() - killed_at))
+        time.sleep(UP_BETWEEN_KILLS)
     assert day.wait(300)
     order_ids = set(day.order_ids)
 
@@ -101,7 +109,7 @@ def test_pushed_changes_reach_the_erp_once_with_the_api_server_killed_twice(
     keys = Counter(change_key(p) for p in payloads)
     stored_twice = sum(1 for n in keys.values() if n > 1)
     print(
-        f"\n{ORDERS} orders pushed over {OVER_SECONDS:.0f} s, API server killed {len(KILLS_AT)} times; all started "
+        f"\n{ORDERS} orders pushed over {OVER_SECONDS:.0f} s, API server killed {KILLS} times (down {down} s); all started "
         f"after {elapsed:.0f} s; hook: {hook_stats}; asset events: {dict(by_way)}, changes stored twice: "
         f"{stored_twice}; ERP: {erp}"
     )

@@ -33,7 +33,9 @@ vtex_orders_pushed = Asset(
     start_date=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
     catchup=False,
     max_active_runs=4,
-    default_args={"retries": 3, "retry_delay": dt.timedelta(seconds=5)},
+    # Airflow 3's tasks talk to the API server: while it restarts (tens of seconds here) a task fails;
+    # retries that outlast the restart keep the run.
+    default_args={"retries": 10, "retry_delay": dt.timedelta(seconds=10)},
 )
 def vtex_hook_intake() -> None:
     @task(max_active_tis_per_dag=1)
