@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 _DNS_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 #: What an HTTP header value may hold here: visible ASCII, no spaces, no control characters.
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+#: The extra that holds the order hook's secret (see ``models/order_hook.py``), and its shortest length.
+HOOK_SECRET = "hook_secret"
+MIN_HOOK_SECRET_LENGTH = 24
 #: Upper bounds that catch typos (a timeout in milliseconds) without limiting real use.
 MAX_TIMEOUT = 3600.0
 MAX_RETRIES_LIMIT = 100
@@ -73,11 +76,13 @@ class VtexConnectionConfig:
     max_retries: int
     verify: bool | str
     data_architecture: DataArchitecture = "standard"
+    #: What VTEX's order hook sends in a header with every call, the receiver's proof of origin.
+    hook_secret: str | None = field(default=None, repr=False)
 
     @property
     def secrets(self) -> tuple[str, ...]:
         """The values that must never appear in a message, a log line or an XCom."""
-        return tuple(value for value in (self.app_token, self.app_key) if value)
+        return tuple(value for value in (self.app_token, self.app_key, self.hook_secret) if value)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -130,6 +135,7 @@ class VtexConnectionConfig:
             max_retries=extras.whole_number("max_retries", DEFAULT_MAX_RETRIES, MAX_RETRIES_LIMIT),
             verify=extras.verify(),
             data_architecture=extras.data_architecture(),
+            hook_secret=extras.hook_secret(),
         )
 
 
@@ -292,6 +298,20 @@ class _Extras:
             return float(value)
         except (TypeError, ValueError):
             return math.nan
+
+    def hook_secret(self) -> str | None:
+        """The order hook's secret: long enough not to be guessed, and fit for an HTTP header."""
+        secret = self.text(HOOK_SECRET)
+        if secret is None:
+            return None
+        if len(secret) < MIN_HOOK_SECRET_LENGTH:
+            raise self.where.error(
+                f"has an extra '{HOOK_SECRET}' shorter than {MIN_HOOK_SECRET_LENGTH} characters: anyone who "
+                "guesses it can push orders into Airflow; make one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))' (the value is not shown here on purpose)"
+            )
+        _check_header_value(secret, f"extra '{HOOK_SECRET}'", self.where)
+        return secret
 
     def seconds(self, name: str, default: float) -> float:
         number = self._number(name)

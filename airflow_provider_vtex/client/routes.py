@@ -61,6 +61,9 @@ Operation = Literal[
     "cancel_change",
     "get_change_settings",
     "set_change_settings",
+    "hook_config_get",
+    "hook_config_set",
+    "hook_config_delete",
 ]
 
 _VALUE_RULES = {
@@ -101,6 +104,11 @@ _CHANGE_404 = (
 )
 _SETTINGS_404 = (
     "Check the connection's account name, environment or base_url: this address has no such route."
+)
+_HOOK_404 = (
+    "VTEX holds no order hook configuration for this AppKey (the connection's login): VTEX deletes a hook that "
+    "had no notification for 3 days. Register it (again) with VtexRegisterOrderHookOperator or "
+    "VtexHook.set_hook_config (POST /api/orders/hook/config, License Manager resource 'Feed v3 and Hook Admin')."
 )
 _LIST_404 = (
     "Check the connection's account name, environment or base_url: this address has no OMS order list."
@@ -162,6 +170,16 @@ _FEED: dict[str, Route] = {
     ),
     "feed_config_delete": Route(
         "DELETE", "/api/orders/feed/config", RESOURCE_FEED_ADMIN, idempotent=True, not_found=_FEED_404
+    ),
+    # The order hook: one configuration per AppKey, as for the feed. Saving makes VTEX ping the URL.
+    "hook_config_get": Route(
+        "GET", "/api/orders/hook/config", RESOURCE_FEED_VIEW, idempotent=True, not_found=_HOOK_404
+    ),
+    "hook_config_set": Route(
+        "POST", "/api/orders/hook/config", RESOURCE_FEED_ADMIN, idempotent=True, not_found=_HOOK_404
+    ),
+    "hook_config_delete": Route(
+        "DELETE", "/api/orders/hook/config", RESOURCE_FEED_ADMIN, idempotent=True, not_found=_HOOK_404
     ),
 }
 

@@ -25,9 +25,9 @@ def ui_field_behaviour() -> dict[str, Any]:
 
 def connection_form_widgets() -> dict[str, Any]:
     """The extra fields as WTForms widgets."""
-    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+    from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
     from flask_babel import lazy_gettext
-    from wtforms import IntegerField, StringField
+    from wtforms import IntegerField, PasswordField, StringField
     from wtforms.validators import AnyOf, NumberRange, Optional
 
     # Airflow 2 renders only StringField, IntegerField, PasswordField and BooleanField: a choice is a
@@ -36,7 +36,11 @@ def connection_form_widgets() -> dict[str, Any]:
     for name, spec in CONN_FIELDS.items():
         schema = spec["schema"]
         label = lazy_gettext(spec["label"])
-        if "integer" in schema["type"]:
+        if schema.get("format") == "password":  # a secret (hook_secret): typed, never shown back
+            widgets[name] = PasswordField(
+                label, widget=BS3PasswordFieldWidget(), description=spec["description"]
+            )
+        elif "integer" in schema["type"]:
             widgets[name] = IntegerField(
                 label,
                 validators=[Optional(), NumberRange(min=0)],

@@ -59,6 +59,13 @@ OPERATIONS: dict[str, Served] = {
     "feed_config_get": Served("GetFeedConfiguration", ("get_feed_config",)),
     "feed_config_set": Served("FeedConfiguration", ("set_feed_config",)),
     "feed_config_delete": Served("FeedConfigurationDelete", ("delete_feed_config",)),
+    "hook_config_get": Served(
+        "GetHookConfiguration", ("get_hook_config", "ensure_hook_config"), "VtexRegisterOrderHookOperator"
+    ),
+    "hook_config_set": Served(
+        "HookConfiguration", ("set_hook_config", "ensure_hook_config"), "VtexRegisterOrderHookOperator"
+    ),
+    "hook_config_delete": Served("DeleteHookConfiguration", ("delete_hook_config",)),
     "get_order_group": Served("(Get orders by order group ID)", ("get_order_group",)),
     "get_payment_transaction": Served("GetPaymenttransaction", ("get_payment_transaction",)),
     "get_conversation": Served("GetConversation", ("get_conversation",)),

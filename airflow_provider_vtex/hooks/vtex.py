@@ -53,6 +53,7 @@ from airflow_provider_vtex.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, 
 from airflow_provider_vtex.hooks.changes import ChangesMixin
 from airflow_provider_vtex.hooks.connection_form import connection_form_widgets, ui_field_behaviour
 from airflow_provider_vtex.hooks.metered import MeteredRateLimiter, MeteredVtexClient
+from airflow_provider_vtex.hooks.order_hook import OrderHookCalls
 from airflow_provider_vtex.hooks.orders import OrdersMixin
 from airflow_provider_vtex.models import (
     INVOICE_MODELS,
@@ -82,7 +83,7 @@ if TYPE_CHECKING:
     from airflow_provider_vtex.client.async_transport import AsyncVtexClient
 
 
-class VtexHook(BaseHook, OrdersMixin, ChangesMixin):
+class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
     """Talks to VTEX's Orders API for one ``vtex`` connection, over one pooled HTTP session.
 
     :param vtex_conn_id: the Airflow connection: login = AppKey, password = AppToken, host = account name;

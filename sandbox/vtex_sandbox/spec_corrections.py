@@ -261,6 +261,15 @@ def _feed_config_rules_from_prose(spec: dict[str, Any]) -> None:
     queue["MessageRetentionPeriodInSeconds"].update(minimum=60, maximum=1209600)
 
 
+def _hook_headers_are_a_map(spec: dict[str, Any]) -> None:
+    spec["components"]["schemas"]["Headers"] = {
+        "title": "Headers",
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "example": {"key": "value"},
+    }
+
+
 EXCEPTIONS: tuple[SpecException, ...] = (
     SpecException(
         "both",
@@ -419,6 +428,16 @@ EXCEPTIONS: tuple[SpecException, ...] = (
         "PATCH's rule (reason required).",
         "contract",
         _preview_takes_the_patch_body,
+    ),
+    SpecException(
+        "standard",
+        "POST /api/orders/hook/config: hook.headers (components.schemas.Headers)",
+        "The schema turns the example into a rule: an object with one required property named 'key'. The "
+        "description and VTEX's hook guide say headers is a map of header names to values VTEX sends with "
+        "every notification.",
+        "A map of names to strings: the order hook's secret header passes; a header named 'key' is not required.",
+        "both",
+        _hook_headers_are_a_map,
     ),
 )
 

@@ -125,6 +125,22 @@ def test_the_feed_asset_snippet_builds_its_watcher() -> None:
     assert type(watcher.trigger).__name__ == "VtexOrderFeedTrigger"
 
 
+def test_the_order_hook_snippets_build_their_watchers_and_task() -> None:
+    from airflow_provider_vtex.compat import AssetWatcher
+
+    if AssetWatcher is None:
+        pytest.skip("the order hook needs Airflow 3")
+    namespace = runpy.run_path(str(SNIPPETS / "fragments" / "order_hook_asset.py"))
+    kinds = [type(watcher.trigger).__name__ for watcher in namespace["vtex_orders"].watchers]
+    assert kinds == ["VtexOrderHookTrigger", "VtexOrderFeedTrigger"]
+    task = runpy.run_path(str(SNIPPETS / "fragments" / "order_hook_register.py"))["register_order_hook"]
+    assert task.url.endswith("/vtex/order-hook/vtex_default")
+    pytest.importorskip("airflow.providers.common.messaging")
+    queue = runpy.run_path(str(SNIPPETS / "fragments" / "order_hook_queue.py"))["orders"]
+    (watcher,) = queue.watchers
+    assert watcher.trigger.serialize()[0] == "airflow_provider_vtex.triggers.order_hook.VtexOrderHookTrigger"
+
+
 def test_the_hook_tour_runs_against_the_sandbox(vtex_sandbox_connection: Any) -> None:
     sandbox = vtex_sandbox_connection
     tour = runpy.run_path(str(SNIPPETS / "fragments" / "hook_tour.py"))["hook_tour"]
