@@ -15,11 +15,14 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from airflow_provider_vtex.models.base import VtexPayload
-from airflow_provider_vtex.models.feed import FeedFilter
+from airflow_provider_vtex.models.feed import FeedFilter, FeedItem
 from airflow_provider_vtex.models.types import NonEmptyText
 
 #: The header that carries the connection's ``hook_secret`` on every call VTEX makes to the receiver.
 SECRET_HEADER = "X-Vtex-Hook-Secret"
+#: Where the provider's plugin mounts the receiver in Airflow's API server: ``<api-server>/vtex/order-hook/
+#: <conn_id>`` is VTEX's hook URL, and the address the feed trigger hands items to (``via_receiver``).
+RECEIVER_PATH = "/vtex/order-hook"
 #: The body VTEX POSTs when a configuration is saved; it refuses the configuration unless answered 200.
 PING_BODY = {"hookConfig": "ping"}
 
@@ -138,6 +141,31 @@ class HookNotification(_Answer):
             "domain": self.domain,
             "via": "hook",
         }
+
+
+class FeedHandover(_Answer):
+    """A feed item the feed trigger hands to the receiver (``VtexOrderFeedTrigger(via_receiver=True)``),
+    so that one place deduplicates the changes the hook and the feed both bring.
+
+    ``FeedItem`` is the item as the trigger reads it (read strictly, as from VTEX); ``Origin`` names the
+    connection's account and AppKey, checked as a notification's is: the call proves itself by the same
+    secret header, and the item is the trigger's own read of that AppKey's feed.
+    """
+
+    feed_item: FeedItem = Field(alias="FeedItem")
+    origin: HookOrigin = Field(alias="Origin")
+
+    @property
+    def order_id(self) -> str:
+        return self.feed_item.order_id
+
+    @property
+    def state(self) -> str:
+        return self.feed_item.state
+
+    def to_event_payload(self) -> dict[str, Any]:
+        """The payload the feed trigger would have stored itself (no ``via``: the feed's, as ever)."""
+        return {"kind": "order", **self.feed_item.to_xcom()}
 
 
 def change_key(payload: dict[str, Any]) -> tuple[str, str, str] | None:

@@ -41,7 +41,13 @@ from fastapi import FastAPI, Request, Response
 from pydantic import ValidationError
 
 from airflow_provider_vtex.exceptions import VtexError
-from airflow_provider_vtex.models.order_hook import PING_BODY, SECRET_HEADER, HookNotification
+from airflow_provider_vtex.models.order_hook import (
+    PING_BODY,
+    RECEIVER_PATH,
+    SECRET_HEADER,
+    FeedHandover,
+    HookNotification,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,7 +57,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Where the plugin mounts the app in the API server.
-URL_PREFIX = "/vtex/order-hook"
+URL_PREFIX = RECEIVER_PATH
 #: A notification is about 300 bytes; 8 KiB leaves room for fields VTEX may add, and no more.
 MAX_BODY_BYTES = 8 * 1024
 #: A notification nests 2 deep (``Origin``); 8 leaves room, and keeps parsing cheap.
@@ -146,11 +152,18 @@ def parse_body(raw: bytes) -> Any:
         raise Refused(400, "body is not JSON") from None
 
 
-def check_origin(config: VtexConnectionConfig, body: Any) -> HookNotification:
+def check_origin(config: VtexConnectionConfig, body: Any) -> HookNotification | FeedHandover:
+    """A hook notification, or a feed item handed over by the feed trigger (a body with ``FeedItem``),
+    whose ``Origin`` is the connection's account and AppKey."""
+    shape: type[HookNotification | FeedHandover] = (
+        FeedHandover if isinstance(body, dict) and "FeedItem" in body else HookNotification
+    )
     try:
-        notification = HookNotification.model_validate(body)
+        notification = shape.model_validate(body)
     except ValidationError:
-        raise Refused(400, "body is not an order hook notification") from None
+        raise Refused(
+            400, f"body is not {'a feed item' if shape is FeedHandover else 'an order hook notification'}"
+        ) from None
     origin = notification.origin
     if config.account is None or origin.account.lower() != config.account.lower():
         raise Refused(403, f"Origin.Account {origin.account!r} is not the connection's account")
@@ -180,7 +193,8 @@ def handle(conn_id: str, secret: str | None, raw: bytes) -> tuple[int, str]:
         )
         return 503, "not stored"
     log.info(
-        "Order hook change stored: order %s, state %s, %s.",
+        "Order %s change stored: order %s, state %s, %s.",
+        "feed" if isinstance(notification, FeedHandover) else "hook",
         notification.order_id,
         notification.state,
         f"{stored} asset event(s)" if stored else "none new (a duplicate, or no watcher wants it)",

@@ -74,6 +74,8 @@ from airflow_provider_vtex.models.feed import MAX_LOT
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Hashable, Sequence
 
+    from airflow_provider_vtex.triggers.feed_via_receiver import ReceiverRoute
+
 if BaseEventTrigger is None:  # pragma: no cover - Airflow 2 has no event-driven scheduling
     raise ImportError(
         "VtexOrderFeedTrigger needs Airflow 3 (event-driven scheduling with AssetWatcher); on Airflow 2 read "
@@ -111,6 +113,8 @@ class FeedSettings:
     hook_params: dict[str, Any] = field(default_factory=dict)
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     keep_unreadable: bool = False
+    via_receiver: bool = False
+    receiver_url: str | None = None
 
     @classmethod
     def from_kwargs(cls, kwargs: dict[str, Any]) -> FeedSettings:
@@ -124,6 +128,8 @@ class FeedSettings:
             hook_params=dict(kwargs.get("hook_params") or {}),
             max_in_flight=int(kwargs.get("max_in_flight", DEFAULT_MAX_IN_FLIGHT)),
             keep_unreadable=bool(kwargs.get("keep_unreadable", False)),
+            via_receiver=bool(kwargs.get("via_receiver", False)),
+            receiver_url=kwargs.get("receiver_url"),
         )
 
     def to_kwargs(self) -> dict[str, Any]:
@@ -136,6 +142,8 @@ class FeedSettings:
             "hook_params": self.hook_params,
             "max_in_flight": self.max_in_flight,
             "keep_unreadable": self.keep_unreadable,
+            "via_receiver": self.via_receiver,
+            "receiver_url": self.receiver_url,
         }
 
     def in_flight_bound(self) -> int:
@@ -223,6 +231,14 @@ class _Poller:
         self.log = log
         self.in_flight = in_flight
         self.hook = VtexHook(vtex_conn_id=settings.vtex_conn_id, **settings.hook_params)
+        #: The order hook's receiver, when the feed is its backup (``via_receiver``).
+        self.receiver: ReceiverRoute | None = None
+        if settings.via_receiver:
+            from airflow_provider_vtex.triggers.feed_via_receiver import ReceiverRoute
+
+            self.receiver = ReceiverRoute.for_connection(
+                self.hook.config, settings.vtex_conn_id, settings.receiver_url, log
+            )
 
     @classmethod
     async def open(cls, settings: FeedSettings, log: Any, in_flight: InFlight) -> _Poller:
@@ -280,6 +296,8 @@ class _Poller:
             await self.hook.acommit_feed_items(list(handles))
 
     async def aclose(self) -> None:
+        if self.receiver is not None:
+            await self.receiver.aclose()
         await self.hook.aclose()
 
 
@@ -316,6 +334,13 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
     :param keep_unreadable: leave an unreadable item in the feed instead of committing it (VTEX then hands
         it out again, and the trigger fires its ``unreadable`` event again, after every visibility
         timeout until the queue's retention drops it). Default ``False``: committed.
+    :param via_receiver: run as the order hook's backup (Airflow 3, the connection holding a
+        ``hook_secret``): hand each order item to the hook's receiver in the API server, which stores it
+        unless the hook stored the same change first, and commit it on the receiver's 200; store it
+        directly only while the receiver is unreachable (see ``feed_via_receiver.py`` and
+        docs/order-hook.md). Default ``False``: every item is stored directly, as ever.
+    :param receiver_url: the receiver's address as the triggerer reaches it; default
+        ``[api] base_url`` + ``/vtex/order-hook/<vtex_conn_id>``.
     """
 
     def __init__(
@@ -328,6 +353,8 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
         hook_params: dict[str, Any] | None = None,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         keep_unreadable: bool = False,
+        via_receiver: bool = False,
+        receiver_url: str | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # Airflow core is not typed strictly
         if not 1 <= int(max_lot) <= MAX_LOT:
@@ -348,6 +375,8 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
             hook_params=dict(hook_params or {}),
             max_in_flight=int(max_in_flight),
             keep_unreadable=bool(keep_unreadable),
+            via_receiver=bool(via_receiver),
+            receiver_url=receiver_url,
         )
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -360,6 +389,9 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
         poller = await _Poller.open(self.settings, self.log, in_flight)
         try:
             async for lot in poller.lots():
+                if poller.receiver is not None:  # what the receiver took is committed; it settles by time
+                    lot, taken = await poller.receiver.split(lot, self.settings.wanted)
+                    await poller.commit(taken)
                 for item in lot:
                     if self.settings.wanted(item):
                         yield _event(item)
@@ -414,7 +446,12 @@ if ACK_MODE:
 
         async def open_stream(self) -> AsyncIterator[tuple[Any, Any]]:
             self.poller = await _Poller.open(self.settings, self.log, self.in_flight)
-            async for lot in self.poller.lots():
+            async for read in self.poller.lots():
+                lot = read
+                if self.poller.receiver is not None:  # the receiver took, or left, the others: settled
+                    lot, taken = await self.poller.receiver.split(read)
+                    self.in_flight.settled(len(read) - len(lot))
+                    await self.poller.commit(taken)
                 lane = next(self._lot_numbers)
                 for item in lot:
                     yield item, (lane, self.settings.handle_to_commit(item))

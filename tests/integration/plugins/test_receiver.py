@@ -175,6 +175,63 @@ def test_a_change_the_feed_stored_first_is_not_stored_again(client: TestClient, 
     assert len(events(asset_id)) == 1
 
 
+def feed_handover(order_id: str = "1001-01", **origin: str) -> dict[str, Any]:
+    """What ``VtexOrderFeedTrigger(via_receiver=True)`` POSTs: its feed item of the change
+    :func:`notification` pushes (the same moment, spelled as the feed spells it), and the Origin."""
+    return {
+        "FeedItem": {
+            "event_id": "E-1",
+            "handle": "H-1",
+            "order_id": order_id,
+            "state": "ready-for-handling",
+            "last_state": "payment-approved",
+            "last_change": "2026-12-08T01:20:00.0000000Z",
+            "current_change": "2026-12-07T22:25:53.366755-03:00",
+            "domain": "Fulfillment",
+        },
+        "Origin": {"Account": origin.get("account", "mystore"), "Key": origin.get("key", "KEY")},
+    }
+
+
+def test_a_feed_item_after_the_hooks_delivery_of_its_change_is_stored_once(
+    client: TestClient, hook_conn: str
+) -> None:
+    asset_id = watch(hook_conn, "VtexOrderFeedTrigger")
+    assert post(client, hook_conn, notification()).json() == {"status": "stored"}
+    assert post(client, hook_conn, feed_handover()).json() == {"status": "unchanged"}
+    (extra,) = events(asset_id)
+    assert extra["payload"]["via"] == "hook"
+
+
+def test_a_feed_item_first_is_stored_in_the_feed_triggers_shape_and_the_hooks_copy_is_not(
+    client: TestClient, hook_conn: str
+) -> None:
+    asset_id = watch(hook_conn, "VtexOrderFeedTrigger")
+    assert post(client, hook_conn, feed_handover()).json() == {"status": "stored"}
+    assert post(client, hook_conn, feed_handover()).json() == {"status": "unchanged"}  # a redelivery
+    assert post(client, hook_conn, notification()).json() == {"status": "unchanged"}
+    (extra,) = events(asset_id)
+    assert extra == {"from_trigger": True, "payload": {"kind": "order", **feed_handover()["FeedItem"]}}
+
+
+@pytest.mark.parametrize(
+    ("secret", "body", "status"),
+    [
+        (None, feed_handover(), 401),
+        (SECRET, feed_handover(key="ANOTHER-KEY"), 403),
+        (SECRET, feed_handover(account="otherstore"), 403),
+        (SECRET, {"FeedItem": {"order_id": "1001-01"}, "Origin": {"Account": "mystore", "Key": "KEY"}}, 400),
+    ],
+    ids=["no-secret", "another-key", "another-account", "not-a-feed-item"],
+)
+def test_a_feed_item_proves_itself_as_a_notification_does(
+    client: TestClient, hook_conn: str, secret: str | None, body: Any, status: int
+) -> None:
+    asset_id = watch(hook_conn, "VtexOrderFeedTrigger")
+    assert post(client, hook_conn, body, secret=secret).status_code == status
+    assert events(asset_id) == []
+
+
 def test_a_state_no_watcher_wants_is_dropped_with_200(client: TestClient, hook_conn: str) -> None:
     asset_id = watch(hook_conn, states=["ready-for-handling"])
     assert post(client, hook_conn, notification(state="invoiced")).status_code == 200
