@@ -1,5 +1,5 @@
 """The order hook's deployment test DAG: an asset fed by VTEX's hook (the receiver in the API server) and
-by the feed as the backup, and a DAG on it that hands each order to the stand-in ERP and starts handling
+by the feed as the backup (``via_receiver``: its items go through the receiver too), and a DAG on it that hands each order to the stand-in ERP and starts handling
 it. No reconciliation with VTEX's list of ready orders: every order must come through the asset."""
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ vtex_orders_pushed = Asset(
     watchers=[
         AssetWatcher(name="vtex_order_hook", trigger=VtexOrderHookTrigger(vtex_conn_id="vtex_default")),
         AssetWatcher(
-            name="vtex_order_feed", trigger=VtexOrderFeedTrigger(vtex_conn_id="vtex_default", states=[READY])
+            name="vtex_order_feed",
+            # the hook's backup: items go through the receiver (at [api] base_url), which dedups both ways
+            trigger=VtexOrderFeedTrigger(vtex_conn_id="vtex_default", states=[READY], via_receiver=True),
         ),
     ],
 )
