@@ -18,9 +18,9 @@ order_hook.change_key`) on that asset within VTEX's 4-day redelivery horizon, wh
 stores nothing if there is one. No table or Variable of ours to create, migrate or clean up; Airflow's
 own event retention cleans it. The check and the insert run under one process-wide lock in one
 transaction, so duplicates racing into one API server store one event. What is not covered: two API
-server *processes* receiving the same change in the same instant, and the feed storing a change the hook
-stored first (the triggerer writes its events without asking; see docs/order-hook.md for what that
-means and why the ERP step stays the last guard).
+server *processes* receiving the same change in the same instant, and a feed trigger without
+``via_receiver`` storing a change the hook stored first (the triggerer writes its events without asking;
+with ``via_receiver`` the feed's items come here too: see docs/order-hook.md).
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ unless, in this order:
    connection, so the answer does not say which connections exist);
 4. its body is JSON nested at most :data:`MAX_DEPTH` deep, checked before parsing (400);
 5. it is VTEX's ping (answered 200), or a notification whose ``Origin`` names the connection's account
-   and AppKey (403 otherwise: another store's hook, or a secret that leaked to another integration).
+   and AppKey (403 otherwise: another store's hook, or a secret that leaked to another integration), or
+   a feed item the feed trigger hands over (``VtexOrderFeedTrigger(via_receiver=True)``: a body with
+   ``FeedItem`` and the same ``Origin``, proved by the same secret), so both ways dedup in one place.
 
 **200 only once stored.** A notification is stored as asset events (``plugins/order_events.py``) and
 committed before the 200; any failure answers 503 so VTEX retries with its growing delays (and the feed,

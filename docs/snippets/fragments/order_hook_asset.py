@@ -7,10 +7,13 @@ vtex_orders = Asset(
     "vtex_orders",
     watchers=[
         AssetWatcher(name="vtex_order_hook", trigger=VtexOrderHookTrigger(vtex_conn_id="vtex_default")),
-        # optional: the feed as the backup (configure the feed too: VtexHook.set_feed_config)
+        # optional: the feed as the backup (configure the feed too: VtexHook.set_feed_config); via_receiver
+        # hands its items to the receiver, so a change the hook brought first is not stored again
         AssetWatcher(
             name="vtex_order_feed",
-            trigger=VtexOrderFeedTrigger(vtex_conn_id="vtex_default", states=["ready-for-handling"]),
+            trigger=VtexOrderFeedTrigger(
+                vtex_conn_id="vtex_default", states=["ready-for-handling"], via_receiver=True
+            ),
         ),
     ],
 )
