@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -95,6 +96,28 @@ def in_feed(sandbox: Any) -> int:
     return int(sandbox.stats()["feeds"][sandbox.app_key]["quantity"])
 
 
+def record_route_log(monkeypatch: pytest.MonkeyPatch) -> list[logging.LogRecord]:
+    """What the receiver route logs (Airflow 3 sends the trigger's log through structlog, out of caplog's
+    reach): a stdlib logger of its own, recorded."""
+    lines: list[logging.LogRecord] = []
+
+    class Recorder(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record)
+
+    logger = logging.getLogger("test_feed_via_receiver.route")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    monkeypatch.setattr(logger, "handlers", [Recorder()])
+    original = feed_via_receiver.ReceiverRoute.__init__
+
+    def init(self: Any, client: Any, origin: Any, log: Any, **kwargs: Any) -> None:
+        original(self, client, origin, logger, **kwargs)
+
+    monkeypatch.setattr(feed_via_receiver.ReceiverRoute, "__init__", init)
+    return lines
+
+
 def trigger_for(url: str) -> VtexOrderFeedTrigger:
     return VtexOrderFeedTrigger(
         poll_interval=0.02,
@@ -142,14 +165,21 @@ def test_what_the_receiver_took_is_committed_and_not_yielded(sandbox: Any, recei
 
 @pytest.mark.parametrize("status", [403, 429, 503])
 def test_what_the_receiver_refused_is_neither_committed_nor_yielded(
-    sandbox: Any, receiver: StandInReceiver, status: int, monkeypatch: pytest.MonkeyPatch
+    sandbox: Any,
+    receiver: StandInReceiver,
+    status: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("airflow_provider_vtex.client.receiver.MAX_RETRY_AFTER", 0.0)
     receiver.status = status
+    lines = record_route_log(monkeypatch)
     make_ready(sandbox, "RCV-010-01", "RCV-011-01")
     events = asyncio.run(collect(trigger_for(receiver.url), lambda: len(set(receiver.order_ids())) == 2))
     assert events == []
     assert in_feed(sandbox) == 2  # left for VTEX to hand out again
+    logged = " ".join(record.getMessage() for record in lines)
+    assert f"answered {status}" in logged
+    assert SECRET not in logged
 
 
 def test_with_the_receiver_unreachable_only_changes_made_after_the_outage_are_stored_directly(
