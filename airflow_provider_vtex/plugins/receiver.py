@@ -30,6 +30,7 @@ answered 200 without a second event: harmless.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import json
 import logging
@@ -49,6 +50,7 @@ from airflow_provider_vtex.models.order_hook import (
     SECRET_HEADER,
     FeedHandover,
     HookNotification,
+    normal_time,
 )
 
 if TYPE_CHECKING:
@@ -68,6 +70,12 @@ MAX_DEPTH = 8
 #: changes a second; a flood is refused before it reaches the database.
 RATE_PER_SECOND = 100.0
 BURST = 300.0
+#: For this many seconds after the receiver starts, a change made before its start is answered 503 (the
+#: caller, VTEX or the feed trigger, tries again later). While the API server was down, the feed trigger
+#: (``via_receiver``) stored such changes itself, and the triggerer may not have committed the last of
+#: them yet: storing the hook's copy now could store the change twice; a few seconds later it finds the
+#: feed's event.
+STARTUP_GRACE = 15.0
 #: Airflow connection ids: letters, digits, ``_``, ``-``, ``.`` (anything else is refused unread).
 _CONN_ID = re.compile(r"[A-Za-z0-9_.-]{1,250}")
 
@@ -174,8 +182,11 @@ def check_origin(config: VtexConnectionConfig, body: Any) -> HookNotification | 
     return notification
 
 
-def handle(conn_id: str, secret: str | None, raw: bytes) -> tuple[int, str]:
-    """Check and store one call (blocking: runs in a worker thread); the status and a short word."""
+def handle(conn_id: str, secret: str | None, raw: bytes, hold_before: float | None = None) -> tuple[int, str]:
+    """Check and store one call (blocking: runs in a worker thread); the status and a short word.
+
+    ``hold_before``: a change made before this moment (epoch seconds) is answered 503, not stored (see
+    :data:`STARTUP_GRACE`)."""
     from airflow_provider_vtex.plugins.order_events import NoWatchingAsset, store_order_change
 
     config = check_secret(connection_config(conn_id), secret)
@@ -184,8 +195,17 @@ def handle(conn_id: str, secret: str | None, raw: bytes) -> tuple[int, str]:
         log.info("Order hook ping for connection %r answered.", conn_id)
         return 200, "pong"
     notification = check_origin(config, body)
+    payload = notification.to_event_payload()
+    if hold_before is not None and _changed_before(payload, hold_before):
+        log.info(
+            "Order %s of order %s held off (503): the change predates this API server's start, and the "
+            "feed trigger may still be storing it from the outage; the caller tries again later.",
+            "feed item" if isinstance(notification, FeedHandover) else "hook change",
+            notification.order_id,
+        )
+        return 503, "not stored"
     try:
-        stored = store_order_change(conn_id, notification.origin.account, notification.to_event_payload())
+        stored = store_order_change(conn_id, notification.origin.account, payload)
     except NoWatchingAsset:
         log.warning(
             "Order hook change of order %s for connection %r not stored: no asset is watched by a "
@@ -202,6 +222,14 @@ def handle(conn_id: str, secret: str | None, raw: bytes) -> tuple[int, str]:
         f"{stored} asset event(s)" if stored else "none new (a duplicate, or no watcher wants it)",
     )
     return 200, "stored" if stored else "unchanged"
+
+
+def _changed_before(payload: dict[str, Any], moment: float) -> bool:
+    changed = payload.get("current_change")
+    try:
+        return dt.datetime.fromisoformat(normal_time(str(changed))).timestamp() < moment
+    except ValueError:
+        return False
 
 
 async def read_bounded(request: Request, limit: int) -> bytes | None:
@@ -224,12 +252,17 @@ async def read_bounded(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def create_app(buckets: TokenBuckets | None = None) -> FastAPI:
-    """The receiver app (a new one per call: tests build their own with their own rate)."""
+def create_app(buckets: TokenBuckets | None = None, startup_grace: float = STARTUP_GRACE) -> FastAPI:
+    """The receiver app (a new one per call: tests build their own with their own rate and grace)."""
     from fastapi.responses import JSONResponse
     from starlette.concurrency import run_in_threadpool
 
     limiter = buckets or TokenBuckets(RATE_PER_SECOND, BURST)
+    started_at, started = time.time(), time.monotonic()
+
+    def hold_before() -> float | None:
+        return started_at if time.monotonic() - started < startup_grace else None
+
     app = FastAPI(title="VTEX order hook receiver", docs_url=None, redoc_url=None, openapi_url=None)
 
     def answer(status: int, word: str) -> Response:
@@ -255,7 +288,9 @@ def create_app(buckets: TokenBuckets | None = None) -> FastAPI:
             )
             return answer(413, "refused")
         try:
-            status, word = await run_in_threadpool(handle, conn_id, request.headers.get(SECRET_HEADER), raw)
+            status, word = await run_in_threadpool(
+                handle, conn_id, request.headers.get(SECRET_HEADER), raw, hold_before()
+            )
         except Refused as refused:
             log.warning("Order hook call for connection %r refused: %s.", conn_id, refused.reason)
             return answer(refused.status, "refused")

@@ -109,10 +109,16 @@ def test_pushed_changes_reach_the_erp_once_with_the_api_server_killed_twice(
     by_way = Counter(p.get("via", "feed") for p in payloads)
     keys = Counter(change_key(p) for p in payloads)
     stored_twice = sum(1 for n in keys.values() if n > 1)
+    twice = [
+        (e.get("timestamp"), (e["extra"]["payload"].get("via"), e["extra"]["payload"].get("event_id")))
+        for e in events
+        if (e.get("extra") or {}).get("payload", {}).get("kind") == "order"
+        and keys[change_key(e["extra"]["payload"])] > 1
+    ]
     print(
         f"\n{ORDERS} orders pushed over {OVER_SECONDS:.0f} s, API server killed {KILLS} times (down {down} s); all started "
         f"after {elapsed:.0f} s; hook: {hook_stats}; asset events: {dict(by_way)}, changes stored twice: "
-        f"{stored_twice}; ERP: {erp}"
+        f"{stored_twice}{f' {sorted(twice)}' if twice else ''}; ERP: {erp}"
     )
     assert erp["sales_orders"] == ORDERS
     assert erp["created_twice"] == 0

@@ -87,7 +87,7 @@ def hook_conn(vtex_connection: Callable[..., str], airflow_db: Path) -> str:
 
 @pytest.fixture
 def client() -> Iterator[TestClient]:
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(startup_grace=0)) as client:
         yield client
 
 
@@ -232,6 +232,20 @@ def test_a_feed_item_proves_itself_as_a_notification_does(
     assert events(asset_id) == []
 
 
+def test_just_after_start_a_change_older_than_the_receiver_is_held_off_with_503(hook_conn: str) -> None:
+    """While the API server was down the feed trigger stored such changes itself, and the triggerer may not
+    have committed them yet: the caller is told to come back, and a change made since is stored."""
+    import datetime as dt
+
+    asset_id = watch(hook_conn, "VtexOrderFeedTrigger")
+    with TestClient(create_app(startup_grace=60)) as fresh:
+        assert post(fresh, hook_conn, notification()).status_code == 503
+        assert post(fresh, hook_conn, feed_handover()).status_code == 503
+        now = dt.datetime.now(dt.timezone.utc).isoformat()
+        assert post(fresh, hook_conn, {**notification(), "LastChange": now}).json() == {"status": "stored"}
+    assert len(events(asset_id)) == 1
+
+
 def test_a_state_no_watcher_wants_is_dropped_with_200(client: TestClient, hook_conn: str) -> None:
     asset_id = watch(hook_conn, states=["ready-for-handling"])
     assert post(client, hook_conn, notification(state="invoiced")).status_code == 200
@@ -322,7 +336,9 @@ def test_a_flood_is_refused_per_connection_before_any_check(
     )
     asset_id = watch(hook_conn)
     now = [0.0]
-    with TestClient(create_app(TokenBuckets(rate=10, burst=5, clock=lambda: now[0]))) as client:
+    with TestClient(
+        create_app(TokenBuckets(rate=10, burst=5, clock=lambda: now[0]), startup_grace=0)
+    ) as client:
         answers = [
             post(client, hook_conn, {"hookConfig": "ping"}, secret="wrong").status_code for _ in range(7)
         ]
