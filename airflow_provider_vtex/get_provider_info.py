@@ -127,6 +127,8 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "connection-types": [connection_type],
+        # The VTEX page in Airflow's UI (Airflow 3.1+; on older versions the plugin declares nothing).
+        "plugins": [{"name": "vtex", "plugin-class": "airflow_provider_vtex.plugins.plugin.VtexPlugin"}],
         # Airflow 3 normalises every Asset("vtex://{account}/{kind}") with the handler (one asset, whatever
         # the case or trailing slash; a kind that does not exist fails the DAG file at parse time).
         "asset-uris": [

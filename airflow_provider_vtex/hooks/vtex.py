@@ -68,6 +68,7 @@ from airflow_provider_vtex.models import (
     TrackingStatus,
 )
 from airflow_provider_vtex.models.feed import MAX_LOT
+from airflow_provider_vtex.models.report import RequestTally
 from airflow_provider_vtex.models.tracking import TRACKING_KEYS
 
 if TYPE_CHECKING:
@@ -126,7 +127,9 @@ class VtexHook(BaseHook):
         self.pool_maxsize = pool_maxsize
         self.readback_timeout = readback_timeout
         self.readback_interval = readback_interval
-        self.rate_limiter = MeteredRateLimiter(max_requests_per_second)
+        #: What this hook's requests met: the figures of the task's ``vtex_report`` XCom.
+        self.tally = RequestTally()
+        self.rate_limiter = MeteredRateLimiter(max_requests_per_second, tally=self.tally)
         self._async_client: AsyncVtexClient | None = None
 
     # ------------------------------------------------------------------ connection form (Airflow < 3.2)
@@ -185,6 +188,7 @@ class VtexHook(BaseHook):
             pool_maxsize=self.pool_maxsize,
             rate_limiter=self.rate_limiter,
             logger=self.log,
+            tally=self.tally,
         )
 
     @property
@@ -269,6 +273,7 @@ class VtexHook(BaseHook):
         **path_values: Any,
     ) -> Any:
         route = route_for(self.data_architecture, operation)
+        self.tally.touched(path_values.get("order_id"))
         return self.client.request(
             route,
             route.path(**path_values),

@@ -1,0 +1,1 @@
+"""Airflow plugins the provider declares: the VTEX page in Airflow's UI (Airflow 3.1+)."""
