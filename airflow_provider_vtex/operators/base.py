@@ -75,8 +75,9 @@ class VtexHookMixin:
 
     @contextmanager
     def vtex_errors(self) -> Iterator[None]:
-        """Fail the task without retries for errors a retry cannot fix; let the others through. Either way,
-        leave the task's ``vtex_report`` XCom (see the module docstring)."""
+        """Fail the task without retries for errors a retry cannot fix; let the others through. A failure
+        leaves the task's ``vtex_report`` XCom (see the module docstring; success leaves it in
+        ``post_execute``, whatever part of ``execute`` called VTEX)."""
         try:
             yield
         except VtexPayloadError as exc:
@@ -87,10 +88,17 @@ class VtexHookMixin:
             if exc.retryable:
                 raise
             raise AirflowFailException(str(exc)) from exc
-        except Exception:  # recorded, then re-raised unchanged (a deferral, a BaseException, passes by)
-            self._leave_report(_report_of(None, failed=True))
+        except AirflowFailException:
+            self._leave_report(("failed", None, None))
             raise
-        self._leave_report(_report_of(None))
+        except AirflowException:  # what the task's retries are for
+            self._leave_report(("retrying", None, None))
+            raise
+
+    def post_execute(self, context: Any, result: Any = None) -> None:
+        """Airflow calls this after a successful ``execute``: the task's ``vtex_report`` says so."""
+        super().post_execute(context, result)  # type: ignore[misc]  # BaseOperator's, next in the MRO
+        self._leave_report(("success", None, None))
 
     def _leave_report(self, parts: tuple[TaskOutcome, str | None, str | None]) -> None:
         """Push the record to the running task instance (none when ``execute`` runs outside Airflow, or
@@ -118,10 +126,8 @@ class VtexBaseOperator(VtexHookMixin, BaseOperator):
     ui_fgcolor = "#ffffff"
 
 
-def _report_of(exc: VtexError | None, *, failed: bool = False) -> tuple[TaskOutcome, str | None, str | None]:
-    """Outcome, error code and unknown order of a task's VTEX work that ended with ``exc`` (or none)."""
-    if exc is None:
-        return ("failed" if failed else "success"), None, None
+def _report_of(exc: VtexError) -> tuple[TaskOutcome, str | None, str | None]:
+    """Outcome, error code and unknown order of a task's VTEX work that ended with ``exc``."""
     cause = root_cause(exc)
     code = None
     if isinstance(cause, VtexApiError):

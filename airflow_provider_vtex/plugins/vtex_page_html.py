@@ -120,7 +120,7 @@ def activity_table(dags: list[DagActivity]) -> str:
         return '<p class="muted">No VTEX task ended in this window.</p>'
     rows = []
     for a in dags:
-        refusals = ", ".join(f"{esc(code)} &times; {n}" for code, n in sorted(a.refusals.items())) or "-"
+        refusals = ", ".join(f"{esc(code)} ({n})" for code, n in sorted(a.refusals.items())) or "-"
         outcomes = ", ".join(f"{esc(o)} {n}" for o, n in sorted(a.outcomes.items()))
         rows.append(
             f"<tr><td>{esc(a.dag_id)}</td><td class='n'>{a.tasks}</td><td class='n'>{a.requests}</td>"
