@@ -77,7 +77,8 @@ def test_stuck_orders_ready_too_long_unknown_outcomes_and_missing_tracking() -> 
     assert by_order["OLD-01"].why == "ready for handling over 30 min"
     assert by_order["OLD-01"].last_task == touched_old
     assert by_order["U-01"].why.startswith("write outcome unknown")
-    assert by_order["U-01"].last_task is not None and by_order["U-01"].last_task.task_id == "inv-a"
+    assert by_order["U-01"].last_task is not None
+    assert by_order["U-01"].last_task.task_id == "inv-a"
     assert by_order["T-01"].why == "no tracking 24 h after the invoice"
     assert by_order["T-01"].since == NOW - dt.timedelta(hours=30)
 
@@ -177,7 +178,8 @@ def test_read_vtex_reads_the_feed_queue_and_the_orders_ready_for_handling(sandbo
     ready = dict(figures.ready_orders)
     assert ready["WAIT-01"] == dt.datetime(2026, 1, 1, 10, tzinfo=dt.timezone.utc)
     assert figures.ready_count == len(figures.ready_orders)
-    assert figures.ready_oldest is not None and figures.ready_oldest <= ready["WAIT-01"]
+    assert figures.ready_oldest is not None
+    assert figures.ready_oldest <= ready["WAIT-01"]
 
 
 def test_read_vtex_says_what_failed_without_raising(
@@ -187,6 +189,8 @@ def test_read_vtex_says_what_failed_without_raising(
     assert figures.feed_note == "no feed configured for this AppKey"
     vtex_connection(login="K", password="WRONG", host="sandbox", base_url=sandbox_hook.url, max_retries=0)
     refused = read_vtex("vtex_default")
-    assert refused.feed_queue is None and refused.ready_count is None
-    assert refused.error is not None and "401" in refused.error
+    assert refused.feed_queue is None
+    assert refused.ready_count is None
+    assert refused.error is not None
+    assert "401" in refused.error
     assert "WRONG" not in refused.error
