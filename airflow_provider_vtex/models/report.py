@@ -42,6 +42,8 @@ class RequestTally:
     refusals: Counter[str] = field(default_factory=Counter)
     #: Requests by operation (``invoice``, ``start_handling``, ``tracking_number``...).
     operations: Counter[str] = field(default_factory=Counter)
+    #: Requests VTEX accepted (2xx), by operation: an order taken into handling, an invoice sent.
+    accepted: Counter[str] = field(default_factory=Counter)
     order_ids: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -49,6 +51,8 @@ class RequestTally:
         with self._lock:
             self.requests += 1
             self.operations[operation] += 1
+            if status is not None and 200 <= status < 300:
+                self.accepted[operation] += 1
             if status == 429:
                 self.rate_limited += 1
             elif status is not None and 400 <= status < 500:
@@ -79,6 +83,7 @@ class TaskReport:
     waited_seconds: float = 0.0
     refusals: dict[str, int] = field(default_factory=dict)
     operations: dict[str, int] = field(default_factory=dict)
+    accepted: dict[str, int] = field(default_factory=dict)
     order_ids: list[str] = field(default_factory=list)
     #: VTEX's error code (or ``HTTP <status>``) of the error that ended the task; ``None`` on success.
     error_code: str | None = None
@@ -104,6 +109,7 @@ class TaskReport:
                 waited_seconds=round(tally.waited_seconds, 3),
                 refusals=dict(tally.refusals),
                 operations=dict(tally.operations),
+                accepted=dict(tally.accepted),
                 order_ids=list(tally.order_ids),
                 error_code=error_code,
                 unknown_order_id=unknown_order_id,
@@ -118,6 +124,7 @@ class TaskReport:
             "waited_seconds": self.waited_seconds,
             "refusals": self.refusals,
             "operations": self.operations,
+            "accepted": self.accepted,
             "order_ids": self.order_ids,
             "error_code": self.error_code,
             "unknown_order_id": self.unknown_order_id,
@@ -149,6 +156,7 @@ class TaskReport:
             waited_seconds=float(value.get("waited_seconds") or 0.0),
             refusals=counts("refusals"),
             operations=counts("operations"),
+            accepted=counts("accepted"),
             order_ids=[str(o) for o in order_ids] if isinstance(order_ids, list) else [],
             error_code=value.get("error_code") if isinstance(value.get("error_code"), str) else None,
             unknown_order_id=(

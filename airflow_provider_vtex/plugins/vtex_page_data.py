@@ -294,9 +294,9 @@ def stuck_orders(
         if report.outcome == "success":
             for order_id in report.order_ids:
                 unknown.pop(order_id, None)  # a later task read or wrote it without doubt
-                if report.operations.get("invoice"):
+                if report.accepted.get("invoice"):
                     invoiced.setdefault(order_id, record)
-                if report.operations.get("tracking_number"):
+                if report.accepted.get("tracking_number"):
                     tracked.add(order_id)
     for order_id, record in unknown.items():
         stuck.append(
@@ -333,7 +333,7 @@ class Minute:
 def per_minute(
     records: Iterable[TaskRecord], conn_id: str, now: dt.datetime, minutes: int = CHART_MINUTES
 ) -> list[Minute]:
-    """Orders in (taken into handling) and out (invoices sent), requests and 429s per minute over the last
+    """Orders in (taken into handling) and out (invoices sent: VTEX accepted them), requests and 429s per minute over the last
     ``minutes``, each task's counts at the minute it ended (its record's time)."""
     end = now.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
     start = end - dt.timedelta(minutes=minutes)
@@ -342,9 +342,9 @@ def per_minute(
         if record.report.conn_id != conn_id or not start <= record.at < end:
             continue
         slot = slots[int((record.at - start).total_seconds() // 60)]
-        operations = record.report.operations
-        slot[0] += operations.get("start_handling", 0)
-        slot[1] += operations.get("invoice", 0)
+        accepted = record.report.accepted
+        slot[0] += accepted.get("start_handling", 0)
+        slot[1] += accepted.get("invoice", 0)
         slot[2] += record.report.requests
         slot[3] += record.report.rate_limited
     return [Minute(start + dt.timedelta(minutes=i), *slot) for i, slot in enumerate(slots)]

@@ -50,7 +50,7 @@ with DAG("vtex_page_scenario", schedule=None, start_date=dt.datetime(2026, 1, 1)
             "invoiceNumber": "NF-PAGE-1",
             "invoiceValue": 2499,
             "issuanceDate": "2026-12-01T10:00:00+00:00",
-            "items": [{"id": "1", "price": 2499, "quantity": 1}],
+            "items": [{"id": "2001", "price": 2499, "quantity": 1}],
         },
         retries=0,
     )

@@ -22,6 +22,7 @@ def test_the_tally_counts_429s_refusals_by_code_operations_and_waits() -> None:
     assert report.rate_limited == 1
     assert report.refusals == {"OMS001": 1, "HTTP 409": 1}
     assert report.operations == {"invoice": 2, "start_handling": 2, "get_order": 1}
+    assert report.accepted == {"invoice": 1}
     assert report.waited_seconds == 1.5
 
 
@@ -72,6 +73,7 @@ def test_the_record_holds_no_field_for_a_secret_or_a_message() -> None:
         "waited_seconds",
         "refusals",
         "operations",
+        "accepted",
         "order_ids",
         "error_code",
         "unknown_order_id",

@@ -66,10 +66,10 @@ def test_stuck_orders_ready_too_long_unknown_outcomes_and_missing_tracking() -> 
         record(50, "erp", "inv-b", outcome="outcome_unknown", unknown_order_id="U-02", order_ids=["U-02"]),
         record(40, "erp", "inv-b2", order_ids=["U-02"], operations={"get_order": 1}),
         # Invoiced 30 hours ago without tracking; invoiced and tracked; invoiced an hour ago.
-        record(30 * 60, "erp", "inv-c", order_ids=["T-01"], operations={"invoice": 1}),
-        record(30 * 60, "erp", "inv-d", order_ids=["T-02"], operations={"invoice": 1}),
-        record(29 * 60, "track", "trk", order_ids=["T-02"], operations={"tracking_number": 1}),
-        record(60, "erp", "inv-e", order_ids=["T-03"], operations={"invoice": 1}),
+        record(30 * 60, "erp", "inv-c", order_ids=["T-01"], accepted={"invoice": 1}),
+        record(30 * 60, "erp", "inv-d", order_ids=["T-02"], accepted={"invoice": 1}),
+        record(29 * 60, "track", "trk", order_ids=["T-02"], accepted={"tracking_number": 1}),
+        record(60, "erp", "inv-e", order_ids=["T-03"], accepted={"invoice": 1}),
     ]
     stuck = stuck_orders(records, "vtex_default", vtex, NOW, stuck_minutes=30, tracking_hours=24)
     by_order = {s.order_id: s for s in stuck}
@@ -85,10 +85,16 @@ def test_stuck_orders_ready_too_long_unknown_outcomes_and_missing_tracking() -> 
 
 def test_the_chart_counts_orders_in_and_out_and_requests_per_minute_of_the_last_hour() -> None:
     records = [
-        record(0.2, operations={"start_handling": 3, "invoice": 1}, requests=6, rate_limited=2),
-        record(0.1, operations={"invoice": 2}, requests=2),
-        record(3, operations={"start_handling": 1}, requests=1),
-        record(61, operations={"start_handling": 100}, requests=100),  # older than the chart
+        record(
+            0.2,
+            operations={"start_handling": 5, "invoice": 1},
+            accepted={"start_handling": 3, "invoice": 1},
+            requests=6,
+            rate_limited=2,
+        ),
+        record(0.1, accepted={"invoice": 2}, requests=2),
+        record(3, accepted={"start_handling": 1}, requests=1),
+        record(61, accepted={"start_handling": 100}, requests=100),  # older than the chart
     ]
     minutes = per_minute(records, "vtex_default", NOW)
     assert len(minutes) == 60
