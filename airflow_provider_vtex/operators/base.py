@@ -98,12 +98,12 @@ class VtexHookMixin:
     def post_execute(self, context: Any, result: Any = None) -> None:
         """Airflow calls this after a successful ``execute``: the task's ``vtex_report`` says so."""
         super().post_execute(context, result)  # type: ignore[misc]  # BaseOperator's, next in the MRO
-        self._leave_report(("success", None, None))
+        self._leave_report(("success", None, None), task_instance(context))
 
-    def _leave_report(self, parts: tuple[TaskOutcome, str | None, str | None]) -> None:
+    def _leave_report(self, parts: tuple[TaskOutcome, str | None, str | None], ti: Any = None) -> None:
         """Push the record to the running task instance (none when ``execute`` runs outside Airflow, or
         before any hook was built: nothing was asked of VTEX)."""
-        ti = current_task_instance()
+        ti = ti if ti is not None else current_task_instance()
         if ti is None or "hook" not in self.__dict__:
             return
         from airflow_provider_vtex.models.report import REPORT_XCOM_KEY, TaskReport
