@@ -264,6 +264,7 @@ def page_available() -> bool:
 
 def serve(home: Path, logs: Path) -> None:
     """Airflow's API server (the UI) on this home until Ctrl-C; the sandbox runs meanwhile."""
+    import signal
     import socket
     import subprocess
     import urllib.request
@@ -282,6 +283,11 @@ def serve(home: Path, logs: Path) -> None:
         "AIRFLOW__API__BASE_URL": url,
     }
     log = logs / "api-server.log"
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # SIGTERM as Ctrl-C: the API server is stopped, not left behind
+
+    signal.signal(signal.SIGTERM, stop)
     with log.open("w", encoding="utf-8") as output:
         server = subprocess.Popen(
             [sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port)],
