@@ -1,121 +1,63 @@
-"""The VTEX page in Airflow's UI (Airflow 3.1+): a FastAPI app the API server mounts at ``/vtex``, and the
-external view that puts it in the UI's navigation (``VTEX``, shown in Airflow's frame).
+"""The VTEX page in Airflow's UI (Airflow 3.1+): its external view (``VTEX`` in the UI's navigation, the page
+shown in Airflow's frame) and its app, which the API server mounts at ``/vtex``.
 
-Plugin FastAPI apps are not behind Airflow's authentication: every route here depends on the API server's
-own (``airflow.api_fastapi.core_api.security``): a signed-in user (the UI's JWT cookie, or a bearer token)
-allowed to see plugins' views; the Airflow figures are those of the DAGs the user may read. Nothing
-secret is shown: counts, VTEX's error codes, order ids, DAG and task ids.
-
-Importing this module needs Airflow 3.1+ (``plugin.py`` imports it only there).
+Only declarations here, cheap to import: every Airflow process loads plugins, and only the API server
+serves the page. The app itself (``vtex_page_app.py``) is built on the page's first request.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
-
-from airflow.api_fastapi.auth.managers.models.resource_details import AccessView
-from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_view
-from fastapi import Depends, FastAPI, Query
-from fastapi.responses import HTMLResponse
+import importlib.util
+import threading
+import urllib.parse
+from typing import Any
 
 from airflow_provider_vtex.compat import conf
-from airflow_provider_vtex.plugins.vtex_page_data import (
-    DEFAULT_STUCK_MINUTES,
-    DEFAULT_TRACKING_HOURS,
-    DEFAULT_WINDOW_HOURS,
-    AccountView,
-    VtexFiguresCache,
-    dag_activity,
-    per_minute,
-    read_task_records,
-    stuck_orders,
-    vtex_connection_ids,
-)
-from airflow_provider_vtex.plugins.vtex_page_html import render_page
 
 URL_PREFIX = "/vtex"
-#: How far back the tasks' records are read for stuck orders (the tracking rule needs a day and more).
-LOOKBACK_HOURS = 72
 
-#: One cache per API server process: VTEX is read at most once a minute per connection, whoever asks.
-VTEX_FIGURES = VtexFiguresCache()
+
+def supported() -> bool:
+    """Whether this Airflow shows plugins' pages: 3.1+ (external views, AIP-68) with its API server."""
+    try:
+        from airflow.plugins_manager import AirflowPlugin
+    except ImportError:  # pragma: no cover - every supported Airflow has it
+        return False
+    return (
+        "external_views" in vars(AirflowPlugin)
+        and importlib.util.find_spec("airflow.api_fastapi") is not None
+    )
 
 
 def base_path() -> str:
     """The path Airflow's UI is served under (``[api] base_url``), without a trailing slash."""
-    import urllib.parse
-
     base_url = conf.get("api", "base_url", fallback="/") or "/"
     path = urllib.parse.urlparse(base_url).path if base_url.startswith(("http://", "https://")) else base_url
     return path.rstrip("/")
 
 
-def _readable_dag_ids(user: Any) -> set[str]:
-    from airflow.api_fastapi.app import get_auth_manager
+class PageApp:
+    """An ASGI app that builds the page's FastAPI app on its first request, then hands every request to it."""
 
-    return set(get_auth_manager().get_authorized_dag_ids(user=user, method="GET"))
+    def __init__(self) -> None:
+        self._app: Any = None
+        self._lock = threading.Lock()
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self._app is None:
+            with self._lock:
+                if self._app is None:
+                    from airflow_provider_vtex.plugins.vtex_page_app import create_app
 
-def create_app() -> FastAPI:
-    app = FastAPI(title="VTEX page", docs_url=None, redoc_url=None, openapi_url=None)
-
-    @app.get(
-        "/",
-        response_class=HTMLResponse,
-        dependencies=[Depends(requires_access_view(AccessView.PLUGINS))],
-    )
-    def vtex_page(
-        user: GetUserDep,
-        hours: Annotated[float, Query(gt=0, le=LOOKBACK_HOURS)] = DEFAULT_WINDOW_HOURS,
-        stuck_minutes: Annotated[float, Query(gt=0)] = DEFAULT_STUCK_MINUTES,
-        tracking_hours: Annotated[float, Query(gt=0, le=LOOKBACK_HOURS)] = DEFAULT_TRACKING_HOURS,
-    ) -> HTMLResponse:
-        now = dt.datetime.now(dt.timezone.utc)
-        records = read_task_records(now - dt.timedelta(hours=LOOKBACK_HOURS), _readable_dag_ids(user))
-        conn_ids = sorted({*vtex_connection_ids(), *(r.report.conn_id for r in records)})
-        accounts = []
-        for conn_id in conn_ids:
-            vtex = VTEX_FIGURES.get(conn_id)
-            accounts.append(
-                AccountView(
-                    conn_id=conn_id,
-                    vtex=vtex,
-                    dags=dag_activity(records, conn_id, now - dt.timedelta(hours=hours)),
-                    stuck=stuck_orders(
-                        records,
-                        conn_id,
-                        vtex,
-                        now,
-                        stuck_minutes=stuck_minutes,
-                        tracking_hours=tracking_hours,
-                    ),
-                    minutes=per_minute(records, conn_id, now),
-                )
-            )
-        page = render_page(
-            accounts,
-            now,
-            hours=hours,
-            stuck_minutes=stuck_minutes,
-            tracking_hours=tracking_hours,
-            base_path=base_path(),
-        )
-        return HTMLResponse(page, headers={"Cache-Control": "no-store"})
-
-    return app
+                    self._app = create_app()
+        await self._app(scope, receive, send)
 
 
 def fastapi_app() -> dict[str, Any]:
     """The plugin's ``fastapi_apps`` entry."""
-    return {"app": create_app(), "url_prefix": URL_PREFIX, "name": "VTEX page"}
+    return {"app": PageApp(), "url_prefix": URL_PREFIX, "name": "VTEX page"}
 
 
 def external_view() -> dict[str, Any]:
-    """The plugin's ``external_views`` entry: ``VTEX`` in the UI's navigation, the page in Airflow's frame."""
-    return {
-        "name": "VTEX",
-        "href": f"{base_path()}{URL_PREFIX}/",
-        "destination": "nav",
-        "url_route": "vtex",
-    }
+    """The plugin's ``external_views`` entry."""
+    return {"name": "VTEX", "href": f"{base_path()}{URL_PREFIX}/", "destination": "nav", "url_route": "vtex"}

@@ -34,7 +34,7 @@ def test_the_page_refuses_a_request_without_valid_credentials(headers: dict[str,
     from airflow.api_fastapi import app as api_app
     from fastapi.testclient import TestClient
 
-    from airflow_provider_vtex.plugins.vtex_page import create_app
+    from airflow_provider_vtex.plugins.vtex_page_app import create_app
 
     api_app.init_auth_manager()  # as the API server does at start (the simple auth manager by default)
     try:
