@@ -74,11 +74,18 @@ class VtexFigures:
 
 
 def hook_status(hook: VtexHook) -> str:
-    """Whether VTEX's order hook is registered for the connection, and its last notification.
-
-    ``unknown`` until the hook can read VTEX's hook configuration (``VtexHook.get_hook_config``, issue 29):
-    the one place to fill in when it does."""
-    return "unknown"
+    """Whether VTEX's order hook is registered for the connection: ``registered``, ``not registered``, or
+    ``unknown`` where the hook cannot read VTEX's hook configuration (``VtexHook.get_hook_config``, from
+    issue 29's branch; ``None`` when VTEX holds none). The last notification is not part of that answer:
+    the receiver's records are where it will come from."""
+    get_hook_config = getattr(hook, "get_hook_config", None)
+    if get_hook_config is None:
+        return "unknown"
+    try:
+        held = get_hook_config()
+    except VtexError as exc:
+        return f"unknown ({_short(exc)})"
+    return "not registered" if held is None else "registered"
 
 
 def read_vtex(conn_id: str, hook_factory: Callable[[str], VtexHook] | None = None) -> VtexFigures:

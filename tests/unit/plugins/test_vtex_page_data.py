@@ -200,3 +200,26 @@ def test_read_vtex_says_what_failed_without_raising(
     assert refused.error is not None
     assert "401" in refused.error
     assert "WRONG" not in refused.error
+
+
+class _HookWith:
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    def get_hook_config(self) -> Any:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def test_the_order_hook_status_reads_the_hook_configuration_when_the_hook_can() -> None:
+    from airflow_provider_vtex.exceptions import VtexServerError
+    from airflow_provider_vtex.plugins.vtex_page_data import hook_status
+
+    assert hook_status(object()) == "unknown"  # type: ignore[arg-type]  # a hook without get_hook_config
+    assert hook_status(_HookWith(None)) == "not registered"  # type: ignore[arg-type]
+    assert hook_status(_HookWith({"hook": {"url": "https://x"}})) == "registered"  # type: ignore[arg-type]
+    outage = VtexServerError(
+        "VTEX answered 503", http_status=503, method="GET", path="/api/orders/hook/config"
+    )
+    assert hook_status(_HookWith(outage)) == "unknown (VTEX answered 503)"  # type: ignore[arg-type]
