@@ -257,9 +257,9 @@ def provoke_trouble(sandbox: VtexSandbox, dags: dict[str, Any], logs: Path, fail
 
 def page_available() -> bool:
     """Whether this Airflow shows the VTEX page (3.1+: the provider's plugin adds it)."""
-    from airflow_provider_vtex.plugins.plugin import HAS_UI_PLUGINS
+    from airflow_provider_vtex.plugins import vtex_page
 
-    return HAS_UI_PLUGINS
+    return vtex_page.supported()
 
 
 def serve(home: Path, logs: Path) -> None:

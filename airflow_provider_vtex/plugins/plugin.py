@@ -11,14 +11,11 @@ from airflow.plugins_manager import AirflowPlugin
 
 from airflow_provider_vtex.plugins import vtex_page
 
-#: Airflow 3.1+: the UI shows plugins' pages.
-HAS_UI_PLUGINS = vtex_page.supported()
-
 
 class VtexPlugin(AirflowPlugin):
     """The VTEX page (Airflow 3.1+)."""
 
     name = "vtex"
-    if HAS_UI_PLUGINS:
+    if vtex_page.supported():
         fastapi_apps = [vtex_page.fastapi_app()]
         external_views = [vtex_page.external_view()]

@@ -10,22 +10,32 @@ import importlib.util
 import pytest
 
 from airflow_provider_vtex.models.report import TaskReport
-from airflow_provider_vtex.plugins.plugin import HAS_UI_PLUGINS, VtexPlugin
+from airflow_provider_vtex.plugins import vtex_page
+from airflow_provider_vtex.plugins.plugin import VtexPlugin
 from airflow_provider_vtex.plugins.vtex_page_data import AccountView, StuckOrder, TaskRecord, per_minute
 
 NOW = dt.datetime(2026, 12, 8, 12, 0, tzinfo=dt.timezone.utc)
 
 
+HAS_UI_PLUGINS = vtex_page.supported()
+
+
+def _page_apps() -> list[dict[str, object]]:
+    return [
+        app for app in getattr(VtexPlugin, "fastapi_apps", []) if app["url_prefix"] == vtex_page.URL_PREFIX
+    ]
+
+
 def test_the_plugin_declares_the_page_on_airflow_3_1_and_nothing_before() -> None:
-    if not HAS_UI_PLUGINS:  # Airflow 2.11 to 3.0: importing the plugin is harmless, and it adds nothing
+    if not HAS_UI_PLUGINS:  # Airflow 2.11 to 3.0: importing the plugin is harmless, and it adds no page
         assert getattr(VtexPlugin, "external_views", []) == []
-        assert getattr(VtexPlugin, "fastapi_apps", []) == []
+        assert _page_apps() == []
         return
     [view] = VtexPlugin.external_views
     assert (view["name"], view["destination"], view["url_route"]) == ("VTEX", "nav", "vtex")
     assert view["href"].endswith("/vtex/")
-    [app] = VtexPlugin.fastapi_apps
-    assert app["url_prefix"] == "/vtex"
+    [app] = _page_apps()
+    assert isinstance(app["app"], vtex_page.PageApp)  # the FastAPI app is built on the first request
 
 
 @pytest.mark.skipif(not HAS_UI_PLUGINS, reason="the page needs Airflow 3.1+")
