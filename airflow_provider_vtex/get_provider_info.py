@@ -144,7 +144,8 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "connection-types": [connection_type],
-        # Airflow 3's API server mounts the order hook's receiver from this plugin (on 2.11 it adds nothing).
+        # Airflow 3's API server mounts the order hook's receiver and (3.1+) the VTEX page from this plugin (on
+        # 2.11 it adds nothing).
         "plugins": [{"name": "vtex", "plugin-class": "airflow_provider_vtex.plugins.plugin.VtexPlugin"}],
         # common.messaging's MessageQueueTrigger(scheme="vtex"); skipped when that provider is not installed.
         "queues": ["airflow_provider_vtex.queues.vtex.VtexMessageQueueProvider"],

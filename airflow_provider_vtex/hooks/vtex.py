@@ -70,6 +70,7 @@ from airflow_provider_vtex.models import (
     TrackingStatus,
 )
 from airflow_provider_vtex.models.feed import MAX_HANDLE_LENGTH, MAX_LOT, UnreadableFeedItem
+from airflow_provider_vtex.models.report import RequestTally
 from airflow_provider_vtex.models.tracking import TRACKING_KEYS
 from airflow_provider_vtex.models.types import too_deep
 
@@ -132,7 +133,9 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
         self.pool_maxsize = pool_maxsize
         self.readback_timeout = readback_timeout
         self.readback_interval = readback_interval
-        self.rate_limiter = MeteredRateLimiter(max_requests_per_second)
+        #: What this hook's requests met: the figures of the task's ``vtex_report`` XCom.
+        self.tally = RequestTally()
+        self.rate_limiter = MeteredRateLimiter(max_requests_per_second, tally=self.tally)
         self._async_client: AsyncVtexClient | None = None
 
     # ------------------------------------------------------------------ connection form (Airflow < 3.2)
@@ -191,6 +194,7 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
             pool_maxsize=self.pool_maxsize,
             rate_limiter=self.rate_limiter,
             logger=self.log,
+            tally=self.tally,
         )
 
     @property
@@ -285,6 +289,7 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
         **path_values: Any,
     ) -> Any:
         route = route_for(self.data_architecture, operation)
+        self.tally.touched(path_values.get("order_id"))
         return self.client.request(
             route,
             route.path(**path_values),
