@@ -1,22 +1,20 @@
-"""The hook's HTTP client and rate limiter, reporting each request to Airflow's metrics.
+"""What the hook reports to Airflow's metrics of each request attempt, whichever face sent it.
 
-Subclasses, so the Airflow-free client modules stay free of Airflow and unchanged: what is measured is
-one attempt (a retry is a request of its own), by operation name and status class, plus the waits for
-the connection's request-rate cap. With metrics off they add one cached flag test per request.
-See :mod:`airflow_provider_vtex.metrics` for the names and tags.
+An :class:`~airflow_provider_vtex.client.sending.AttemptObserver` that the hook gives the
+:class:`~airflow_provider_vtex.client.sending.SendingPolicy` both of its clients share (the sync one of
+its calls, the async one of the triggers), so the Airflow-free client reports without importing Airflow.
+What is measured is one attempt (a retry is a request of its own), by operation name and status class,
+plus the waits for the connection's request-rate cap. With metrics off each report costs one cached flag
+test. See :mod:`airflow_provider_vtex.metrics` for the names and tags.
 """
 
 from __future__ import annotations
 
 import functools
-import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from airflow_provider_vtex import metrics
-from airflow_provider_vtex.client.rate_limit import RequestRateLimiter
 from airflow_provider_vtex.client.routes import ROUTE_SETS
-from airflow_provider_vtex.client.transport import VtexClient
-from airflow_provider_vtex.exceptions import VtexError
 
 if TYPE_CHECKING:
     from airflow_provider_vtex.client.routes import Route
@@ -32,33 +30,18 @@ def operation_name(route: Route) -> str:
     return _operation_names().get(route, "other")
 
 
-class MeteredVtexClient(VtexClient):
-    """:class:`VtexClient` counting every attempt: ``vtex.requests``, ``vtex.request_duration`` and
-    ``vtex.rate_limited`` (a 429)."""
+class MetricsObserver:
+    """Counts every attempt: ``vtex.requests``, ``vtex.request_duration``, ``vtex.rate_limited`` (a 429)
+    and ``vtex.rate_limit_wait`` (a wait for the cap or a 429's pause)."""
 
-    def _send_once(self, route: Route, path: str, **kwargs: Any) -> Any:
+    def attempted(self, route: Route, status: int | None, seconds: float) -> None:
         if not metrics.enabled():
-            return super()._send_once(route, path, **kwargs)
+            return
         name = operation_name(route)
-        started = time.monotonic()
-        status: int | None = 200
-        try:
-            return super()._send_once(route, path, **kwargs)
-        except VtexError as exc:
-            status = getattr(exc, "http_status", None)
-            if status == 429:
-                metrics.incr("vtex.rate_limited", route=name)
-            raise
-        finally:
-            metrics.incr("vtex.requests", route=name, status_class=metrics.status_class(status))
-            metrics.timing("vtex.request_duration", time.monotonic() - started, route=name)
+        if status == 429:
+            metrics.incr("vtex.rate_limited", route=name)
+        metrics.incr("vtex.requests", route=name, status_class=metrics.status_class(status))
+        metrics.timing("vtex.request_duration", seconds, route=name)
 
-
-class MeteredRateLimiter(RequestRateLimiter):
-    """:class:`RequestRateLimiter` reporting each wait for the cap as ``vtex.rate_limit_wait``."""
-
-    def acquire(self) -> float:
-        waited = super().acquire()
-        if waited > 0:
-            metrics.timing("vtex.rate_limit_wait", waited)
-        return waited
+    def waited_for_cap(self, seconds: float) -> None:
+        metrics.timing("vtex.rate_limit_wait", seconds)
