@@ -131,7 +131,8 @@ class AsyncVtexClient:
 
     def _transport_error(self, exc: httpx.RequestError, method: str, path: str) -> VtexError:
         """Which :class:`TransportFailure` an httpx error is."""
-        reason = str(exc) or type(exc).__name__
+        # Scrubbed before it is read: a token that happens to hold "ssl" must not make this a TLS failure.
+        reason = self.sending.scrub(str(exc)) or type(exc).__name__
         if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
             kind = TransportFailure.CONNECT_TIMEOUT
         elif isinstance(exc, httpx.ConnectError):
