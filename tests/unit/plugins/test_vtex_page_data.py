@@ -156,12 +156,20 @@ def test_one_refresh_at_a_time_others_get_the_figures_held() -> None:
     assert refreshed[0].read_at == clock.now
 
 
+PAGE_KEY = "vtexappkey-sandbox-PAGETEST"
+PAGE_TOKEN = "PAGETESTTOKENQWERTYUIOPASDFGHJKLZXCVBNM"
+
+
 @pytest.fixture
 def sandbox_hook(vtex_connection: Callable[..., str]) -> Any:
     from vtex_sandbox import VtexSandbox
 
-    with VtexSandbox(app_key="K", app_token="T") as sandbox:
-        vtex_connection(login="K", password="T", host="sandbox", base_url=sandbox.url, max_retries=0)
+    # Credentials of VTEX's shape: the scrubber masks every form of them in VTEX's answers, so a one-letter
+    # token would mask that letter in every key of the feed's answer.
+    with VtexSandbox(app_key=PAGE_KEY, app_token=PAGE_TOKEN) as sandbox:
+        vtex_connection(
+            login=PAGE_KEY, password=PAGE_TOKEN, host="sandbox", base_url=sandbox.url, max_retries=0
+        )
         yield sandbox
 
 
@@ -172,7 +180,7 @@ def test_read_vtex_reads_the_feed_queue_and_the_orders_ready_for_handling(sandbo
             "filter": {"type": "FromWorkflow", "status": ["ready-for-handling"]},
             "queue": {"visibilityTimeoutInSeconds": 300, "MessageRetentionPeriodInSeconds": 345600},
         },
-        app_key="K",
+        app_key=PAGE_KEY,
     )
     placed = "2026-01-01T10:00:00Z"
     sandbox.place_order("WAIT-01", status="ready-for-handling", creationDate=placed)
@@ -193,7 +201,13 @@ def test_read_vtex_says_what_failed_without_raising(
 ) -> None:
     figures = read_vtex("vtex_default")
     assert figures.feed_note == "no feed configured for this AppKey"
-    vtex_connection(login="K", password="WRONG", host="sandbox", base_url=sandbox_hook.url, max_retries=0)
+    vtex_connection(
+        login=PAGE_KEY,
+        password="WRONG-TOKEN-OF-THE-PAGE-TEST",
+        host="sandbox",
+        base_url=sandbox_hook.url,
+        max_retries=0,
+    )
     refused = read_vtex("vtex_default")
     assert refused.feed_queue is None
     assert refused.ready_count is None
