@@ -54,6 +54,25 @@ os.environ.update(
 settings.register_profile("compat", max_examples=10)
 
 
+_BUDGET_STORES = _AIRFLOW_HOME / "budget-stores"
+_BUDGET_STORES.mkdir()
+
+
+@pytest.fixture(autouse=True)
+def own_budget_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test its own account budgets (``[vtex] budget_store``): a 429 one test provokes pauses its
+    account for VTEX's advised time, and tests reuse base URLs. Deployment tests keep the deployment's."""
+    if "deployment" in request.node.path.parts:
+        yield
+        return
+    from airflow_provider_vtex.client.budget import close_stores
+
+    path = _BUDGET_STORES / f"{len(list(_BUDGET_STORES.iterdir()))}.sqlite3"
+    monkeypatch.setenv("AIRFLOW__VTEX__BUDGET_STORE", f"sqlite:///{path}")
+    yield
+    close_stores()
+
+
 @pytest.fixture
 def vtex_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
     """Define a ``vtex`` connection the way users do: an ``AIRFLOW_CONN_*`` environment variable."""

@@ -42,6 +42,7 @@ _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 #: Upper bounds that catch typos (a timeout in milliseconds) without limiting real use.
 MAX_TIMEOUT = 3600.0
 MAX_RETRIES_LIMIT = 100
+MAX_RATE = 10_000.0
 
 DataArchitecture = Literal["standard", "pii"]
 
@@ -60,6 +61,8 @@ class VtexConnectionConfig:
     max_retries: int
     verify: bool | str
     data_architecture: DataArchitecture = "standard"
+    #: The account's request budget (``None``: no cap), shared by every process using the account.
+    max_requests_per_second: float | None = None
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -116,6 +119,7 @@ class VtexConnectionConfig:
             max_retries=extras.whole_number("max_retries", DEFAULT_MAX_RETRIES, MAX_RETRIES_LIMIT),
             verify=extras.verify(),
             data_architecture=extras.data_architecture(),
+            max_requests_per_second=extras.rate("max_requests_per_second"),
         )
 
 
@@ -220,6 +224,18 @@ class _Extras:
             raise self.where.error(
                 f"has extra '{name}' {self.get(name)!r}: it must be a number of seconds greater than 0 and at "
                 f"most {MAX_TIMEOUT:g}, e.g. 30"
+            )
+        return number
+
+    def rate(self, name: str) -> float | None:
+        number = self._number(name)
+        if number is None:
+            return None
+        if not math.isfinite(number) or not 0 < number <= MAX_RATE:
+            raise self.where.error(
+                f"has extra '{name}' {self.get(name)!r}: it must be a number of requests per second greater "
+                f"than 0 and at most {MAX_RATE:g} (e.g. 50; VTEX documents 6,000 a minute, 100 a second, for "
+                "reading orders), or empty for no cap"
             )
         return number
 

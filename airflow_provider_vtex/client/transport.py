@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import time
+from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
@@ -22,6 +23,7 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
+from airflow_provider_vtex.client.budget import AccountBudget, route_kind, throttle_pause
 from airflow_provider_vtex.client.config import VtexConnectionConfig, environment_settings
 from airflow_provider_vtex.client.rate_limit import RequestRateLimiter
 from airflow_provider_vtex.client.rules import (
@@ -37,7 +39,7 @@ from airflow_provider_vtex.client.rules import (
 from airflow_provider_vtex.client.scrub import Scrubber
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
     from airflow_provider_vtex.client.routes import Route
     from airflow_provider_vtex.exceptions import VtexError
@@ -51,7 +53,9 @@ class VtexClient:
     :param policy: retries and waits.
     :param timeout: seconds per request (overrides the connection's).
     :param pool_maxsize: connections kept open (raise it for concurrent use).
-    :param rate_limiter: the request-rate cap shared by every thread using this client.
+    :param rate_limiter: a further request-rate cap shared by every thread using this client.
+    :param budget: the account's request budget, shared by every process using the account
+        (:mod:`~airflow_provider_vtex.client.budget`); ``None``: none (tests, and clients built by hand).
     :param logger: where waits and retries are reported (the hook passes its Airflow task logger).
     """
 
@@ -63,6 +67,7 @@ class VtexClient:
         timeout: float | None = None,
         pool_maxsize: int = 10,
         rate_limiter: RequestRateLimiter | None = None,
+        budget: AccountBudget | None = None,
         logger: Any = None,
     ) -> None:
         self.config = config
@@ -70,11 +75,12 @@ class VtexClient:
         self.timeout = timeout if timeout is not None else config.timeout
         self.pool_maxsize = pool_maxsize
         self.rate_limiter = rate_limiter or RequestRateLimiter(None)
+        self.budget = budget
         self.log = logger or logging.getLogger(__name__)
         self.scrub = Scrubber(config.secrets)
         self.rules = AnswerRules(config.conn_id, self.scrub)
         self.transport_errors = TransportErrors(config, self.timeout, self.scrub)
-        self.retry_rules = RetryRules(policy, self.log, on_throttle=self.rate_limiter.hold)
+        self.retry_rules = RetryRules(policy, self.log, on_throttle=self._throttled)
         # One Retrying per kind of call; tenacity keeps per-thread state, so threads may share them.
         self._retryings = {
             flag: tenacity.Retrying(
@@ -82,6 +88,23 @@ class VtexClient:
             )
             for flag in (True, False)
         }
+
+    def _throttled(self, wait: float, retry_after: float | None) -> None:
+        """A 429: this client's threads wait as long as this caller; every process using the account
+        waits for VTEX's advised time."""
+        self.rate_limiter.hold(wait)
+        if self.budget is not None:
+            self.budget.pause(throttle_pause(retry_after, self.policy.backoff_max))
+
+    @contextmanager
+    def _slot(self, route: Route) -> Iterator[None]:
+        """One unit of this client's cap, then one of the account's, around one request."""
+        with self.rate_limiter.slot():
+            if self.budget is None:
+                yield
+            else:
+                with self.budget.slot(route_kind(route)):
+                    yield
 
     @cached_property
     def session(self) -> requests.Session:
@@ -139,7 +162,7 @@ class VtexClient:
         """One attempt: send, then turn the outcome into the JSON body or a typed error."""
         method = route.method
         prepared = self._prepare(method, path, json_body, params)
-        with self.rate_limiter.slot():
+        with self._slot(route):
             started = time.monotonic()
             try:
                 response = self.session.send(

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import functools
 import time
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vtex import metrics
+from airflow_provider_vtex.client.budget import AccountBudget
 from airflow_provider_vtex.client.rate_limit import RequestRateLimiter
 from airflow_provider_vtex.client.routes import ROUTE_SETS
 from airflow_provider_vtex.client.transport import VtexClient
 from airflow_provider_vtex.exceptions import VtexError
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
     from airflow_provider_vtex.client.routes import Route
 
 
@@ -62,3 +66,26 @@ class MeteredRateLimiter(RequestRateLimiter):
         if waited > 0:
             metrics.timing("vtex.rate_limit_wait", waited)
         return waited
+
+
+class MeteredAccountBudget(AccountBudget):
+    """:class:`AccountBudget` reporting each wait for the account's budget as ``vtex.budget_wait``
+    (tagged with the share waited on) and each 429 pause as ``vtex.budget_paused``."""
+
+    @contextmanager
+    def slot(self, kind: str) -> Iterator[float]:
+        with super().slot(kind) as waited:
+            if waited > 0:
+                metrics.timing("vtex.budget_wait", waited, kind=kind)
+            yield waited
+
+    @asynccontextmanager
+    async def aslot(self, kind: str) -> AsyncIterator[float]:
+        async with super().aslot(kind) as waited:
+            if waited > 0:
+                metrics.timing("vtex.budget_wait", waited, kind=kind)
+            yield waited
+
+    def pause(self, seconds: float) -> None:
+        super().pause(seconds)
+        metrics.incr("vtex.budget_paused")

@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vtex import metrics
+from airflow_provider_vtex.client.budget import BudgetRule, open_store
 from airflow_provider_vtex.client.config import (
     VtexConnectionConfig,
     connection_form_widgets,
@@ -39,7 +40,13 @@ from airflow_provider_vtex.client.routes import (
 )
 from airflow_provider_vtex.client.rules import Budget, RetryPolicy
 from airflow_provider_vtex.client.scrub import secret_forms
-from airflow_provider_vtex.compat import AirflowNotFoundException, BaseHook, mask_secret
+from airflow_provider_vtex.compat import (
+    AirflowNotFoundException,
+    BaseHook,
+    airflow_home,
+    mask_secret,
+    vtex_budget_store,
+)
 from airflow_provider_vtex.exceptions import (
     VtexAuthError,
     VtexConnectionConfigError,
@@ -53,7 +60,11 @@ from airflow_provider_vtex.exceptions import (
     root_cause,
 )
 from airflow_provider_vtex.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, HOOK_NAME
-from airflow_provider_vtex.hooks.metered import MeteredRateLimiter, MeteredVtexClient
+from airflow_provider_vtex.hooks.metered import (
+    MeteredAccountBudget,
+    MeteredRateLimiter,
+    MeteredVtexClient,
+)
 from airflow_provider_vtex.models import (
     INVOICE_MODELS,
     AnyInvoice,
@@ -92,8 +103,10 @@ class VtexHook(BaseHook):
         show it on the order. A write is concluded absent only once this long has passed since it may
         have been sent.
     :param readback_interval: seconds between two read-backs.
-    :param max_requests_per_second: cap on requests per second at VTEX across all threads using this
-        hook (``None``: no cap). Whatever the cap, a 429 pauses every thread for the wait VTEX asked for.
+    :param max_requests_per_second: a further cap on requests per second across the threads of this hook
+        only (``None``: none), below the account's budget. The account's budget, shared by every process
+        using the account, is the connection's ``max_requests_per_second`` extra (see :attr:`account_budget`).
+        Whatever the caps, a 429 pauses every process of the account for the wait VTEX asked for.
     """
 
     conn_name_attr = "vtex_conn_id"
@@ -184,8 +197,20 @@ class VtexHook(BaseHook):
             timeout=self.timeout_override,
             pool_maxsize=self.pool_maxsize,
             rate_limiter=self.rate_limiter,
+            budget=self.account_budget,
             logger=self.log,
         )
+
+    @cached_property
+    def account_budget(self) -> MeteredAccountBudget:
+        """The account's request budget, shared by every process using the account through the store of
+        ``[vtex] budget_store`` (by default a file under AIRFLOW_HOME); keyed by the connection's base URL,
+        so each account has its own. See :mod:`airflow_provider_vtex.client.budget`."""
+        timeout = self.timeout_override if self.timeout_override is not None else self.config.timeout
+        cap = self.config.max_requests_per_second
+        rule = BudgetRule(cap, lease=timeout + BudgetRule(cap).window)  # answered or given up by then
+        store = open_store(vtex_budget_store(), airflow_home())
+        return MeteredAccountBudget(store, self.config.base_url, rule)
 
     @property
     def data_architecture(self) -> str:

@@ -24,10 +24,10 @@ def valid_invoice() -> dict[str, Any]:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """Fake time in the hook, client, rules, invoice-once and rate-limiter modules (see :class:`FakeClock`)."""
-    from airflow_provider_vtex.client import invoice_once, rate_limit, rules, transport
+    from airflow_provider_vtex.client import budget, invoice_once, rate_limit, rules, transport
     from airflow_provider_vtex.hooks import vtex
 
     fake = FakeClock()
-    for module in (transport, rate_limit, rules, invoice_once, vtex):
+    for module in (transport, rate_limit, rules, invoice_once, vtex, budget):
         monkeypatch.setattr(module, "time", fake)
     return fake
