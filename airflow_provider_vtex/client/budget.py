@@ -51,7 +51,7 @@ from airflow_provider_vtex.exceptions import VtexConnectionConfigError
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+    from collections.abc import AsyncIterator, Iterator, Mapping
 
     from airflow_provider_vtex.client.routes import Route
 
