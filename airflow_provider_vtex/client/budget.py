@@ -372,7 +372,7 @@ class RedisBudgetStore(BudgetStore):
         'airflow-provider-vtex[redis]'``).
     """
 
-    def __init__(self, url: str, *, prefix: str = "vtex:budget") -> None:
+    def __init__(self, url: str, *, prefix: str = "vtex:budget", client: Any = None) -> None:
         try:
             import redis
         except ImportError:
@@ -382,7 +382,7 @@ class RedisBudgetStore(BudgetStore):
             ) from None
         self.url = url
         self.prefix = prefix
-        self._redis: Any = redis.Redis.from_url(url)
+        self._redis: Any = client if client is not None else redis.Redis.from_url(url)
         self._take = self._redis.register_script(_REDIS_TAKE)
         self._give_back = self._redis.register_script(_REDIS_GIVE_BACK)
         self._pause = self._redis.register_script(_REDIS_PAUSE)

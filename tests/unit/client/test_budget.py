@@ -19,6 +19,7 @@ from airflow_provider_vtex.client import budget as budget_module
 from airflow_provider_vtex.client.budget import (
     AccountBudget,
     BudgetRule,
+    RedisBudgetStore,
     SqliteBudgetStore,
     open_store,
     route_kind,
@@ -248,3 +249,25 @@ def test_the_store_is_chosen_by_the_config(tmp_path: Path) -> None:
 def test_a_cap_must_be_positive(cap: float) -> None:
     with pytest.raises(ValueError, match="max_per_second"):
         BudgetRule(cap)
+
+
+def test_the_redis_store_keeps_the_same_rules_for_every_machine() -> None:
+    """Two clients of one Redis (two machines): one cap, one pause, accounts apart, units held."""
+    fakeredis = pytest.importorskip("fakeredis")
+    server = fakeredis.FakeServer()
+    machine_a = RedisBudgetStore("redis://redis:6379/0", client=fakeredis.FakeRedis(server=server))
+    machine_b = RedisBudgetStore("redis://redis:6379/0", client=fakeredis.FakeRedis(server=server))
+    rule = BudgetRule(2, lease=30.0)
+    first = machine_a.take("acct", "intake", rule)
+    second = machine_b.take("acct", "writes", rule)
+    assert first.unit
+    assert second.unit
+    assert second.start - first.start == pytest.approx(0.5, abs=0.05)  # paced across machines
+    assert machine_b.take("acct", "intake", rule).unit is None  # both units in flight
+    assert machine_b.take("other", "intake", rule).unit  # another account has its own
+    machine_a.give_back("acct", first.unit, "intake", rule)
+    assert machine_b.take("acct", "intake", rule).unit is None  # answered, still held for a window
+    machine_a.pause("acct", 5.0)
+    assert machine_b.paused_for("acct") == pytest.approx(5.0, abs=0.5)
+    assert machine_b.take("acct", "writes", BudgetRule(None)).wait == pytest.approx(5.0, abs=0.5)
+    assert machine_b.paused_for("other") == 0.0
