@@ -97,3 +97,23 @@ def test_account_names_are_host_labels_and_unique(sandbox: VtexSandbox) -> None:
     for bad in ("a", "sandbox", "x/y", ""):
         with pytest.raises(ValueError, match="account name"):
             sandbox.add_account(bad, app_key="k", app_token="t")
+
+
+def test_a_franchise_order_names_the_main_accounts_order_it_fulfils(sandbox: VtexSandbox) -> None:
+    """A franchise account sells as a white-label seller of the main account: its order carries the
+    marketplace's order id and origin Fulfillment; the main account's order names the seller's order."""
+    sandbox.add_order(
+        "MKT-1001-01",
+        [{"id": "1", "name": "Shoe", "quantity": 1, "price": 1000}],
+        sellerOrderId="FRA-1001-01",
+    )
+    franchise = sandbox.add_account(
+        "franchise",
+        app_key="fr-key",
+        app_token="fr-token",
+        orders=[{**ORDER, "orderId": "FRA-1001-01", "marketplaceOrderId": "MKT-1001-01"}],
+    )
+    main_order = session(sandbox).get(f"{sandbox.url}/api/oms/pvt/orders/MKT-1001-01").json()
+    seller_order = session(franchise).get(f"{franchise.url}/api/oms/pvt/orders/FRA-1001-01").json()
+    assert (main_order["sellerOrderId"], main_order["origin"]) == ("FRA-1001-01", "Marketplace")
+    assert (seller_order["marketplaceOrderId"], seller_order["origin"]) == ("MKT-1001-01", "Fulfillment")

@@ -214,6 +214,20 @@ class Order:
     #: GET-order reads that hid an invoice VTEX had applied (the visibility delay at work): a test of a
     #: retry reads this to know its retry really met an invoice it could not see yet.
     hidden_reads: int = 0
+    #: On a seller's (franchise, white-label seller) order: the marketplace (main account) order it
+    #: fulfils; VTEX then shows ``origin`` ``Fulfillment``. Empty on the store's own orders.
+    marketplace_order_id: str = ""
+    #: On a marketplace's order: the seller's order id; VTEX's own orders show ``00-{orderId}``.
+    seller_order_id: str | None = None
+
+    @property
+    def origin(self) -> str:
+        """``Fulfillment`` on a seller's order for a marketplace, else ``Marketplace`` (VTEX's values)."""
+        return "Fulfillment" if self.marketplace_order_id else "Marketplace"
+
+    @property
+    def seller_order(self) -> str:
+        return self.seller_order_id or f"00-{self.order_id}"
 
     @property
     def items_total(self) -> int:
