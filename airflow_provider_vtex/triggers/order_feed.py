@@ -261,8 +261,9 @@ class _Poller:
 class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  # None on Airflow 2
     """Fire one event per VTEX order-feed item, committing each item only when it is safe.
 
-    Event payloads: ``{"kind": "order", "order_id", "state", "last_state", "handle", "event_id",
-    "last_change", "current_change", "domain"}``, or ``{"kind": "quiet"}`` after a burst (see the module
+    Event payloads: ``{"kind": "order", "vtex_conn_id", "order_id", "state", "last_state", "handle",
+    "event_id", "last_change", "current_change", "domain"}`` (``vtex_conn_id``: the account the order
+    belongs to, for a DAG that watches several), or ``{"kind": "quiet"}`` after a burst (see the module
     docstring for why).
 
     :param vtex_conn_id: the ``vtex`` connection; its AppKey's feed is read. Configure the feed first
@@ -322,7 +323,7 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
             async for lot in poller.lots():
                 for item in lot:
                     if item.get("kind") == QUIET or self.settings.wanted(item):
-                        yield _event(item)
+                        yield _event(item, self.settings.vtex_conn_id)
                     else:
                         self.log.info(
                             "Dropped feed item %s of order %s: state %s not wanted.",
@@ -346,13 +347,13 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
         async for item in shared_stream:
             if item.get("kind") == QUIET or self.settings.wanted(item):
-                yield _event(item)
+                yield _event(item, self.settings.vtex_conn_id)
             else:  # committed by the producer, as dropped
                 reject_shared_stream_event()
 
 
-def _event(item: dict[str, Any]) -> Any:
-    payload = item if item.get("kind") == QUIET else {"kind": "order", **item}
+def _event(item: dict[str, Any], vtex_conn_id: str) -> Any:
+    payload = item if item.get("kind") == QUIET else {"kind": "order", "vtex_conn_id": vtex_conn_id, **item}
     return TriggerEvent(payload)  # type: ignore[no-untyped-call]
 
 
