@@ -53,8 +53,8 @@ DAGS = [
     *INVOICE_AFTER_INTAKE,
 ]
 #: Run configuration per DAG: the bulk example invoices 10,000 orders by default; the demo asks for
-#: fewer, in three chunks (three mapped bulk tasks), at the example's own rate cap (25 requests/s per
-#: chunk; dag.test() runs the chunks one after the other), to finish in seconds.
+#: fewer, in three chunks (three mapped bulk tasks; dag.test() runs them one after the other), to finish
+#: in seconds.
 DAG_CONF = {"example_vtex_bulk_invoicing": {"invoice_count": 90, "chunk_size": 30}}
 BULK_PREFIX = "bulk-"
 #: Examples that need Airflow 3's event-driven scheduling (their file defines no DAG on Airflow 2). The

@@ -1,9 +1,12 @@
-"""The account-wide request budget across Celery workers (``make test-distributed``).
+"""The account's request budget across Celery workers (``make test-distributed``).
 
-``example_vtex_bulk_invoicing`` invoices 4,000 orders in chunks of 500, four chunks at once, each chunk
-capped at 25 requests/s, on two Celery workers (CeleryExecutor, Redis broker) of a real Airflow 3
-deployment, against the sandbox. What VTEX sees must stay within N chunks x cap: the busiest one-second
-window at the sandbox holds at most 4 x 25 = 100 requests, and no invoice arrives twice.
+``example_vtex_bulk_invoicing`` invoices 4,000 orders in chunks of 500, four chunks at once, on two Celery
+workers (CeleryExecutor, Redis broker) of a real Airflow 3 deployment, against the sandbox. The budget is
+set once, on the connection (``max_requests_per_second`` 100), and shared by every chunk on both workers
+through ``[vtex] budget_store``, here the deployment's Redis (the store for several machines); no chunk
+has a cap of its own. The sandbox account answers 429 above 100 requests a second, as VTEX does. What VTEX
+sees must stay within the budget: the busiest one-second window at the sandbox holds at most 100 requests.
+One 429 injected mid-run must pause every worker for its ``Retry-After``, and no invoice arrives twice.
 
 Needs ``apache-airflow-providers-celery`` and Debian's ``redis-server``: ``make test-distributed`` installs
 both (the provider into its own virtual environment, ``.venv-celery``) and sets ``VTEX_DISTRIBUTED_REQUIRED=1``,
@@ -13,8 +16,10 @@ so there a missing piece fails the run; elsewhere (``make test``) the module is 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +38,10 @@ from vtex_sandbox import VtexSandbox
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "example_vtex_bulk_invoicing"
-INVOICES, CHUNK, CHUNKS_AT_ONCE, CAP = 4000, 500, 4, 25
+INVOICES, CHUNK, CHUNKS_AT_ONCE, BUDGET = 4000, 500, 4, 100
+#: The injected 429's Retry-After: every worker must send nothing to the account for this long.
+PAUSE = 3
+GRACE = 0.5
 WORKERS = ("celery-worker-1", "celery-worker-2")
 
 
@@ -48,13 +56,17 @@ def celery_deployment(tmp_path: Path) -> Iterator[tuple[AirflowDeployment, VtexS
     dags.mkdir()
     (dags / f"{DAG_ID}.py").symlink_to(REPO_ROOT / "example_dags" / f"{DAG_ID}.py")
     redis = RedisServer(tmp_path)
-    sandbox = VtexSandbox(auto_create_orders=True, max_log=100_000).start()
+    sandbox = VtexSandbox(auto_create_orders=True, max_log=100_000, max_requests_per_second=BUDGET).start()
+    connection = json.loads(sandbox.airflow_connection())
+    connection["extra"]["max_requests_per_second"] = BUDGET
     airflow = AirflowDeployment(
         tmp_path / "home",
         dags,
         executor="CeleryExecutor",
         env={
-            "AIRFLOW_CONN_VTEX_DEFAULT": sandbox.airflow_connection(),
+            "AIRFLOW_CONN_VTEX_DEFAULT": json.dumps(connection),
+            # The account budgets in Redis, as for workers on several machines (a db of its own).
+            "AIRFLOW__VTEX__BUDGET_STORE": redis.url.rsplit("/", 1)[0] + "/1",
             "AIRFLOW__CELERY__BROKER_URL": redis.url,
             "AIRFLOW__CELERY__RESULT_BACKEND": f"db+sqlite:///{tmp_path / 'celery-results.db'}",
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
@@ -85,28 +97,56 @@ def celery_deployment(tmp_path: Path) -> Iterator[tuple[AirflowDeployment, VtexS
     assert strays == [], f"processes outlived the deployment and had to be killed: {strays}"
 
 
-def test_chunks_on_two_celery_workers_stay_within_chunks_times_cap(
+def test_chunks_on_two_celery_workers_share_the_account_budget(
     celery_deployment: tuple[AirflowDeployment, VtexSandbox], capsys: pytest.CaptureFixture[str]
 ) -> None:
     airflow, sandbox = celery_deployment
     started = time.monotonic()
     run_id = airflow.trigger(DAG_ID, {"invoice_count": INVOICES, "chunk_size": CHUNK})
+    throttle = threading.Thread(target=_throttle_once_mid_run, args=(sandbox,), daemon=True)
+    throttle.start()
     state = airflow.wait_for_run(DAG_ID, run_id, timeout=600)
     duration = time.monotonic() - started
+    throttle.join(timeout=5)
     stats = sandbox.stats()
     chunks = [ti for ti in airflow.task_instances(DAG_ID, run_id) if ti["task_id"] == "notify_invoices"]
     ran_on = {name for name in WORKERS if "notify_invoices" in airflow.components[name].log_tail(10**7)}
     held = stats["orders"]
+    entries = sandbox.log.entries()
+    throttled = [entry["timestamp"] for entry in entries if entry["status"] == 429]
     with capsys.disabled():
         print(
-            f"\n{INVOICES:,} invoices, {len(chunks)} chunks of {CHUNK} ({CHUNKS_AT_ONCE} at once x {CAP}/s) on "
-            f"{len(WORKERS)} Celery workers: run {state} in {duration:.0f} s (trigger to end); busiest second at "
-            f"the sandbox {stats['busiestSecond']['count']} requests (bound {CHUNKS_AT_ONCE * CAP}); "
-            f"{stats['requests']:,} requests; duplicates {sum(o['duplicates'] for o in held.values())}"
+            f"\n{INVOICES:,} invoices, {len(chunks)} chunks of {CHUNK} ({CHUNKS_AT_ONCE} at once) on "
+            f"{len(WORKERS)} Celery workers, account budget {BUDGET}/s in Redis: run {state} in {duration:.0f} s "
+            f"(trigger to end); busiest second at the sandbox {stats['busiestSecond']['count']} requests "
+            f"(budget {BUDGET}); {stats['requests']:,} requests, {len(throttled)} answered 429; duplicates "
+            f"{sum(o['duplicates'] for o in held.values())}"
         )
     assert state == "success"
     assert [ti["state"] for ti in chunks] == ["success"] * (INVOICES // CHUNK)
     assert ran_on == set(WORKERS), f"chunks ran only on {ran_on}"
     assert len(held) == INVOICES
     assert all(o["invoices"] == 1 and o["duplicates"] == 0 for o in held.values())
-    assert stats["busiestSecond"]["count"] <= CHUNKS_AT_ONCE * CAP
+    assert stats["busiestSecond"]["count"] <= BUDGET
+    # Only the injected 429: the budget kept every worker under the account's limit.
+    assert len(throttled) == 1, f"{len(throttled)} requests answered 429"
+    assert stats["budget"]["refused"] == 0
+    # After it, no worker sent anything to the account until the pause was over (beyond the requests
+    # already on their way when the 429 was answered: half a second of grace).
+    during = [
+        t - throttled[0]
+        for t in (entry["timestamp"] for entry in entries)
+        if GRACE < t - throttled[0] < PAUSE - 0.1
+    ]
+    assert during == [], (
+        f"{len(during)} requests during the pause, the first {min(during or [0]):.2f} s after the 429"
+    )
+    assert any(entry["timestamp"] >= throttled[0] + PAUSE - 0.1 for entry in entries), "nothing sent after it"
+
+
+def _throttle_once_mid_run(sandbox: VtexSandbox) -> None:
+    """Once a quarter of the invoices arrived, VTEX answers one invoice with 429 and Retry-After."""
+    deadline = time.monotonic() + 600
+    while sandbox.post_count() < INVOICES // 4 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    sandbox.add_fault("invoice", "rate_limit", count=1, retry_after=PAUSE)
