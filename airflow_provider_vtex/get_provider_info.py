@@ -16,6 +16,9 @@ CONN_TYPE = "vtex"
 HOOK_NAME = "VTEX"
 DEFAULT_CONN_ID = "vtex_default"
 DEFAULT_ENVIRONMENT = "vtexcommercestable"
+#: VTEX's environments, the ``{environment}`` of ``https://{account}.{environment}.com.br``: the stable one
+#: every store runs on, and the beta one VTEX opens for trying releases early.
+VTEX_ENVIRONMENTS = (DEFAULT_ENVIRONMENT, "vtexcommercebeta")
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
 #: VTEX's two route sets: the standard OMS routes, and those of stores on the PII data architecture.

@@ -97,12 +97,14 @@ def json_text_or_value(value: Any, what: str, *, plain_text: bool) -> Any:
     """
     if not isinstance(value, str):
         return value
-    from airflow_provider_vtex.models.types import DuplicateKeyError, loads_json  # at run time
+    from airflow_provider_vtex.models.types import DuplicateKeyError, TooDeepError, loads_json  # at run time
 
     try:
         return loads_json(value)
     except DuplicateKeyError as exc:
         raise AirflowFailException(f"{what} (JSON text): {exc}.") from None
+    except TooDeepError as exc:
+        raise AirflowFailException(f"{what} (JSON text) at {exc.path}: {exc}.") from None
     except json.JSONDecodeError as exc:
         if plain_text:
             return value

@@ -12,6 +12,7 @@ from vtex_sandbox.clock import SandboxClock
 from vtex_sandbox.errors import SandboxError
 from vtex_sandbox.faults import Fault, FaultError, FaultSet
 from vtex_sandbox.feed import FeedHub, parse_feed_config
+from vtex_sandbox.modifications import DONE_SECONDS
 from vtex_sandbox.orders import OrderBook, check_architecture
 from vtex_sandbox.request_log import RequestLog
 from vtex_sandbox.seed import load_seed
@@ -56,6 +57,14 @@ class VtexSandbox:
       architecture (``/api/orders/pvt/document/...``, ``POST /api/orders/extendsearch/orders``), with
       their own request contracts and answer shapes. A request to the other set's routes is answered
       with a 404 that names the route to use.
+    * ``cancellation_window_seconds``: the grace window after an order is placed (sandbox clock) in which a
+      cancellation is granted at once; after it, a cancellation is a request the seller may deny
+      (:meth:`deny_next_cancellation`). 0 (default): no window, and the seller grants every request it was
+      not told to deny.
+    * ``change_processing_seconds``: how long (sandbox clock) an order modification takes from the PATCH to
+      ``done`` (``waiting-acknowledgement``, then ``waiting-confirmation``); 0: done at the next read.
+    * ``list_index_lag_seconds``: a new order shows in the list route (and the PII search) only this long
+      after it was placed (sandbox clock), as VTEX's search index lags behind its orders; 0 (default): at once.
 
     Both architectures serve VTEX's order feed (Feed v3), one configuration and queue per AppKey, fed by
     every change of every order; :meth:`advance_clock` makes its timers pass without waiting. The store's
@@ -81,6 +90,9 @@ class VtexSandbox:
         tls: bool = False,
         auto_create_orders: bool = False,
         data_architecture: str = "standard",
+        cancellation_window_seconds: float = 0.0,
+        change_processing_seconds: float = DONE_SECONDS,
+        list_index_lag_seconds: float = 0.0,
         max_requests_per_second: float | None = None,
         account: str = "sandbox",
         clock: SandboxClock | None = None,
@@ -115,6 +127,10 @@ class VtexSandbox:
             auto_create_orders,
             self.data_architecture,
             on_change=self.feeds.publish,
+            clock=self.clock,
+            cancellation_window=cancellation_window_seconds,
+            change_seconds=change_processing_seconds,
+            list_index_lag=list_index_lag_seconds,
         )
         self._simulation: Simulation | None = None
         self._simulations = 0
@@ -425,6 +441,7 @@ class VtexSandbox:
         """Let ``seconds`` pass for the feed's timers at once: visibility timeouts end, events past their
         retention period disappear, ages grow. Time stamps the sandbox prints are not affected."""
         self.clock.advance(seconds)
+        self.state.settle_all()
 
     def order(self, order_id: str) -> dict[str, Any]:
         """The order as GET answers it (unmasked on PII), ignoring the visibility delay. KeyError if unknown."""
@@ -432,6 +449,20 @@ class VtexSandbox:
             return self.state.get_order(order_id, consistent=True, unmasked=True)
         except SandboxError:
             raise KeyError(order_id) from None
+
+    def interactions(self, order_id: str) -> list[dict[str, str]]:
+        """The order's log (``POST .../interactions``) as VTEX's Admin shows it in the order's history --
+        VTEX's API has no route that reads it back. ``KeyError`` if the order is unknown."""
+        return self.state.interactions(order_id)
+
+    def deny_next_cancellation(self, order_id: str, reason: str = "") -> None:
+        """The seller denies the order's next cancellation request (one outside the grace window): the
+        cancel route still answers 200, the order stays, ``cancellationRequests`` shows the denial."""
+        self.state.deny_next_cancellation(order_id, reason)
+
+    def fail_changes(self, order_id: str) -> None:
+        """The order's modifications in progress stop on an error when due (then retry or cancel them)."""
+        self.state.fail_changes(order_id)
 
     def invoices(self, order_id: str) -> list[dict[str, Any]]:
         """Invoice packages with ``receipt``, ``receipts`` (history) and ``trackingReceipts``."""
@@ -515,6 +546,7 @@ class VtexSandbox:
         rps: float | None = None,
         latency: float | None = None,
         every: int | None = None,
+        body: Any = None,
     ) -> Fault:
         """Add a rule: ``add_fault(Fault(...))`` or ``add_fault("invoice", "status", status=503, count=1)``."""
         if isinstance(route, Fault):
@@ -522,7 +554,7 @@ class VtexSandbox:
         else:
             if kind is None:
                 raise FaultError("add_fault(route, kind, ...) needs a kind")
-            fault = Fault(route, kind, count, status, retry_after, rps, latency, every)
+            fault = Fault(route, kind, count, status, retry_after, rps, latency, every, body)
         return self.faults.add(fault)
 
     def clear_faults(self) -> None:

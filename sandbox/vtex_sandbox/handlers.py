@@ -36,6 +36,7 @@ from vtex_sandbox.routes import (
     wrong_architecture_message,
 )
 from vtex_sandbox.validation import pii, standard
+from vtex_sandbox.views.deprecated import LEGACY_CHANGES_HEADERS, feed_v2_gone
 
 if TYPE_CHECKING:
     from email.message import Message
@@ -157,19 +158,44 @@ def _operate(sandbox: VtexSandbox, route: Route, request: Request, body: Any) ->
     query = parse_qs(request.raw_query, keep_blank_values=True)
     if route.name in _FEED_OPERATIONS:
         return _operate_feed(sandbox, route, request, body, query)
+    if route.name in _ACCOUNT_OPERATIONS:
+        return _operate_account(sandbox, route, request, body, query)
     if route.name == "list_orders":
         if sandbox.data_architecture == "pii":
             filters = pii.validate_list_filters(body)
             page, per_page = filters.get("page", 1), filters.get("per_page", 15)
             statuses = {s for s in str(filters.get("f_status", "")).split(",") if s}
+            options = pii.list_options(filters)
         else:
             page, per_page, statuses = standard.validate_list_query(query)
-        return Answer(200, book.list_orders(page, per_page, statuses), parsed_body=body)
+            options = standard.list_options(query)
+        return Answer(200, book.list_orders(page, per_page, statuses, **options), parsed_body=body)
+    if route.name == "user_orders":
+        page, per_page, _ = standard.validate_list_query(query)
+        statuses = {s for raw in query.get("status", []) for s in raw.split(",") if s}
+        email = (query.get("clientEmail") or [""])[0] or None
+        return Answer(200, book.list_orders(page, per_page, statuses, client_email=email), parsed_body=body)
+    if route.name == "order_group":
+        assert route.order_group is not None
+        return Answer(200, book.order_group(route.order_group), parsed_body=body)
+    if route.name == "feed_v2":
+        return Answer(410, feed_v2_gone(), parsed_body=body)
     assert route.order_id is not None
     order_id = route.order_id
-    if route.name == "get_order":
+    if route.name in ("get_order", "user_order"):
         unmasked = any(v.strip() for v in query.get("reason", []))
         return Answer(200, book.get_order(order_id, unmasked=unmasked), parsed_body=body)
+    if route.name == "interactions":
+        book.add_interaction(order_id, body)
+        return Answer(200, b"", content_type=None, parsed_body=body)
+    if route.name == "conversation":
+        return Answer(200, book.conversation(order_id), parsed_body=body)
+    if route.name == "payment_transaction":
+        return Answer(200, book.payment_transaction(order_id), parsed_body=body)
+    if route.name == "legacy_changes":
+        answer = Answer(200, book.legacy_change(order_id, body), parsed_body=body)
+        answer.headers.update(LEGACY_CHANGES_HEADERS)
+        return answer
     if route.name == "invoice":
         return Answer(200, book.invoice(order_id, body), parsed_body=body)
     if route.name == "start_handling":
@@ -188,6 +214,54 @@ def _operate(sandbox: VtexSandbox, route: Route, request: Request, body: Any) ->
 
 
 _FEED_OPERATIONS = frozenset({"feed", "feed_commit", "feed_config", "jsonata"})
+_ACCOUNT_OPERATIONS = frozenset(
+    {
+        "change_create",
+        "change_history",
+        "change_preview",
+        "change_detail",
+        "change_retry",
+        "change_cancel",
+        "change_settings",
+        "change_summary",
+        "seller_window",
+    }
+)
+
+
+def _operate_account(
+    sandbox: VtexSandbox, route: Route, request: Request, body: Any, query: dict[str, list[str]]
+) -> Answer:
+    """Order modifications, the change summary and the seller window (both route sets serve them)."""
+    book = sandbox.state
+    if route.name == "seller_window":
+        if request.method == "GET":
+            return Answer(200, book.seller_window_days, parsed_body=body)
+        book.update_seller_window(body)
+        return Answer(201, b"", content_type=None, parsed_body=body)
+    if route.name == "change_settings":
+        if request.method == "GET":
+            return Answer(200, book.settings(), parsed_body=body)
+        return Answer(200, book.update_settings(body), parsed_body=body)
+    assert route.order_id is not None
+    order_id = route.order_id
+    if route.name == "change_summary":
+        return Answer(200, book.change_summary(order_id), parsed_body=body)
+    if route.name == "change_create":
+        return Answer(202, book.create_change(order_id, body), parsed_body=body)
+    if route.name == "change_preview":
+        return Answer(200, book.create_change(order_id, body, preview=True), parsed_body=body)
+    if route.name == "change_history":
+        return Answer(200, book.change_history(order_id), parsed_body=body)
+    assert route.change_request_id is not None
+    request_id = route.change_request_id
+    if route.name == "change_detail":
+        return Answer(200, book.change_detail(order_id, request_id), parsed_body=body)
+    if route.name == "change_retry":
+        book.retry_change(order_id, request_id, body)
+        return Answer(204, b"", content_type=None, parsed_body=body)
+    book.cancel_change(order_id, request_id, body)
+    return Answer(200, b"", content_type=None, parsed_body=body)
 
 
 def _operate_feed(
@@ -229,6 +303,8 @@ def fault_answer(action: FaultAction, request: Request) -> Answer:
             "</body></html>"
         )
         return Answer(status, page.encode(), content_type="text/html; charset=utf-8")
+    if action.kind == "body":
+        return Answer(status, json.dumps(action.body).encode())
     if action.kind == "echo_headers":
         # Deliberately unredacted: the client under test must scrub it (the request log still does).
         quoted = "; ".join(f"{name}: {value}" for name, value in request.headers.items())

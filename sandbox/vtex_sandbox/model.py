@@ -187,6 +187,78 @@ class OrderChange:
         return self.state != self.last_state
 
 
+@dataclass(frozen=True)
+class Interaction:
+    """One line of the order's log (``POST .../interactions``), as the Admin's order history shows it."""
+
+    id: str
+    source: str
+    message: str
+    date: str
+
+
+@dataclass(frozen=True)
+class CancellationRequest:
+    """A cancellation that reached the order outside its grace window, and the seller's answer to it."""
+
+    id: str
+    reason: str
+    date: str
+    denied: bool
+    denied_reason: str | None = None
+    deny_date: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """One SKU an order modification touches: its quantity and unit selling price before and after (0
+    quantity: the SKU is absent on that side)."""
+
+    sku: str
+    unique_id: str
+    name: str
+    quantity_from: int
+    quantity_to: int
+    price_from: int
+    price_to: int
+
+
+@dataclass
+class ChangeRequest:
+    """An order modification (``PATCH /api/order-system/orders/{changeOrderId}/changes``).
+
+    ``items_after`` and ``value_after`` are what the order holds once the request is ``done``; the request
+    walks ``waiting-acknowledgement`` -> ``waiting-confirmation`` -> ``done`` on the sandbox clock
+    (``acknowledged_at``, ``done_at``), or stops in ``error`` (then retry or cancel it).
+    """
+
+    request_id: str
+    workflow_id: str
+    reason: str
+    date: str
+    lines: tuple[ChangeLine, ...]
+    manual_discount: int
+    manual_increment: int
+    value_before: int
+    value_after: int
+    items_after: list[OrderItem]
+    submitted_at: float
+    acknowledged_at: float
+    done_at: float
+    status: str = "waiting-acknowledgement"
+    fail: bool = False
+    logs: list[dict[str, str]] = field(default_factory=list)
+    legacy: bool = False
+
+    @property
+    def total_change(self) -> int:
+        return self.value_after - self.value_before
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in ("waiting-acknowledgement", "waiting-confirmation")
+
+
 @dataclass
 class Order:
     order_id: str
@@ -214,6 +286,20 @@ class Order:
     #: GET-order reads that hid an invoice VTEX had applied (the visibility delay at work): a test of a
     #: retry reads this to know its retry really met an invoice it could not see yet.
     hidden_reads: int = 0
+    #: VTEX's incomplete orders (``isCompleted`` false): they cannot be canceled or modified, and the list
+    #: route shows them only with ``incompleteOrders=true``.
+    incomplete: bool = False
+    #: Sandbox-clock second the order was placed (its grace window and the list index lag count from it).
+    placed_at: float = 0.0
+    #: Sandbox-clock second from which the list route's index shows the order.
+    indexed_at: float = 0.0
+    interactions: list[Interaction] = field(default_factory=list)
+    cancellation_requests: list[CancellationRequest] = field(default_factory=list)
+    changes: list[ChangeRequest] = field(default_factory=list)
+    #: The seller denies the next cancellation request with this reason (``VtexSandbox.deny_cancellation``).
+    deny_cancellation: str | None = None
+    #: The items before the first applied modification (the change summary's ``original``).
+    original_items: list[OrderItem] | None = None
     #: On a seller's (franchise, white-label seller) order: the marketplace (main account) order it
     #: fulfils; VTEX then shows ``origin`` ``Fulfillment``. Empty on the store's own orders.
     marketplace_order_id: str = ""

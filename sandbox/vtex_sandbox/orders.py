@@ -24,11 +24,12 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from vtex_sandbox import views
-from vtex_sandbox.clock import new_receipt, vtex_now
+from vtex_sandbox import modifications, views
+from vtex_sandbox.clock import SandboxClock, new_receipt, vtex_now
 from vtex_sandbox.errors import (
     CODE_CANNOT_CANCEL,
     CODE_DUPLICATE_INVOICE,
+    CODE_FORBIDDEN,
     CODE_INVOICE_TOO_HIGH,
     CODE_NO_TRACKING_NUMBER,
     CODE_WRONG_STATUS,
@@ -40,17 +41,22 @@ from vtex_sandbox.errors import (
 from vtex_sandbox.model import (
     MAX_RECEIPT_HISTORY,
     Cancellation,
+    CancellationRequest,
+    ChangeRequest,
     CourierStatus,
+    Interaction,
     InvoiceNotice,
     Order,
     OrderChange,
+    OrderItem,
     Package,
     PaymentNotification,
     StatusMark,
 )
 from vtex_sandbox.seed import build_order, definition_from_invoice
-from vtex_sandbox.validation import pii, standard
-from vtex_sandbox.validation.common import is_text, validate_cancel
+from vtex_sandbox.validation import changes, pii, standard
+from vtex_sandbox.validation.common import is_text, parse_date_time, validate_cancel, validate_interaction
+from vtex_sandbox.views import changes as change_views
 from vtex_sandbox.workflow import check_move, check_status
 
 if TYPE_CHECKING:
@@ -94,8 +100,25 @@ class OrderBook:
         auto_create_orders: bool = False,
         architecture: str = "standard",
         on_change: Callable[[OrderChange], None] | None = None,
+        *,
+        clock: SandboxClock | None = None,
+        cancellation_window: float = 0.0,
+        change_seconds: float = modifications.DONE_SECONDS,
+        list_index_lag: float = 0.0,
     ) -> None:
         self._lock = threading.RLock()
+        #: The sandbox clock: change requests, the grace window and the list index lag run on it.
+        self.clock = clock or SandboxClock()
+        #: Seconds after placement during which a cancellation is the customer's own and is granted at
+        #: once; after it, a cancellation is a request the seller may deny (0: no window).
+        self.cancellation_window = float(cancellation_window)
+        #: Seconds (sandbox clock) a change request takes from the PATCH to ``done``.
+        self.change_seconds = float(change_seconds)
+        #: Seconds (sandbox clock) before a new order shows in the list route (its search index lags).
+        self.list_index_lag = float(list_index_lag)
+        self.change_settings: dict[str, dict[str, Any]] = copy.deepcopy(change_views.DEFAULT_SETTINGS)
+        #: Days of the marketplace's window to change seller (VTEX's default: 2).
+        self.seller_window_days = 2
         #: Told about every change of every order, under the book's lock (the order feed listens).
         self._on_change = on_change
         #: Create an unknown order from its first invoice (items and value taken from the invoice):
@@ -115,8 +138,13 @@ class OrderBook:
         with self._lock:
             self._orders = {}
             self._sequence = _FIRST_SEQUENCE
+            self.change_settings = copy.deepcopy(change_views.DEFAULT_SETTINGS)
+            self.seller_window_days = 2
             for definition in self._definitions:
-                self._mark(self._add(definition))
+                order = self._add(definition)
+                # Seed orders were placed long ago: out of any grace window, already in the list's index.
+                order.placed_at = order.indexed_at = float("-inf")
+                self._mark(order)
 
     def add_order(self, definition: dict[str, Any]) -> dict[str, Any]:
         """Place (or replace) an order; returns it as GET order shows it.
@@ -126,12 +154,14 @@ class OrderBook:
         """
         with self._lock:
             order = self._add(definition)
+            order.indexed_at = order.placed_at + self.list_index_lag
             self._changed(order, PLACED_FROM, order.creation_date)
             return self._render(order, time.monotonic(), consistent=True, unmasked=True)
 
     def _add(self, definition: dict[str, Any]) -> Order:
         self._sequence += 1
         order = build_order(definition, self._sequence)
+        order.placed_at = order.indexed_at = self.clock.now()
         self._orders[order.order_id] = order
         return order
 
@@ -186,6 +216,7 @@ class OrderBook:
                 order = next((o for o in self._orders.values() if o.sequence == order_id[3:]), None)
             if order is None:
                 raise self._not_found()
+            self._settle(order)
             now = time.monotonic()
             if not consistent and any(now < p.visible_at for p in order.packages.values()):
                 order.hidden_reads += 1
@@ -204,15 +235,39 @@ class OrderBook:
             if order.invoiced_visible_at is not None:
                 order.invoiced_visible_at = visible_at
 
-    def list_orders(self, page: int, per_page: int, statuses: set[str]) -> dict[str, Any]:
-        """List orders, newest first; ``per_page`` is capped at 100 as VTEX does."""
+    def list_orders(
+        self,
+        page: int,
+        per_page: int,
+        statuses: set[str],
+        *,
+        created: tuple[str, str] | None = None,
+        incomplete: bool = False,
+        ascending: bool = False,
+        client_email: str | None = None,
+    ) -> dict[str, Any]:
+        """List orders, newest first (``ascending``: oldest first); ``per_page`` is capped at 100 as VTEX
+        does. ``created`` is the inclusive range of creation dates (VTEX time stamps), ``incomplete``
+        lists VTEX's incomplete orders instead of the complete ones. An order shows only once the list's
+        index has it (``list_index_lag`` seconds after it was placed)."""
         per_page = min(per_page, 100)
         now = time.monotonic()
         with self._lock:
-            visible = [(o, views.Visible.of(o, now, hide_recent=True)) for o in self._orders.values()]
+            self._settle_all()
+            index_now = self.clock.now()
+            visible = [
+                (o, views.Visible.of(o, now, hide_recent=True))
+                for o in self._orders.values()
+                if o.indexed_at <= index_now
+                and o.incomplete == incomplete
+                and (client_email is None or o.client_email.casefold() == client_email.casefold())
+            ]
         if statuses:
             visible = [(o, v) for o, v in visible if v.status in statuses]
-        visible.sort(key=lambda pair: pair[0].creation_date, reverse=True)
+        if created is not None:
+            low, high = created
+            visible = [(o, v) for o, v in visible if low <= (parse_date_time(o.creation_date) or "") <= high]
+        visible.sort(key=lambda pair: parse_date_time(pair[0].creation_date) or "", reverse=not ascending)
         render = views.pii_order_list if self.architecture == "pii" else views.standard_order_list
         return render(visible, page, per_page)
 
@@ -416,13 +471,25 @@ class OrderBook:
             ]
 
     def cancel(self, order_id: str, body: Any) -> dict[str, str]:
-        """Cancel: refused for invoiced and partially invoiced orders, as VTEX documents.
+        """Cancel, with VTEX's rules (the CancelOrder operation's description):
 
-        Cancelling an order that is already canceled answers 200 again (a retried cancel must not fail).
+        * refused (400) for incomplete, invoiced and partially invoiced orders -- an invoiced order takes a
+          return (Input) invoice instead;
+        * inside the order's grace window (``cancellation_window`` seconds from placement) the cancellation
+          is granted at once; after it, it is a request the seller may deny
+          (:meth:`deny_next_cancellation`): VTEX still answers 200 (it received the request), the order
+          stays where it was and ``cancellationRequests`` shows the denial -- read the order back;
+        * canceling an order that is already canceled answers 200 again (a retried cancel must not fail).
         """
         reason = validate_cancel(body)
         with self._lock:
             order = self._existing(order_id)
+            if order.incomplete:
+                raise SandboxError(
+                    400,
+                    CODE_CANNOT_CANCEL,
+                    "Incomplete orders cannot be canceled (VTEX never completed them)",
+                )
             if order.status == "invoiced":
                 raise SandboxError(
                     400,
@@ -436,12 +503,210 @@ class OrderBook:
                     "Partially invoiced orders cannot be canceled (the customer may change the order instead)",
                 )
             now_iso, receipt = vtex_now(), new_receipt()
-            if order.status != "canceled":
-                self._set(order, "canceled", reason)
-                now_iso = order.last_change
-            else:
+            if order.status == "canceled":
                 order.last_change = now_iso
-            return {"date": now_iso, "orderId": order_id, "receipt": receipt}
+                return {"date": now_iso, "orderId": order_id, "receipt": receipt}
+            in_window = self.clock.now() - order.placed_at < self.cancellation_window
+            denial = order.deny_cancellation
+            if not in_window and denial is not None:
+                last_change = order.last_change
+                order.deny_cancellation = None
+                order.cancellation_requests.append(
+                    CancellationRequest(receipt, reason or "", now_iso, True, denial or None, now_iso)
+                )
+                order.last_change = now_iso
+                self._changed(order, order.status, last_change)
+                return {"date": now_iso, "orderId": order_id, "receipt": receipt}
+            if not in_window and self.cancellation_window > 0:
+                order.cancellation_requests.append(CancellationRequest(receipt, reason or "", now_iso, False))
+            self._set(order, "canceled", reason)
+            return {"date": order.last_change, "orderId": order_id, "receipt": receipt}
+
+    def deny_next_cancellation(self, order_id: str, reason: str = "") -> None:
+        """The seller will deny the next cancellation request of the order (one that arrives after its
+        grace window); ``KeyError`` if the order is unknown."""
+        with self._lock:
+            order = self._orders.get(order_id)
+            if order is None:
+                raise KeyError(order_id)
+            order.deny_cancellation = reason
+
+    # -- the order's log, groups, payments, conversation ---------------------------------------------
+
+    def add_interaction(self, order_id: str, body: Any) -> None:
+        """AddLog: one line in the order's log (the Admin's order history). Every call adds a line: VTEX
+        documents no key to recognise a repeat, so a client that must log once reads the log first."""
+        source, message = validate_interaction(body)
+        with self._lock:
+            order = self._existing(order_id)
+            order.interactions.append(Interaction(new_receipt(), source, message, vtex_now()))
+            del order.interactions[:-MAX_RECEIPT_HISTORY]
+
+    def interactions(self, order_id: str) -> list[dict[str, str]]:
+        """The order's log as the Admin shows it, oldest first (``KeyError`` if unknown)."""
+        with self._lock:
+            order = self._orders.get(order_id)
+            if order is None:
+                raise KeyError(order_id)
+            return [
+                {"id": i.id, "source": i.source, "message": i.message, "date": i.date}
+                for i in order.interactions
+            ]
+
+    def order_group(self, group: str) -> list[dict[str, Any]]:
+        """GET order-group: every order of one purchase (split between sellers: ``-01``, ``-02``...)."""
+        with self._lock:
+            found = [o for o in self._orders.values() if views.order_group_of(o) == group]
+            if not found:
+                raise self._not_found()
+            now = time.monotonic()
+            for order in found:
+                self._settle(order)
+            return [self._render(o, now, consistent=False, unmasked=True) for o in found]
+
+    def payment_transaction(self, order_id: str) -> dict[str, Any]:
+        """GET payment-transaction: the order's one transaction, at the order's current value."""
+        with self._lock:
+            return views.payment_transaction(self._existing(order_id))
+
+    def conversation(self, order_id: str) -> list[dict[str, Any]]:
+        """GET conversation-message: the e-mails VTEX's conversation tracker sent about the order."""
+        with self._lock:
+            return views.conversation(self._existing(order_id))
+
+    # -- order modifications ---------------------------------------------------------------------------
+
+    def create_change(self, order_id: str, body: Any, *, preview: bool = False) -> dict[str, Any]:
+        """PATCH .../changes (202, processed on the sandbox clock) or POST .../changes/preview (200, no
+        effect): see :mod:`vtex_sandbox.modifications` for VTEX's rules."""
+        parsed = changes.parse_change(body)
+        with self._lock:
+            order = self._existing(order_id)
+            self._check_api_enabled()
+            modifications.check_modifiable(order)
+            request = modifications.plan(
+                order, parsed, self._catalog(), self.clock.now(), self.change_seconds
+            )
+            if not preview:
+                order.changes.append(request)
+                self._settle(order)
+            return change_views.change_request(order, request, self.change_settings, preview=preview)
+
+    def legacy_change(self, order_id: str, body: Any) -> dict[str, str]:
+        """The deprecated "Register modifications": applied at once; the client's ``requestId`` makes a
+        repeat harmless (the same receipt, no second change)."""
+        parsed = changes.parse_legacy_change(body)
+        request_id = body["requestId"] if isinstance(body, dict) and "requestId" in body else None
+        with self._lock:
+            order = self._existing(order_id)
+            for earlier in order.changes:
+                if earlier.legacy and earlier.request_id == request_id:
+                    return {"date": earlier.date, "orderId": order_id, "receipt": earlier.workflow_id}
+            modifications.check_modifiable(order)
+            request = modifications.plan(order, parsed, self._catalog(), self.clock.now(), 0.0, legacy=True)
+            if isinstance(request_id, str):
+                request.request_id = request_id
+            order.changes.append(request)
+            self._settle(order)
+            return {"date": request.date, "orderId": order_id, "receipt": request.workflow_id}
+
+    def change_history(self, order_id: str) -> dict[str, Any]:
+        with self._lock:
+            return change_views.history(self._existing(order_id), self.change_settings)
+
+    def change_detail(self, order_id: str, request_id: str) -> dict[str, Any]:
+        with self._lock:
+            order, request = self._change(order_id, request_id)
+            return change_views.change_request(order, request, self.change_settings, detail=True)
+
+    def retry_change(self, order_id: str, request_id: str, body: Any) -> None:
+        changes.parse_retry_or_cancel(body)
+        with self._lock:
+            order, request = self._change(order_id, request_id)
+            modifications.retry(request, self.clock.now(), self.change_seconds)
+            self._settle(order)
+
+    def cancel_change(self, order_id: str, request_id: str, body: Any) -> None:
+        reason = changes.parse_retry_or_cancel(body)
+        with self._lock:
+            _, request = self._change(order_id, request_id)
+            modifications.cancel(request, reason)
+
+    def fail_changes(self, order_id: str) -> None:
+        """The order's change requests in progress stop on an error when they come due (a test's way to
+        reach retry and cancel); ``KeyError`` if the order is unknown."""
+        with self._lock:
+            order = self._orders.get(order_id)
+            if order is None:
+                raise KeyError(order_id)
+            for request in order.changes:
+                if request.in_progress:
+                    request.fail = True
+            self._settle(order)
+
+    def change_summary(self, order_id: str) -> dict[str, Any]:
+        with self._lock:
+            return change_views.summary(self._existing(order_id))
+
+    def settings(self) -> dict[str, Any]:
+        with self._lock:
+            return copy.deepcopy(self.change_settings)
+
+    def update_settings(self, body: Any) -> dict[str, Any]:
+        parsed = changes.parse_settings(body)
+        with self._lock:
+            for section, values in parsed.items():
+                self.change_settings[section].update(values)
+            if parsed:
+                self.change_settings["rolloutConfiguration"]["usingDefaultBehavior"] = False
+            return copy.deepcopy(self.change_settings)
+
+    def update_seller_window(self, body: Any) -> None:
+        days = changes.parse_seller_window(body)
+        with self._lock:
+            self.seller_window_days = days
+
+    def settle_all(self) -> None:
+        """Bring every change request up to the sandbox clock (after :meth:`SandboxClock.advance`)."""
+        with self._lock:
+            self._settle_all()
+
+    def _settle_all(self) -> None:
+        for order in self._orders.values():
+            if order.changes:
+                self._settle(order)
+
+    def _settle(self, order: Order) -> None:
+        """Apply the change requests of ``order`` that came due on the sandbox clock (under the lock)."""
+        now = self.clock.now()
+        for request in order.changes:
+            if not modifications.due(request, now):
+                continue
+            before, last_change = list(order.items), order.last_change
+            if modifications.finish(order, request):
+                if order.original_items is None:
+                    order.original_items = before
+                order.last_change = vtex_now()
+                self._changed(order, order.status, last_change)
+
+    def _change(self, order_id: str, request_id: str) -> tuple[Order, ChangeRequest]:
+        order = self._existing(order_id)
+        request = next((c for c in order.changes if c.request_id == request_id and not c.legacy), None)
+        if request is None:
+            raise modifications.change_not_found(order_id, request_id)
+        return order, request
+
+    def _catalog(self) -> list[OrderItem]:
+        return [item for order in self._orders.values() for item in order.items]
+
+    def _check_api_enabled(self) -> None:
+        if not self.change_settings["rolloutConfiguration"].get("enableApi", True):
+            raise SandboxError(
+                403,
+                CODE_FORBIDDEN,
+                "Order modifications through the API are disabled for this account "
+                "(settings: rolloutConfiguration.enableApi is false)",
+            )
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -452,6 +717,7 @@ class OrderBook:
         order = self._orders.get(order_id)
         if order is None:
             raise self._not_found()
+        self._settle(order)
         return order
 
     def _package(self, order_id: str, invoice_number: str) -> Package:

@@ -8,9 +8,10 @@ id or invoice number.
 * ``pii``: the routes of ``VTEX - Orders API PII version.json`` (``/api/orders/...``), for stores on
   VTEX's PII data architecture. It has no tracking PATCH/PUT routes.
 
-Both sets also serve the order feed (Feed v3: ``/api/orders/feed``, ``/api/orders/feed/config``) and the
-JSONata test route: VTEX documents them in the standard file only, but they belong to the account, not
-to a data architecture.
+Both sets also serve the order feed (Feed v3: ``/api/orders/feed``, ``/api/orders/feed/config``), the
+JSONata test route, order modifications (``/api/order-system/...``), the change summary and the
+seller-window setting: VTEX documents them in the standard file only, but they belong to the account,
+not to a data architecture.
 
 A sandbox serves the set of its architecture. A request to the other set gets a 404 that names the
 route to use instead, so a client author sees at once that the connection's architecture is wrong.
@@ -47,6 +48,8 @@ class Route:
     order_id: str | None = None
     invoice_number: str | None = None
     payment_id: str | None = None
+    change_request_id: str | None = None
+    order_group: str | None = None
 
     @property
     def name(self) -> str:
@@ -86,6 +89,16 @@ STANDARD_ROUTES: tuple[RouteSpec, ...] = (
         "POST",
         "/api/oms/pvt/orders/{orderId}/payments/{paymentId}/payment-notification",
     ),
+    RouteSpec("order_group", "GET", "/api/oms/pvt/orders/order-group/{orderGroup}"),
+    RouteSpec("interactions", "POST", "/api/oms/pvt/orders/{orderId}/interactions", "required"),
+    RouteSpec("conversation", "GET", "/api/oms/pvt/orders/{orderId}/conversation-message"),
+    RouteSpec("payment_transaction", "GET", "/api/oms/pvt/orders/{orderId}/payment-transaction"),
+    RouteSpec("user_orders", "GET", "/api/oms/user/orders"),
+    RouteSpec("user_order", "GET", "/api/oms/user/orders/{orderId}"),
+    # Deprecated by VTEX: the legacy "Register modifications" (replaced by order modifications under
+    # /api/order-system) and Feed v2 (replaced by Feed v3). See ``views/deprecated.py``.
+    RouteSpec("legacy_changes", "POST", "/api/oms/pvt/orders/{orderId}/changes", "required"),
+    RouteSpec("feed_v2", "GET", "/api/oms/pvt/feed/orders/status"),
 )
 
 PII_ROUTES: tuple[RouteSpec, ...] = (
@@ -112,9 +125,39 @@ FEED_ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("jsonata", "POST", "/api/orders/expressions/jsonata", "required"),
 )
 
+#: Order modifications (v2), the change summary and the seller-window setting: routes of the account
+#: rather than of a data architecture (``/api/order-system``, ``/api/checkout``; the change summary already
+#: has the PII shape ``/api/orders/pvt/document/...``), so both sets serve them. One name per resource for the
+#: methods of one path (as ``feed_config``), so one fault rule covers it.
+ACCOUNT_ROUTES: tuple[RouteSpec, ...] = (
+    RouteSpec("change_create", "PATCH", "/api/order-system/orders/{changeOrderId}/changes", "required"),
+    RouteSpec("change_history", "GET", "/api/order-system/orders/{changeOrderId}/changes"),
+    RouteSpec(
+        "change_preview", "POST", "/api/order-system/orders/{changeOrderId}/changes/preview", "required"
+    ),
+    RouteSpec("change_detail", "GET", "/api/order-system/orders/{changeOrderId}/changes/{changeRequestId}"),
+    RouteSpec(
+        "change_retry",
+        "POST",
+        "/api/order-system/orders/{changeOrderId}/changes/{changeRequestId}/retry",
+        "optional",
+    ),
+    RouteSpec(
+        "change_cancel",
+        "POST",
+        "/api/order-system/orders/{changeOrderId}/changes/{changeRequestId}/cancel",
+        "optional",
+    ),
+    RouteSpec("change_settings", "GET", "/api/order-system/orders/changes/settings"),
+    RouteSpec("change_settings", "PUT", "/api/order-system/orders/changes/settings", "required"),
+    RouteSpec("change_summary", "GET", "/api/orders/pvt/document/{orderId}/change-summary"),
+    RouteSpec("seller_window", "GET", "/api/checkout/pvt/configuration/window-to-change-seller"),
+    RouteSpec("seller_window", "POST", "/api/checkout/pvt/configuration/window-to-change-seller", "required"),
+)
+
 ROUTE_SETS: dict[str, tuple[RouteSpec, ...]] = {
-    "standard": STANDARD_ROUTES + FEED_ROUTES,
-    "pii": PII_ROUTES + FEED_ROUTES,
+    "standard": STANDARD_ROUTES + FEED_ROUTES + ACCOUNT_ROUTES,
+    "pii": PII_ROUTES + FEED_ROUTES + ACCOUNT_ROUTES,
 }
 _ARCHITECTURE_NAMES = {"standard": "the standard OMS data architecture", "pii": "the PII data architecture"}
 
@@ -123,6 +166,9 @@ _PII_TRACKING_INSTEAD = (
     "the PII route set has no tracking routes: send courier, trackingNumber and trackingUrl with the invoice "
     "(POST /api/orders/pvt/document/{orderId}/invoices)"
 )
+
+#: Every order-modification operation lists the same three resources.
+_CHANGE_RESOURCES = ("Orders Full Access", "Cancel order", "Change order")
 
 #: License Manager resources (any one of them is enough) per route name.
 ROUTE_RESOURCES: dict[str, tuple[str, ...]] = {
@@ -139,6 +185,26 @@ ROUTE_RESOURCES: dict[str, tuple[str, ...]] = {
     "feed_commit": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
     "feed_config": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
     "jsonata": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
+    "order_group": ("View order", "Orders Full Access"),
+    "interactions": ("Orders Full Access",),
+    "conversation": ("Orders Full Access",),
+    "payment_transaction": ("View order",),
+    "user_orders": ("View order", "ViewMyContractOrders", "ViewMyOrgUnitOrders"),
+    "user_order": ("View order", "ViewMyContractOrders", "ViewMyOrgUnitOrders"),
+    "legacy_changes": _CHANGE_RESOURCES,
+    # The file names no resource for Feed v2; it read orders, so View order.
+    "feed_v2": ("View order",),
+    "change_create": _CHANGE_RESOURCES,
+    "change_history": _CHANGE_RESOURCES,
+    "change_preview": _CHANGE_RESOURCES,
+    "change_detail": _CHANGE_RESOURCES,
+    "change_retry": _CHANGE_RESOURCES,
+    "change_cancel": _CHANGE_RESOURCES,
+    "change_settings": ("View order", "Orders Full Access"),
+    # The file's table names "OMS Viewer" (a role); its resource is View order.
+    "change_summary": ("View order", "Orders Full Access"),
+    # The file names no resource: the setting belongs to Checkout's configuration.
+    "seller_window": ("Orders Full Access",),
 }
 #: Where the method matters: changing the configuration takes the Admin resource. VTEX's tables list
 #: "view only" too, but a view-only key that could rewrite the feed would not be view-only; the sandbox
@@ -146,6 +212,7 @@ ROUTE_RESOURCES: dict[str, tuple[str, ...]] = {
 METHOD_RESOURCES: dict[tuple[str, str], tuple[str, ...]] = {
     ("feed_config", "POST"): ("Feed v3 and Hook Admin",),
     ("feed_config", "DELETE"): ("Feed v3 and Hook Admin",),
+    ("change_settings", "PUT"): _CHANGE_RESOURCES,
 }
 #: Return (Input) invoices are covered by "Notify refund" too.
 REFUND_RESOURCES: tuple[str, ...] = ("Notify refund", "Notify invoice")
@@ -177,7 +244,14 @@ def _match_set(
         if params is None:
             continue
         if spec.method == method:
-            return Route(spec, params.get("orderId"), params.get("invoiceNumber"), params.get("paymentId"))
+            return Route(
+                spec,
+                params.get("orderId") or params.get("changeOrderId"),
+                params.get("invoiceNumber"),
+                params.get("paymentId"),
+                params.get("changeRequestId"),
+                params.get("orderGroup"),
+            )
         allowed.append(spec.method)
     return MethodNotAllowed(tuple(allowed)) if allowed else None
 
@@ -202,9 +276,11 @@ def match(
 
 def _instead(architecture: str, name: str) -> str:
     counterpart = next((s for s in ROUTE_SETS[architecture] if s.name == name), None)
-    if counterpart is None:
+    if counterpart is not None:
+        return f"use {counterpart}"
+    if name in ("tracking_number", "tracking_status"):
         return _PII_TRACKING_INSTEAD
-    return f"use {counterpart}"
+    return "the PII route set has no counterpart of this operation (VTEX's PII file does not document one)"
 
 
 def wrong_architecture_message(wrong: WrongArchitecture) -> str:

@@ -79,6 +79,10 @@ def build_order(definition: Any, sequence: int) -> Order:
         if not isinstance(payment_id, str) or not is_text(payment_id):
             raise ValueError(f"order {order_id}: paymentId must be a non-empty string")
         order.payment_id = payment_id
+    incomplete = definition.get("incomplete", False)
+    if not isinstance(incomplete, bool):
+        raise ValueError(f"order {order_id}: incomplete must be true or false")
+    order.incomplete = incomplete
     if status == "invoiced":
         order.invoiced_date = (
             _timestamp(definition.get("invoicedDate"), f"order {order_id}: invoicedDate") or creation

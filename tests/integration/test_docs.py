@@ -152,6 +152,8 @@ def test_the_order_feed_loop_snippet_starts_and_commits(
     assert {state for states in task_states(dag_run).values() for state in states} == {"success"}
     (item,) = xcom_values(dag_run, "read_feed")[0]
     assert item["order_id"] == "DOC-2001-01"
+    latest_xcom = runpy.run_path(str(SNIPPETS / "fragments" / "read_xcom.py"))["latest_xcom"]
+    assert latest_xcom("order_feed_loop", "read_feed") == xcom_values(dag_run, "read_feed")  # the docs' way
     assert xcom_values(dag_run, "start_handling")[0] == [
         {"order_id": "DOC-2001-01", "outcome": "started", "status": "handling"}
     ]
@@ -164,3 +166,33 @@ def test_the_sandbox_page_s_store_day_runs() -> None:
     workflow = day(orders=5, over_seconds=2)
     simulated = {f"SIM1-0000{i}-01" for i in range(1, 6)}
     assert simulated <= set(workflow["waitingInReadyForHandling"])  # no reader ran: all still waiting
+
+
+def test_the_dead_letter_snippet_routes_each_kind_of_feed_event() -> None:
+    """The orders page's DAG, fed asset events as Airflow stores the trigger's events."""
+    from types import SimpleNamespace
+
+    from airflow_provider_vtex.compat import AssetWatcher
+
+    if AssetWatcher is None:
+        pytest.skip("event-driven scheduling needs Airflow 3")
+    namespace = runpy.run_path(str(SNIPPETS / "fragments" / "feed_events.py"))
+    unreadable = {
+        "kind": "unreadable",
+        "event_id": "E2",
+        "handle": "H2",
+        "order_id": None,
+        "problems": ["orderId: is missing"],
+        "kept": False,
+    }
+    stored = [
+        {"kind": "order", "order_id": "A-01"},
+        unreadable,
+        {"kind": "quiet"},
+        {"kind": "order", "order_id": "B-01"},
+    ]
+    events = {"vtex_orders": [SimpleNamespace(extra={"from_trigger": True, "payload": p}) for p in stored]}
+    dag = namespace["vtex_orders_with_dead_letters"]()
+    tasks = {task.task_id: task for task in dag.tasks}
+    assert tasks["orders"].python_callable(triggering_asset_events=events) == ["A-01", "B-01"]
+    assert tasks["dead_letters"].python_callable(triggering_asset_events=events) == [unreadable]

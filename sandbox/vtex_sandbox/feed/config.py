@@ -7,8 +7,9 @@ Written from VTEX's OpenAPI file (``FeedConfiguration``, ``GetFeedConfiguration`
   ``FromOrders`` (events on any change of an order for which the JSONata ``filter.expression`` is true;
   ``disableSingleFire`` false -- the default -- means once per order);
 * ``queue.visibilityTimeoutInSeconds`` (the help center: "up to 43200 seconds (12 hours)") and
-  ``queue.MessageRetentionPeriodInSeconds`` (capital M on input, small m in GET's answer; at most
-  1209600). The lower bounds are not documented; the sandbox takes those of Amazon SQS, whose receipt
+  ``queue.MessageRetentionPeriodInSeconds`` (capital M in the file's request, small m in GET's answer; at
+  most 1209600). Property names are matched without regard to case, as VTEX's .NET readers match them
+  (``validation.common.canonical_keys``): vtexpy, a client in production use, sends the small m. The lower bounds are not documented; the sandbox takes those of Amazon SQS, whose receipt
   handles VTEX's feed hands out: a visibility timeout from 0 and a retention from 60 seconds.
 
 Every refusal is a 400 that names the field (``filter.status[2]``) and says what to send instead.
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from vtex_sandbox.errors import bad_request
 from vtex_sandbox.feed.expressions import Expression, compile_expression
-from vtex_sandbox.validation.common import is_int
+from vtex_sandbox.validation.common import canonical_keys, is_int
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -196,13 +197,7 @@ def _parse_statuses(value: Any) -> tuple[str, ...]:
 
 
 def _parse_queue(value: Any) -> tuple[int, int]:
-    messages = {
-        "messageRetentionPeriodInSeconds": (
-            "queue.messageRetentionPeriodInSeconds: VTEX reads this field as MessageRetentionPeriodInSeconds "
-            "(capital M) in the request, although GET answers it with a small m"
-        )
-    }
-    data = _object(value, "queue", _QUEUE_FIELDS, messages=messages)
+    data = _object(value, "queue", _QUEUE_FIELDS)
     visibility = _seconds(data, "visibilityTimeoutInSeconds", 0, MAX_VISIBILITY_TIMEOUT)
     retention = _seconds(data, "MessageRetentionPeriodInSeconds", MIN_RETENTION, MAX_RETENTION)
     return visibility, retention
@@ -224,12 +219,14 @@ def _read_only(name: str) -> str:
 def _object(
     value: Any, where: str, fields: tuple[str, ...], messages: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """``value`` as an object with no key outside ``fields``; ``messages`` explains known wrong keys, and
-    a near miss (``Status``) is named."""
+    """``value`` as an object with no key outside ``fields`` (in any letter case: see
+    ``canonical_keys``, which renames them to the fields' spelling); ``messages`` explains known wrong
+    keys, and a near miss (``filters``) is named."""
     if not isinstance(value, dict):
         raise bad_request(f"{where} must be a JSON object, not {_json_type(value)}")
     prefix = "" if where == "The request body" else f"{where}."
-    for key in value:
+    data = canonical_keys(value, (*fields, *(messages or {})), prefix)
+    for key in data:
         if key in fields:
             continue
         if messages and key in messages:
@@ -238,7 +235,7 @@ def _object(
             f"{prefix}{key} is not a field of a feed configuration{_closest(key, fields)}; "
             f"the fields here are: {', '.join(fields)}"
         )
-    return value
+    return data
 
 
 def _json_type(value: Any) -> str:
@@ -254,8 +251,5 @@ def _json_type(value: Any) -> str:
 
 
 def _closest(word: str, choices: Iterable[str]) -> str:
-    by_lower = {c.lower(): c for c in choices}
-    if word.lower() in by_lower:
-        return f" (did you mean {by_lower[word.lower()]!r}? names are case-sensitive)"
     found = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {found[0]!r}?)" if found else ""

@@ -10,6 +10,7 @@ from typing import Any
 from vtex_sandbox.errors import bad_request
 from vtex_sandbox.feed.expressions import compile_expression
 from vtex_sandbox.feed.queue import MAX_LOT
+from vtex_sandbox.validation.common import canonical_keys
 
 
 def parse_max_lot(query: dict[str, list[str]]) -> int:
@@ -35,6 +36,7 @@ def parse_handles(body: Any) -> list[str]:
         raise bad_request(
             'The request body must be a JSON object: {"handles": ["<handle of a feed item>", ...]}'
         )
+    body = canonical_keys(body, ("handles",))
     unknown = sorted(set(body) - {"handles"})
     if unknown:
         raise bad_request(f"{unknown[0]} is not a field of a feed commit; send only handles")
@@ -56,11 +58,10 @@ def evaluate_test(body: Any) -> bool:
         raise bad_request(
             'The request body must be a JSON object: {"Expression": "...", "Document": "{...}"}'
         )
+    body = canonical_keys(body, ("Expression", "Document"))
     unknown = sorted(set(body) - {"Expression", "Document"})
     if unknown:
-        raise bad_request(
-            f"{unknown[0]} is not a field of this request; send Expression and Document (capitalised)"
-        )
+        raise bad_request(f"{unknown[0]} is not a field of this request; send Expression and Document")
     for name in ("Expression", "Document"):
         if not isinstance(body.get(name), str):
             raise bad_request(f"{name} is required, as a string")

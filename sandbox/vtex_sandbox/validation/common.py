@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from vtex_sandbox.clock import vtex_timestamp
 from vtex_sandbox.errors import bad_request
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _DATE_TIME = re.compile(
@@ -126,4 +129,84 @@ def validate_cancel(body: Any) -> str | None:
     """Cancel (both route sets document the same body): an optional ``{"reason": string}``."""
     if body is None:
         return None
-    return optional_text(require_object(body), "reason", nullable=False)
+    return optional_text(canonical_keys(require_object(body), ("reason",)), "reason", nullable=False)
+
+
+def validate_interaction(body: Any) -> tuple[str, str]:
+    """AddLog (``POST .../interactions``): ``{"source": string, "message": string}``, both required."""
+    body = canonical_keys(require_object(body), ("source", "message"))
+    values = []
+    for key, example in (("source", "the system writing, e.g. 'ERP'"), ("message", "the line to log")):
+        value = body.get(key)
+        if not isinstance(value, str) or not is_text(value):
+            raise bad_request(f"{key} is required: a non-empty string ({example})")
+        values.append(value)
+    return values[0], values[1]
+
+
+def canonical_keys(body: dict[str, Any], fields: Iterable[str], where: str = "") -> dict[str, Any]:
+    """``body`` with each key that names one of ``fields`` in another letter case renamed to the field's
+    own spelling (``messageRetentionPeriodInSeconds`` -> ``MessageRetentionPeriodInSeconds``); other keys
+    are kept as they are, for the route's own checks.
+
+    Why: VTEX's services are .NET (their error bodies carry .NET exception names), and .NET's usual JSON
+    readers match property names without regard to case: Json.NET always does, and ASP.NET Core's
+    System.Text.Json does with its web defaults. A client that spells a field in another case is therefore
+    understood by VTEX, and production clients rely on it (vtexpy 0.0.0b47 configures the feed with
+    ``queue.messageRetentionPeriodInSeconds``). Values stay case-sensitive (``"Output"``, statuses): the
+    readers fold property names, not enumeration values. Two keys that fold to one field are refused, since
+    which one VTEX keeps is not documented and the client surely meant one.
+    """
+    by_folded = {name.casefold(): name for name in fields}
+    canonical: dict[str, Any] = {}
+    seen: dict[str, str] = {}
+    for key, value in body.items():
+        name = by_folded.get(key.casefold(), key)
+        if name in seen:
+            raise bad_request(
+                f"{where}{key} and {where}{seen[name]} name the same field {name!r} (property names are "
+                "matched without regard to case): send it once"
+            )
+        seen[name] = key
+        canonical[name] = value
+    return canonical
+
+
+#: VTEX's list route reads at most 30 pages (of at most 100 orders): about 3,000 orders per query.
+MAX_LIST_PAGE = 30
+_CREATION_RANGE = re.compile(r"creationDate:\[(\S+) TO (\S+)\]")
+
+
+def check_page_cap(page: int) -> None:
+    """A page beyond VTEX's 30th is refused, saying how to read further (slice the date range)."""
+    if page > MAX_LIST_PAGE:
+        raise bad_request(
+            f"page {page} is beyond the last page VTEX's order list serves ({MAX_LIST_PAGE} pages of at most "
+            "100 orders): narrow the query instead, e.g. slice f_creationDate into shorter ranges"
+        )
+
+
+def parse_creation_range(raw: str, name: str = "f_creationDate") -> tuple[str, str]:
+    """``creationDate:[2026-11-01T00:00:00.000Z TO 2026-11-02T00:00:00.000Z]`` as two VTEX time stamps
+    (inclusive bounds, comparable as strings)."""
+    found = _CREATION_RANGE.fullmatch(raw.strip())
+    bounds = (parse_date_time(found.group(1)), parse_date_time(found.group(2))) if found else (None, None)
+    low, high = bounds
+    if low is None or high is None:
+        raise bad_request(
+            f"{name} must be creationDate:[FROM TO TO], ISO 8601 dates and times, e.g. "
+            f"creationDate:[2026-11-01T00:00:00.000Z TO 2026-11-01T23:59:59.999Z]; got {raw!r}"
+        )
+    return low, high
+
+
+def order_by_ascending(raw: str | None, name: str = "orderBy") -> bool:
+    """``orderBy`` (``creationDate,desc`` by default): whether the list runs oldest first. Other fields
+    are taken in VTEX's default order (the sandbox sorts by creation date only)."""
+    if raw is None or raw == "":
+        return False
+    field_name, _, direction = raw.partition(",")
+    direction = direction.strip().lower() or "desc"
+    if direction not in ("asc", "desc"):
+        raise bad_request(f"{name} must be FIELD,asc or FIELD,desc (e.g. creationDate,asc), not {raw!r}")
+    return direction == "asc" and field_name.strip() == "creationDate"

@@ -4,6 +4,7 @@ Written from ``VTEX - Orders API PII version.json`` (operations InvoiceNotificat
 CancelOrder2), never from the standard file. The PII invoice differs from the standard one in every
 detail a client can get wrong: ``issuedDate`` is a day (``YYYY-MM-DD``), ``invoiceValue`` an integer,
 items are named by ``itemIndex`` (their position in the order) and ``price`` is the TOTAL of the line.
+Property names are matched without regard to case, as VTEX's .NET readers do (``common.canonical_keys``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,14 @@ from typing import TYPE_CHECKING, Any
 from vtex_sandbox.errors import bad_request
 from vtex_sandbox.model import InvoiceLine, InvoiceNotice
 from vtex_sandbox.validation.common import (
+    canonical_keys,
+    check_page_cap,
     is_int,
     is_text,
     optional_int,
     optional_text,
+    order_by_ascending,
+    parse_creation_range,
     parse_date,
     refuse_foreign_fields,
     require_object,
@@ -38,6 +43,19 @@ _FOREIGN_ITEM_FIELDS = {
     "description": _STANDARD_INVOICE_ROUTE,
 }
 _NULLABLE_TEXT = ("invoiceKey", "invoiceUrl", "courier", "trackingNumber", "trackingUrl")
+_INVOICE_FIELDS = (
+    "type",
+    "issuedDate",
+    "invoiceNumber",
+    "invoiceValue",
+    "cfop",
+    "extraValue",
+    "volumes",
+    "items",
+    *_NULLABLE_TEXT,
+    *_FOREIGN_INVOICE_FIELDS,
+)
+_ITEM_FIELDS = ("itemIndex", "price", "quantity", *_FOREIGN_ITEM_FIELDS)
 
 #: The documented filters of ``POST /api/orders/extendsearch/orders`` and their JSON types.
 _LIST_FILTERS: dict[str, type] = {
@@ -74,7 +92,7 @@ _TYPE_NAMES = {str: "a string", bool: "a boolean (true or false)", int: "an inte
 
 def validate_invoice(body: Any, order: Order) -> InvoiceNotice:
     """Check an invoice notification body against the PII contract; raise a 400 otherwise."""
-    body = require_object(body)
+    body = canonical_keys(require_object(body), _INVOICE_FIELDS)
     refuse_foreign_fields(body, _FOREIGN_INVOICE_FIELDS, "", INVOICE_ROUTE)
     kind = body.get("type")
     if kind not in ("Output", "Input"):
@@ -129,7 +147,7 @@ def _invoice_lines(raw_items: Any, order: Order) -> tuple[InvoiceLine, ...]:
     lines: list[InvoiceLine] = []
     for position, raw in enumerate(raw_items):
         where = f"items[{position}]."
-        item = require_object(raw, f"items[{position}]")
+        item = canonical_keys(require_object(raw, f"items[{position}]"), _ITEM_FIELDS, where)
         refuse_foreign_fields(item, _FOREIGN_ITEM_FIELDS, where, INVOICE_ROUTE)
         index = item.get("itemIndex")
         if not is_int(index):
@@ -158,7 +176,7 @@ def validate_list_filters(body: Any) -> dict[str, Any]:
     """The body of ``POST /api/orders/extendsearch/orders`` (every filter optional; none = all orders)."""
     if body is None:
         return {}
-    body = require_object(body)
+    body = canonical_keys(require_object(body), _LIST_FILTERS)
     for key, kind in _LIST_FILTERS.items():
         if key not in body:
             continue
@@ -171,4 +189,16 @@ def validate_list_filters(body: Any) -> dict[str, Any]:
             raise bad_request(f"{key} must be a positive integer")
     if "filterError" in body and body["filterError"] not in _FILTER_ERRORS:
         raise bad_request(f"filterError must be one of {list(_FILTER_ERRORS)}")
+    check_page_cap(body.get("page", 1))
     return dict(body)
+
+
+def list_options(filters: dict[str, Any]) -> dict[str, Any]:
+    """The search's filters the sandbox plays beyond paging and status (as the standard list's)."""
+    options: dict[str, Any] = {
+        "incomplete": filters.get("incompleteOrders") is True,
+        "ascending": order_by_ascending(filters.get("orderBy")),
+    }
+    if filters.get("f_creationDate"):
+        options["created"] = parse_creation_range(filters["f_creationDate"])
+    return options

@@ -4,6 +4,8 @@ Written from ``VTEX - Orders API.json`` (operations InvoiceNotification,
 Updatepartialinvoice.SendTrackingNumber, UpdateTrackingStatus, ListOrders, CancelOrder), never from the
 PII file: a field of the PII route here is refused with a message naming the route it belongs to.
 
+Property names are matched without regard to case, as VTEX's .NET readers do (``common.canonical_keys``).
+
 Choice where VTEX is vague: ``invoiceValue`` must be a STRING of digits, as the spec types it. A public
 integration reports that VTEX also takes a JSON number; the sandbox refuses it anyway, so a client that
 only works thanks to that undocumented leniency is caught here and not in production.
@@ -17,9 +19,13 @@ from typing import TYPE_CHECKING, Any
 from vtex_sandbox.errors import bad_request
 from vtex_sandbox.model import InvoiceLine, InvoiceNotice, TrackingEvent
 from vtex_sandbox.validation.common import (
+    canonical_keys,
+    check_page_cap,
     is_int,
     is_text,
     optional_text,
+    order_by_ascending,
+    parse_creation_range,
     parse_date,
     parse_date_space_minutes,
     parse_date_time,
@@ -40,6 +46,22 @@ _FOREIGN_INVOICE_FIELDS = {
     "cfop": _PII_INVOICE_ROUTE,
 }
 _FOREIGN_ITEM_FIELDS = {"itemIndex": _PII_INVOICE_ROUTE + " (here: id, the SKU id)"}
+_INVOICE_FIELDS = (
+    "type",
+    "issuanceDate",
+    "invoiceNumber",
+    "invoiceValue",
+    "invoiceKey",
+    "invoiceUrl",
+    "embeddedInvoice",
+    "courier",
+    "trackingNumber",
+    "trackingUrl",
+    "dispatchedDate",
+    "items",
+    *_FOREIGN_INVOICE_FIELDS,
+)
+_ITEM_FIELDS = ("id", "price", "quantity", "description", *_FOREIGN_ITEM_FIELDS)
 _DIGITS = re.compile(r"[0-9]+")
 _NULLABLE_TEXT = ("invoiceKey", "invoiceUrl", "embeddedInvoice", "trackingNumber", "trackingUrl")
 _EXAMPLE_DATE = "2024-01-31T18:25:43-05:00"
@@ -47,7 +69,7 @@ _EXAMPLE_DATE = "2024-01-31T18:25:43-05:00"
 
 def validate_invoice(body: Any, order: Order) -> InvoiceNotice:
     """Check an invoice notification body against the standard contract; raise a 400 otherwise."""
-    body = require_object(body)
+    body = canonical_keys(require_object(body), _INVOICE_FIELDS)
     refuse_foreign_fields(body, _FOREIGN_INVOICE_FIELDS, "", INVOICE_ROUTE)
     kind = body.get("type")
     if kind not in ("Output", "Input"):
@@ -100,7 +122,7 @@ def _invoice_lines(raw_items: Any, order: Order) -> tuple[InvoiceLine, ...]:
     lines: list[InvoiceLine] = []
     for position, raw in enumerate(raw_items):
         where = f"items[{position}]."
-        item = require_object(raw, f"items[{position}]")
+        item = canonical_keys(require_object(raw, f"items[{position}]"), _ITEM_FIELDS, where)
         refuse_foreign_fields(item, _FOREIGN_ITEM_FIELDS, where, INVOICE_ROUTE)
         sku = item.get("id")
         if not isinstance(sku, str) or not is_text(sku):
@@ -131,7 +153,9 @@ def _optional_date_time(body: dict[str, Any], key: str) -> str | None:
 def validate_tracking_number(body: Any) -> dict[str, str | None]:
     """PATCH tracking: the fields to change. Absent keys stay as they were; an explicit ``null`` erases
     the value (the pessimistic reading: a client that sends nulls loses what the invoice held)."""
-    body = require_object(body)
+    body = canonical_keys(
+        require_object(body), ("trackingNumber", "trackingUrl", "courier", "dispatchedDate")
+    )
     number = body.get("trackingNumber")
     if not isinstance(number, str) or not is_text(number):
         raise bad_request("trackingNumber is required and cannot be empty")
@@ -146,7 +170,7 @@ def validate_tracking_number(body: Any) -> dict[str, str | None]:
 
 def validate_tracking_status(body: Any, received: str) -> tuple[bool, str | None, list[TrackingEvent]]:
     """PUT tracking: (delivered, delivered date as a VTEX time stamp, events)."""
-    body = require_object(body)
+    body = canonical_keys(require_object(body), ("isDelivered", "deliveredDate", "events"))
     delivered = body.get("isDelivered")
     if not isinstance(delivered, bool):
         raise bad_request("isDelivered is required and must be a boolean")
@@ -167,7 +191,9 @@ def validate_tracking_status(body: Any, received: str) -> tuple[bool, str | None
     checked: list[TrackingEvent] = []
     for position, raw in enumerate(events):
         where = f"events[{position}]"
-        event = require_object(raw, where)
+        event = canonical_keys(
+            require_object(raw, where), ("city", "state", "description", "date"), f"{where}."
+        )
         for key in ("city", "state", "description", "date"):
             if not isinstance(event.get(key), str):
                 raise bad_request(f"{where}.{key} is required and must be a string")
@@ -196,8 +222,21 @@ def validate_list_query(query: dict[str, list[str]]) -> tuple[int, int, set[str]
         if name in query and query[name][0] not in ("true", "false"):
             raise bad_request(f"Query parameter {name} must be true or false, not {query[name][0]!r}")
     page, per_page = _query_int(query, "page", 1), _query_int(query, "per_page", 15)
+    check_page_cap(page)
     statuses = {s for raw in query.get("f_status", []) for s in raw.split(",") if s}
     return page, per_page, statuses
+
+
+def list_options(query: dict[str, list[str]]) -> dict[str, Any]:
+    """The list filters the sandbox plays beyond paging and status: ``f_creationDate`` (a range of creation
+    dates), ``incompleteOrders`` and ``orderBy`` (creation date ascending or descending)."""
+    options: dict[str, Any] = {
+        "incomplete": query.get("incompleteOrders", ["false"])[0] == "true",
+        "ascending": order_by_ascending(query.get("orderBy", [""])[0]),
+    }
+    if query.get("f_creationDate"):
+        options["created"] = parse_creation_range(query["f_creationDate"][0])
+    return options
 
 
 def _query_int(query: dict[str, list[str]], name: str, default: int) -> int:

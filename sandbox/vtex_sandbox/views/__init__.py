@@ -14,17 +14,26 @@ from vtex_sandbox.views.admin import (
     package_admin_view,
     workflow_stats,
 )
-from vtex_sandbox.views.common import Visible, order_payment_id
+from vtex_sandbox.views.common import (
+    Visible,
+    conversation,
+    order_group_of,
+    order_payment_id,
+    payment_transaction,
+)
 from vtex_sandbox.views.pii import pii_order, pii_order_list
 from vtex_sandbox.views.standard import standard_order, standard_order_list
 
 __all__ = [
     "Visible",
+    "conversation",
     "invoice_counts",
+    "order_group_of",
     "order_payment_id",
     "order_summary",
     "order_timeline",
     "package_admin_view",
+    "payment_transaction",
     "pii_order",
     "pii_order_list",
     "standard_order",

@@ -458,3 +458,83 @@ def refund(package: Package, key: str, *, line_totals: bool) -> dict[str, Any]:
             ],
         }
     }
+
+
+def cancellation_requests(order: Order) -> list[dict[str, Any]] | None:
+    """``cancellationRequests``: the cancellations that reached the order outside its grace window and
+    what the seller answered (``null`` while there is none, as VTEX's examples show)."""
+    if not order.cancellation_requests:
+        return None
+    return [
+        {
+            "id": r.id,
+            "reason": r.reason,
+            "cancellationRequestDate": r.date,
+            "requestedByUser": False,
+            "deniedBySeller": r.denied,
+            "deniedBySellerReason": r.denied_reason,
+            "cancellationRequestDenyDate": r.deny_date,
+        }
+        for r in order.cancellation_requests
+    ]
+
+
+def order_group_of(order: Order) -> str:
+    """The purchase an order belongs to (its id without the split suffix): what order-group reads."""
+    return order_group(order)
+
+
+def payment_transaction(order: Order) -> dict[str, Any]:
+    """GET payment-transaction: the order's transaction (its payment at the order's current value)."""
+    transaction = dict(payment_data(order)["transactions"][0])
+    transaction.pop("sharedTransaction", None)
+    return transaction
+
+
+#: What VTEX's conversation tracker e-mails the customer when an order reaches a status.
+_CONVERSATION_SUBJECTS = {
+    "payment-approved": "Pagamento aprovado",
+    "invoiced": "Seu pedido foi faturado",
+    "canceled": "Seu pedido foi cancelado",
+}
+
+
+def conversation(order: Order) -> list[dict[str, Any]]:
+    """GET conversation-message: one e-mail per status that VTEX's conversation tracker announces (the
+    file documents no schema; the fields are those of the tracker's messages)."""
+    store = {
+        "conversationRelatedTo": order.order_id,
+        "conversationSubject": "oms",
+        "emailAlias": f"noreply@{STORE}.example.com",
+        "aliasMaskType": 0,
+        "email": f"noreply@{STORE}.example.com",
+        "name": STORE,
+        "role": "Store",
+    }
+    customer = dict(
+        store,
+        emailAlias=order.client_email,
+        email=order.client_email,
+        name=order.client_name,
+        role="Customer",
+    )
+    messages = []
+    for mark in order.history:
+        subject = _CONVERSATION_SUBJECTS.get(mark.status)
+        if subject is None:
+            continue
+        text = f"{subject}: pedido {order.order_id}"
+        messages.append(
+            {
+                "id": stable_id(order.order_id, "conversation", mark.status, mark.at),
+                "from": store,
+                "to": [customer],
+                "subject": f"{subject} - {order.order_id}",
+                "firstWords": text[:100],
+                "body": f"<p>{text}</p>",
+                "hasAttachment": False,
+                "attachmentNames": [],
+                "date": mark.at,
+            }
+        )
+    return messages

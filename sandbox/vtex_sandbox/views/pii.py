@@ -114,7 +114,7 @@ def pii_order(order: Order, visible: Visible, *, masked: bool) -> dict[str, Any]
         "creationDate": order.creation_date,
         "totals": common.totals(order),
         "receiptData": {"receiptCollection": []},
-        "isCompleted": True,
+        "isCompleted": not order.incomplete,
         "openTextField": None,
         "affiliateId": None,
         "value": order.value,
@@ -147,7 +147,7 @@ def pii_order(order: Order, visible: Visible, *, masked: bool) -> dict[str, Any]
         },
         "creationEnvironment": "STABLE",
         "cancellationData": _cancellation(order),
-        "cancellationRequests": None,
+        "cancellationRequests": common.cancellation_requests(order),
         "authorizationPolicyData": [],
     }
 
@@ -323,7 +323,7 @@ def _summary(order: Order, visible: Visible) -> dict[str, Any]:
         "creationDate": order.creation_date,
         "invoicedDate": visible.invoiced_date,
         "authorizedDate": order.creation_date,
-        "orderIsComplete": True,
+        "orderIsComplete": not order.incomplete,
         "marketingTags": [],
         "invoicesOutput": outputs or None,
         "invoicesInput": inputs or None,

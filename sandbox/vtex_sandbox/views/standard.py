@@ -39,7 +39,7 @@ def standard_order(order: Order, visible: Visible) -> dict[str, Any]:
         "followUpEmail": f"{common.stable_id(order.order_id, 'followup')[:12]}@ct.example.com",
         "lastMessage": None,
         "hostname": common.STORE,
-        "isCompleted": True,
+        "isCompleted": not order.incomplete,
         "roundingError": 0,
         "orderFormId": common.stable_id(order.order_id, "orderForm"),
         "allowCancellation": common.allow_cancellation(order, visible),
@@ -53,6 +53,7 @@ def standard_order(order: Order, visible: Visible) -> dict[str, Any]:
         "sellers": common.sellers(),
         "clientPreferencesData": {"locale": "pt-BR", "optinNewsLetter": False},
         "cancellationData": _cancellation(order),
+        "cancellationRequests": common.cancellation_requests(order),
         "taxData": None,
         "subscriptionData": None,
         "itemMetadata": common.item_metadata(order),
@@ -62,7 +63,7 @@ def standard_order(order: Order, visible: Visible) -> dict[str, Any]:
         "commercialConditionData": None,
         "openTextField": None,
         "invoiceData": None,
-        "changesAttachment": None,
+        "changesAttachment": _changes_attachment(order),
         "callCenterOperatorData": None,
         "packageAttachment": {"packages": [package_view(p) for p in visible.packages]},
         "paymentData": common.payment_data(order),
@@ -93,6 +94,47 @@ def standard_order(order: Order, visible: Visible) -> dict[str, Any]:
         "items": [_item(order, item) for item in order.items],
         "marketplaceItems": [],
         "authorizationPolicyData": [],
+    }
+
+
+def _changes_attachment(order: Order) -> dict[str, Any] | None:
+    """The legacy "Register modifications" route's record on the order (``null`` until it was used)."""
+    legacy = [c for c in order.changes if c.legacy]
+    if not legacy:
+        return None
+    return {
+        "id": "changeAttachment",
+        "changesData": [
+            {
+                "reason": c.reason,
+                "discountValue": c.manual_discount,
+                "incrementValue": c.manual_increment,
+                "itemsAdded": [
+                    {
+                        "id": line.sku,
+                        "name": line.name,
+                        "quantity": line.quantity_to - line.quantity_from,
+                        "price": line.price_to,
+                        "unitMultiplier": None,
+                    }
+                    for line in c.lines
+                    if line.quantity_to > line.quantity_from
+                ],
+                "itemsRemoved": [
+                    {
+                        "id": line.sku,
+                        "name": line.name,
+                        "quantity": line.quantity_from - line.quantity_to,
+                        "price": line.price_from,
+                        "unitMultiplier": None,
+                    }
+                    for line in c.lines
+                    if line.quantity_from > line.quantity_to
+                ],
+                "receipt": {"date": c.date, "orderId": order.order_id, "receipt": c.request_id},
+            }
+            for c in legacy
+        ],
     }
 
 
@@ -248,7 +290,7 @@ def _summary(order: Order, visible: Visible) -> dict[str, Any]:
         "ShippingEstimatedDate": None,
         "ShippingEstimatedDateMax": None,
         "ShippingEstimatedDateMin": None,
-        "orderIsComplete": True,
+        "orderIsComplete": not order.incomplete,
         "listId": None,
         "listType": None,
         "authorizedDate": order.creation_date,
