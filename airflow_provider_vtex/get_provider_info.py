@@ -97,7 +97,7 @@ CONFIG: dict[str, Any] = {
                     "deployment). For workers and triggerers on several machines, a Redis URL every one of them "
                     "reaches (needs the provider's 'redis' extra), or sqlite:////path on a local disk they share."
                 ),
-                "version_added": "0.2.0",
+                "version_added": "0.1.0",
                 "type": "string",
                 "example": "redis://redis:6379/0",
                 "default": "",
