@@ -9,6 +9,7 @@ does. Redirects are not followed, for the same reason as in the hook.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import ssl
@@ -18,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import tenacity
 
+from airflow_provider_vtex.client.budget import throttle_pause
 from airflow_provider_vtex.client.config import environment_settings
 from airflow_provider_vtex.client.rules import (
     USER_AGENT,
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from types import TracebackType
 
+    from airflow_provider_vtex.client.budget import AccountBudget
     from airflow_provider_vtex.client.config import VtexConnectionConfig
     from airflow_provider_vtex.client.routes import Route
     from airflow_provider_vtex.client.rules import RetryPolicy
@@ -50,16 +53,21 @@ class AsyncVtexClient:
         policy: RetryPolicy,
         *,
         timeout: float | None = None,
+        budget: AccountBudget | None = None,
         logger: Any = None,
     ) -> None:
         self.config = config
+        #: The account's request budget, shared with every other process using the account: the
+        #: triggerer's calls draw on its ``events`` share (:mod:`~airflow_provider_vtex.client.budget`).
+        self.budget = budget
+        self._pauses: set[asyncio.Task[None]] = set()
         self.policy = policy
         self.timeout = timeout if timeout is not None else config.timeout
         self.log = logger or logging.getLogger(__name__)
         self.scrub = Scrubber(config.secrets)
         self.rules = AnswerRules(config.conn_id, self.scrub)
         self.transport_errors = TransportErrors(config, self.timeout, self.scrub)
-        self.retry_rules = RetryRules(policy, self.log)
+        self.retry_rules = RetryRules(policy, self.log, on_throttle=self._throttled)
         proxies, verify = environment_settings(config.base_url, config.verify)
         transport = httpx.AsyncHTTPTransport(
             verify=_ssl_verify(verify), proxy=proxies.get(urlsplit(config.base_url).scheme), retries=0
@@ -71,6 +79,15 @@ class AsyncVtexClient:
             follow_redirects=False,
             trust_env=False,  # resolved above, once
         )
+
+    def _throttled(self, wait: float, retry_after: float | None) -> None:
+        """A 429: every process using the account pauses for VTEX's advised time. Recorded by a task of
+        the running loop, as the store's call goes through a thread (the loop never waits on it)."""
+        if self.budget is not None:
+            pause = self.budget.apause(throttle_pause(retry_after, self.policy.backoff_max))
+            task = asyncio.get_running_loop().create_task(pause)
+            self._pauses.add(task)
+            task.add_done_callback(self._pauses.discard)
 
     async def __aenter__(self) -> AsyncVtexClient:
         return self
@@ -119,7 +136,11 @@ class AsyncVtexClient:
         method = route.method
         url = self.config.base_url + path + (f"?{urlencode(params, doseq=True)}" if params else "")
         try:
-            response = await self._client.request(method, url, json=json_body)
+            if self.budget is None:
+                response = await self._client.request(method, url, json=json_body)
+            else:
+                async with self.budget.aslot("events"):
+                    response = await self._client.request(method, url, json=json_body)
             content = response.content
         except httpx.RequestError as exc:
             raise self._transport_error(exc, method, path) from None

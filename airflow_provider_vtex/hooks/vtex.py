@@ -244,10 +244,15 @@ class VtexHook(BaseHook):
             from airflow_provider_vtex.client.async_transport import AsyncVtexClient
 
             # Built in a thread: Airflow's connection lookup blocks (DB, secrets backend), and so does
-            # loading the CA bundle into an SSL context; a triggerer's event loop must not wait on either.
+            # loading the CA bundle into an SSL context, and opening the budget's store; a triggerer's event
+            # loop must not wait on any of them.
             self._async_client = await sync_to_async(
                 lambda: AsyncVtexClient(
-                    self.config, self._policy(), timeout=self.timeout_override, logger=self.log
+                    self.config,
+                    self._policy(),
+                    timeout=self.timeout_override,
+                    budget=self.account_budget,
+                    logger=self.log,
                 )
             )()
         route = route_for(self.data_architecture, operation)

@@ -38,7 +38,14 @@ def test_connection_form_fields_labels_and_hidden_fields() -> None:
     widgets = {key for key in manager.connection_form_widgets if key.startswith("extra__vtex__")}
     assert widgets == {
         f"extra__vtex__{name}"
-        for name in ("environment", "base_url", "timeout", "data_architecture", "max_retries")
+        for name in (
+            "environment",
+            "base_url",
+            "timeout",
+            "data_architecture",
+            "max_requests_per_second",
+            "max_retries",
+        )
     }
 
 

@@ -4,6 +4,7 @@ hook of that account and no other."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -113,3 +114,41 @@ def test_a_budget_that_cannot_be_used_fails_before_any_request(
     with pytest.raises(VtexConnectionConfigError, match=r"'max_requests_per_second' 'fast'.*e\.g\. 50"):
         hook.get_order(ORDER)
     assert main.log.entries() == []
+
+
+def test_the_triggerers_calls_share_the_budget_and_its_pauses(
+    main: VtexSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The async face (triggers, deferred sensors) draws on the same budget as the tasks, and its 429
+    pauses them too."""
+    shop = main.add_account(
+        "shop", app_key="k", app_token="t", orders=[order("S-1-01")], max_requests_per_second=8
+    )
+    triggerer = connect(monkeypatch, "vtex_shop_async", shop, max_requests_per_second=8)
+    task = connect(monkeypatch, "vtex_shop_sync", shop, max_requests_per_second=8)
+
+    async def reads(count: int) -> None:
+        try:
+            await asyncio.gather(*(triggerer.aget_order("S-1-01") for _ in range(count)))
+        finally:
+            await triggerer.aclose()
+
+    side = threading.Thread(target=lambda: [task.get_order("S-1-01") for _ in range(8)])
+    side.start()
+    asyncio.run(reads(12))
+    side.join()
+    stats = shop.stats()
+    assert stats["requests"] == 20
+    assert stats["budget"]["refused"] == 0
+    assert stats["busiestSecond"]["count"] <= 8
+
+    shop.add_fault("get_order", "rate_limit", count=1, retry_after=2)
+    throttled = threading.Thread(target=lambda: asyncio.run(reads(1)))
+    throttled.start()
+    while len(shop.log.entries()) < 21:
+        time.sleep(0.01)
+    time.sleep(0.2)  # the 429 answered, the pause recorded by the triggerer's loop
+    started = time.monotonic()
+    task.get_order("S-1-01")
+    assert time.monotonic() - started > 1.2  # the task waited out the pause the triggerer met
+    throttled.join()
