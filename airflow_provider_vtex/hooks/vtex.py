@@ -95,7 +95,8 @@ class VtexHook(BaseHook):
     """Talks to VTEX's Orders API for one ``vtex`` connection, over one pooled HTTP session.
 
     :param vtex_conn_id: the Airflow connection: login = AppKey, password = AppToken, host = account name;
-        extras ``environment``, ``base_url``, ``timeout``, ``max_retries``, ``verify``, ``data_architecture``.
+        extras ``environment``, ``base_url``, ``timeout``, ``max_retries``, ``verify``, ``data_architecture``,
+        ``max_requests_per_second`` (the account's request budget, shared by every process).
     :param timeout: seconds per request; overrides the connection's ``timeout``.
     :param max_retries: retries after a retryable failure; overrides the connection's ``max_retries``.
     :param backoff_initial: first exponential backoff step in seconds (doubles each retry, with jitter).
