@@ -8,6 +8,11 @@ has a cap of its own. The sandbox account answers 429 above 100 requests a secon
 sees must stay within the budget: the busiest one-second window at the sandbox holds at most 100 requests.
 One 429 injected mid-run must pause every worker for its ``Retry-After``, and no invoice arrives twice.
 
+Meanwhile (``tests/deployment/dags/vtex_budget_dags.py``) four order-status sensors deferred to the
+triggerer poll the same account every second, drawing on the same budget, and another account of the same
+sandbox (its own keys and a budget of 20 a second) is read 400 times: at its own pace, through the first
+account's pause.
+
 Needs ``apache-airflow-providers-celery`` and Debian's ``redis-server``: ``make test-distributed`` installs
 both (the provider into its own virtual environment, ``.venv-celery``) and sets ``VTEX_DISTRIBUTED_REQUIRED=1``,
 so there a missing piece fails the run; elsewhere (``make test``) the module is skipped.
@@ -37,11 +42,15 @@ from tests.deployment.redis import RedisServer
 from vtex_sandbox import VtexSandbox
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+SENSED = ["1172452900788-01", "v502559llux-01", "1172452900791-01", "v71021948str-01"]
 DAG_ID = "example_vtex_bulk_invoicing"
 INVOICES, CHUNK, CHUNKS_AT_ONCE, BUDGET = 4000, 500, 4, 100
 #: The injected 429's Retry-After: every worker must send nothing to the account for this long.
 PAUSE = 3
 GRACE = 0.5
+OTHER_BUDGET = 20
+OTHER_READS = 400  # vtex_budget_dags.OTHER_READS
+SIDE_DAGS = ("vtex_budget_sensors", "vtex_budget_other_account")
 WORKERS = ("celery-worker-1", "celery-worker-2")
 
 
@@ -55,21 +64,34 @@ def celery_deployment(tmp_path: Path) -> Iterator[tuple[AirflowDeployment, VtexS
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / f"{DAG_ID}.py").symlink_to(REPO_ROOT / "example_dags" / f"{DAG_ID}.py")
+    (dags / "vtex_budget_dags.py").symlink_to(
+        REPO_ROOT / "tests" / "deployment" / "dags" / "vtex_budget_dags.py"
+    )
     redis = RedisServer(tmp_path)
     sandbox = VtexSandbox(auto_create_orders=True, max_log=100_000, max_requests_per_second=BUDGET).start()
     connection = json.loads(sandbox.airflow_connection())
     connection["extra"]["max_requests_per_second"] = BUDGET
+    other = sandbox.add_account(
+        "other",
+        app_key="other-key",
+        app_token="other-token",
+        seed_default=True,
+        max_requests_per_second=OTHER_BUDGET,
+    )
+    other_connection = json.loads(other.airflow_connection())
+    other_connection["extra"]["max_requests_per_second"] = OTHER_BUDGET
     airflow = AirflowDeployment(
         tmp_path / "home",
         dags,
         executor="CeleryExecutor",
         env={
             "AIRFLOW_CONN_VTEX_DEFAULT": json.dumps(connection),
+            "AIRFLOW_CONN_VTEX_OTHER": json.dumps(other_connection),
             # The account budgets in Redis, as for workers on several machines (a db of its own).
             "AIRFLOW__VTEX__BUDGET_STORE": redis.url.rsplit("/", 1)[0] + "/1",
             "AIRFLOW__CELERY__BROKER_URL": redis.url,
             "AIRFLOW__CELERY__RESULT_BACKEND": f"db+sqlite:///{tmp_path / 'celery-results.db'}",
-            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "3",
         },
     )
     strays: list[Any] = []
@@ -82,12 +104,12 @@ def celery_deployment(tmp_path: Path) -> Iterator[tuple[AirflowDeployment, VtexS
                 "celery",
                 "worker",
                 "--concurrency",
-                "2",
+                "3",  # 4 chunks at once leave 2 slots to the sensors' first checks and the other account
                 "--celery-hostname",
                 f"{name}@%h",
                 "--skip-serve-logs",
             )
-        airflow.wait_for_dags(DAG_ID)
+        airflow.wait_for_dags(DAG_ID, *SIDE_DAGS)
         yield airflow, sandbox
     finally:
         strays = airflow.stop()
@@ -103,11 +125,19 @@ def test_chunks_on_two_celery_workers_share_the_account_budget(
     airflow, sandbox = celery_deployment
     started = time.monotonic()
     run_id = airflow.trigger(DAG_ID, {"invoice_count": INVOICES, "chunk_size": CHUNK})
+    sensors_run = airflow.trigger("vtex_budget_sensors")
+    other_run = airflow.trigger("vtex_budget_other_account")
     throttle = threading.Thread(target=_throttle_once_mid_run, args=(sandbox,), daemon=True)
     throttle.start()
     state = airflow.wait_for_run(DAG_ID, run_id, timeout=600)
     duration = time.monotonic() - started
     throttle.join(timeout=5)
+    for order_id in SENSED:  # the sensors' orders reach handling: their triggers fire
+        sandbox.set_status(order_id, "handling")
+    sensors_state = airflow.wait_for_run("vtex_budget_sensors", sensors_run, timeout=300)
+    other_state = airflow.wait_for_run("vtex_budget_other_account", other_run, timeout=300)
+    other = sandbox.accounts["other"]
+    other_entries = other.log.entries()
     stats = sandbox.stats()
     chunks = [ti for ti in airflow.task_instances(DAG_ID, run_id) if ti["task_id"] == "notify_invoices"]
     ran_on = {name for name in WORKERS if "notify_invoices" in airflow.components[name].log_tail(10**7)}
@@ -120,7 +150,11 @@ def test_chunks_on_two_celery_workers_share_the_account_budget(
             f"{len(WORKERS)} Celery workers, account budget {BUDGET}/s in Redis: run {state} in {duration:.0f} s "
             f"(trigger to end); busiest second at the sandbox {stats['busiestSecond']['count']} requests "
             f"(budget {BUDGET}); {stats['requests']:,} requests, {len(throttled)} answered 429; duplicates "
-            f"{sum(o['duplicates'] for o in held.values())}"
+            f"{sum(o['duplicates'] for o in held.values())}; other account: {len(other_entries)} reads in "
+            f"{other_entries[-1]['timestamp'] - other_entries[0]['timestamp'] if other_entries else 0:.0f} s, "
+            f"busiest second {other.stats()['busiestSecond']['count']} (budget {OTHER_BUDGET}), "
+            f"{sum(1 for e in other_entries if GRACE < e['timestamp'] - throttled[0] < PAUSE - 0.1) if throttled else 0} "
+            f"during the first account's pause"
         )
     assert state == "success"
     assert [ti["state"] for ti in chunks] == ["success"] * (INVOICES // CHUNK)
@@ -142,6 +176,19 @@ def test_chunks_on_two_celery_workers_share_the_account_budget(
         f"{len(during)} requests during the pause, the first {min(during or [0]):.2f} s after the 429"
     )
     assert any(entry["timestamp"] >= throttled[0] + PAUSE - 0.1 for entry in entries), "nothing sent after it"
+    # The triggerer's calls drew on the same budget (counted in the busiest second above).
+    assert sensors_state == "success"
+    polls = [e for e in entries if e["route"] == "get_order" and e["orderId"] in SENSED]
+    assert len(polls) > 2 * len(SENSED), f"the deferred sensors polled {len(polls)} times"
+    # The other account: every read, within its own budget, and going on during the first one's pause.
+    assert other_state == "success"
+    assert len(other_entries) == OTHER_READS
+    assert {entry["status"] for entry in other_entries} == {200}
+    assert other.stats()["busiestSecond"]["count"] <= OTHER_BUDGET
+    during_pause = [e for e in other_entries if GRACE < e["timestamp"] - throttled[0] < PAUSE - 0.1]
+    first, last = other_entries[0]["timestamp"], other_entries[-1]["timestamp"]
+    if first < throttled[0] + GRACE and last > throttled[0] + PAUSE:  # it ran across the pause
+        assert during_pause, "the other account stopped while the first one was paused"
 
 
 def _throttle_once_mid_run(sandbox: VtexSandbox) -> None:
