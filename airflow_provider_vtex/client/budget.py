@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import random
 import sqlite3
 import threading
@@ -50,7 +51,6 @@ from airflow_provider_vtex.client.routes import RESOURCE_FEED_ADMIN, RESOURCE_FE
 from airflow_provider_vtex.exceptions import VtexConnectionConfigError
 
 if TYPE_CHECKING:
-    import os
     from collections.abc import AsyncIterator, Iterator, Mapping
 
     from airflow_provider_vtex.client.routes import Route
@@ -434,7 +434,9 @@ def _safe_url(url: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------ choosing
-_STORES: dict[str, BudgetStore] = {}
+#: Opened stores by (process id, store): a forked child opens its own (a SQLite connection or a Redis
+#: socket must not be shared across a fork).
+_STORES: dict[tuple[int, str], BudgetStore] = {}
 _STORES_LOCK = threading.Lock()
 
 
@@ -447,7 +449,7 @@ def open_store(uri: str | None, home: str | os.PathLike[str]) -> BudgetStore:
     * ``redis://[:password@]host:port/db`` or ``rediss://...``: Redis, for several machines.
     """
     text = (uri or "").strip()
-    key = text or str(Path(home) / LOCAL_STORE_NAME)
+    key = (os.getpid(), text or str(Path(home) / LOCAL_STORE_NAME))
     with _STORES_LOCK:
         store = _STORES.get(key)
         if store is None:
