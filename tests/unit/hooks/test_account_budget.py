@@ -71,7 +71,7 @@ def test_the_connection_budget_holds_at_vtex_across_hooks(
     hooks = [connect(monkeypatch, f"vtex_shop_{n}", shop, max_requests_per_second=8) for n in range(2)]
 
     def work(hook: VtexHook) -> None:
-        for _ in range(8):
+        for _ in range(5):
             hook.get_order("S-1-01")
 
     threads = [threading.Thread(target=work, args=(hook,)) for hook in hooks for _ in range(2)]
@@ -80,7 +80,7 @@ def test_the_connection_budget_holds_at_vtex_across_hooks(
     for thread in threads:
         thread.join()
     stats = shop.stats()
-    assert stats["requests"] == 32
+    assert stats["requests"] == 20
     assert stats["budget"]["refused"] == 0
     assert stats["busiestSecond"]["count"] <= 8
 
