@@ -23,7 +23,7 @@ START = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 #: Seeded orders ready for handling: the test moves them to handling while the invoices go out.
 SENSED = ["1172452900788-01", "v502559llux-01", "1172452900791-01", "v71021948str-01"]
 OTHER_ORDER = "1172452900788-01"
-OTHER_READS = 400
+OTHER_READS = 300
 
 
 @dag(dag_id="vtex_budget_sensors", schedule=None, start_date=START, catchup=False, tags=["vtex-tests"])
