@@ -26,7 +26,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +126,8 @@ def test_chunks_on_two_celery_workers_share_the_account_budget(
     started = time.monotonic()
     run_id = airflow.trigger(DAG_ID, {"invoice_count": INVOICES, "chunk_size": CHUNK})
     sensors_run = airflow.trigger("vtex_budget_sensors")
+    # The other account's reads start once the invoices flow, and the 429 falls while they go on.
+    _wait_until(lambda: sandbox.post_count() >= INVOICES // 10)
     other_run = airflow.trigger("vtex_budget_other_account")
     throttle = threading.Thread(target=_throttle_once_mid_run, args=(sandbox,), daemon=True)
     throttle.start()
@@ -189,13 +191,17 @@ def test_chunks_on_two_celery_workers_share_the_account_budget(
     assert len(during_pause) >= OTHER_BUDGET, "the other account stopped while the first one was paused"
 
 
-def _throttle_once_mid_run(sandbox: VtexSandbox) -> None:
-    """Once a tenth of the invoices arrived and the other account is being read, VTEX answers one
-    invoice with 429 and Retry-After (so the pause falls while the other account's reads go on)."""
-    deadline = time.monotonic() + 600
-    other = sandbox.accounts["other"]
-    while time.monotonic() < deadline and (
-        sandbox.post_count() < INVOICES // 10 or len(other.log.entries()) < OTHER_READS // 5
-    ):
+def _wait_until(condition: Callable[[], bool], timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the deployment did not get there in time")
         time.sleep(0.1)
+
+
+def _throttle_once_mid_run(sandbox: VtexSandbox) -> None:
+    """Once the other account is being read, VTEX answers one invoice with 429 and Retry-After, so the
+    pause falls while the other account's reads go on."""
+    other = sandbox.accounts["other"]
+    _wait_until(lambda: len(other.log.entries()) >= OTHER_READS // 5)
     sandbox.add_fault("invoice", "rate_limit", count=1, retry_after=PAUSE)
