@@ -8,6 +8,7 @@ only runs DAGs it can find in the configured DAGs folder.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tempfile
@@ -56,6 +57,7 @@ settings.register_profile("compat", max_examples=10)
 
 _BUDGET_STORES = _AIRFLOW_HOME / "budget-stores"
 _BUDGET_STORES.mkdir()
+_BUDGET_STORE_NUMBERS = itertools.count()
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +69,7 @@ def own_budget_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
         return
     from airflow_provider_vtex.client.budget import close_stores
 
-    path = _BUDGET_STORES / f"{len(list(_BUDGET_STORES.iterdir()))}.sqlite3"
+    path = _BUDGET_STORES / f"{next(_BUDGET_STORE_NUMBERS)}.sqlite3"
     monkeypatch.setenv("AIRFLOW__VTEX__BUDGET_STORE", f"sqlite:///{path}")
     yield
     close_stores()
