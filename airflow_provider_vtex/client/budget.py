@@ -313,7 +313,8 @@ if total >= cap then
   local soonest = redis.call('ZRANGE', units, 0, 0, 'WITHSCORES')
   return {0, tostring(tonumber(soonest[2]) - now), '0'}
 end
-local shares = cjson.decode(ARGV[6])
+local shares = {}
+for i = 6, #ARGV, 2 do shares[ARGV[i]] = tonumber(ARGV[i + 1]) end
 local mine = used[kind] or 0
 if mine >= math.floor(cap * (shares[kind] or 0)) then
   local kept = 0
@@ -400,11 +401,10 @@ class RedisBudgetStore(BudgetStore):
         if not rule.capacity:
             paused = self.paused_for(account)
             return Grant(None, paused) if paused > 0 else Grant(0)
-        import json
-
+        shares = [part for name, share in rule.shares.items() for part in (name, share)]
         unit, wait, start_in = self._take(
             keys=self._keys(account),
-            args=[kind, rule.capacity, rule.lease, rule.interval, ACTIVE_FOR, json.dumps(dict(rule.shares))],
+            args=[kind, rule.capacity, rule.lease, rule.interval, ACTIVE_FOR, *shares],
         )
         if int(unit):
             return Grant(int(unit), 0.0, time.time() + float(start_in))

@@ -272,3 +272,16 @@ def test_the_redis_store_keeps_the_same_rules_for_every_machine() -> None:
     assert machine_b.paused_for("acct") == pytest.approx(5.0, abs=0.5)
     assert machine_b.take("acct", "writes", BudgetRule(None)).wait == pytest.approx(5.0, abs=0.5)
     assert machine_b.paused_for("other") == 0.0
+
+
+def test_the_redis_store_keeps_the_shares() -> None:
+    fakeredis = pytest.importorskip("fakeredis")
+    store = RedisBudgetStore(
+        "redis://redis:6379/0", client=fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    )
+    rule = BudgetRule(5, lease=30.0)  # intake 2, writes 2, events 1 reserved
+    assert store.take("acct", "writes", rule).unit  # writes are active, with one unit of their two
+    for _ in range(3):  # intake: its two, then one the other shares do not keep
+        assert store.take("acct", "intake", rule).unit
+    assert store.take("acct", "intake", rule).unit is None  # the last free unit is kept for writes
+    assert store.take("acct", "writes", rule).unit
