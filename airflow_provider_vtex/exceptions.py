@@ -103,6 +103,17 @@ class VtexInvoiceNotVisibleError(VtexError):
     retryable = True
 
 
+class VtexStatusNotAllowedError(VtexError):
+    """The order (or change request) is, as read before sending, in a status where VTEX refuses the action
+    for good: cancelling an invoiced order, modifying a canceled one. Nothing was sent; the message says
+    what to do instead (a return invoice, for example). Not retryable: waiting does not change it."""
+
+    def __init__(self, message: str, *, order_id: str, status: str) -> None:
+        self.order_id = order_id
+        self.status = status
+        super().__init__(message)
+
+
 class VtexApiError(VtexError):
     """VTEX answered with an error status (or with a body that is not the JSON the route promises)."""
 

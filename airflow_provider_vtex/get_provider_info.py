@@ -144,6 +144,9 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_vtex.operators.feed",
                     "airflow_provider_vtex.operators.start_handling",
                     "airflow_provider_vtex.operators.payment",
+                    "airflow_provider_vtex.operators.cancel",
+                    "airflow_provider_vtex.operators.modification",
+                    "airflow_provider_vtex.operators.order_log",
                 ],
             }
         ],
@@ -155,6 +158,7 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "VTEX",
                 "python-modules": [
                     "airflow_provider_vtex.triggers.order_status",
+                    "airflow_provider_vtex.triggers.change_request",
                     # Airflow 3 only (event-driven scheduling): importing it on Airflow 2 raises ImportError.
                     "airflow_provider_vtex.triggers.order_feed",
                 ],

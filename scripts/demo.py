@@ -55,7 +55,11 @@ DAGS = [
 #: Run configuration per DAG: the bulk example invoices 10,000 orders by default; the demo asks for
 #: fewer, in three chunks (three mapped bulk tasks; dag.test() runs them one after the other), to finish
 #: in seconds.
-DAG_CONF = {"example_vtex_bulk_invoicing": {"invoice_count": 90, "chunk_size": 30}}
+DAG_CONF: dict[str, dict[str, Any]] = {
+    "example_vtex_bulk_invoicing": {"invoice_count": 90, "chunk_size": 30},
+    # the order is STOCKOUT_ORDER, below
+    "example_vtex_stockout": {"order_id": "DEMO-STOCKOUT-01", "sku": "6101", "units_short": 2},
+}
 BULK_PREFIX = "bulk-"
 #: Examples that need Airflow 3's event-driven scheduling (their file defines no DAG on Airflow 2). The
 #: tracking DAG is scheduled on the invoice DAG's asset events; it runs after it (name order) and reads
@@ -67,6 +71,13 @@ FEED_CONFIG = {
     "queue": {"visibilityTimeoutInSeconds": 300, "MessageRetentionPeriodInSeconds": 345600},
 }
 MORNING_ORDERS = [f"DEMO-{n:03d}-01" for n in range(1, 4)]
+#: The stockout example's order: placed in handling (the feed's ready-for-handling filter never hands it to
+#: the ERP examples, which invoice every ready seeded order before it runs), with the SKU it runs short of.
+STOCKOUT_ORDER = "DEMO-STOCKOUT-01"
+STOCKOUT_ITEMS = [
+    {"id": "6100", "name": "Garden hose", "quantity": 1, "price": 8900},
+    {"id": "6101", "name": "Hose clamp", "quantity": 5, "price": 150},
+]
 #: Orders the seed holds in a state no example changes, and why that is expected.
 #: The other accounts of example_vtex_several_accounts, served by the same sandbox: a franchise account
 #: selling as the main store's white-label seller, and a store on the PII data architecture.
@@ -331,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
             sandbox.place_order(order_id, status="payment-approved")
             sandbox.move_order(order_id, "ready-for-handling")
         print(f"demo: {len(MORNING_ORDERS)} orders placed and paid this morning: {', '.join(MORNING_ORDERS)}")
+        sandbox.add_order(STOCKOUT_ORDER, STOCKOUT_ITEMS, status="handling")
+        print(f"demo: order {STOCKOUT_ORDER} in handling, for the stockout example")
         # Two more accounts in the same sandbox, for example_vtex_several_accounts: a franchise whose
         # order fulfils a sale of the main store (already invoiced there), and a PII store (seeded).
         sandbox.add_order(MARKETPLACE_ORDER, SHOE, status="handling", sellerOrderId=FRANCHISE_ORDER)

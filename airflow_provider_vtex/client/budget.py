@@ -73,9 +73,10 @@ _INTAKE_RESOURCES = frozenset({RESOURCE_VIEW_ORDER, RESOURCE_FEED_VIEW, RESOURCE
 
 
 def route_kind(route: Route) -> Kind:
-    """The share a sync request draws on: ``intake`` (reading orders, the feed and its commits) or
-    ``writes`` (invoices, tracking, start-handling, cancel, payments). The async face draws on ``events``."""
-    return "intake" if route.resource in _INTAKE_RESOURCES else "writes"
+    """The share a sync request draws on: ``intake`` (every read, the feed and its commits) or ``writes``
+    (invoices, tracking, start-handling, cancel, payments, modifications). The async face draws on
+    ``events``."""
+    return "intake" if route.method == "GET" or route.resource in _INTAKE_RESOURCES else "writes"
 
 
 @dataclass(frozen=True)

@@ -57,12 +57,14 @@ from airflow_provider_vtex.exceptions import (
     root_cause,
 )
 from airflow_provider_vtex.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, HOOK_NAME
+from airflow_provider_vtex.hooks.changes import ChangesMixin
 from airflow_provider_vtex.hooks.connection_form import connection_form_widgets, ui_field_behaviour
 from airflow_provider_vtex.hooks.metered import (
     MeteredAccountBudget,
     MeteredRateLimiter,
     MeteredVtexClient,
 )
+from airflow_provider_vtex.hooks.orders import OrdersMixin
 from airflow_provider_vtex.models import (
     INVOICE_MODELS,
     AnyInvoice,
@@ -91,7 +93,7 @@ if TYPE_CHECKING:
     from airflow_provider_vtex.client.async_transport import AsyncVtexClient
 
 
-class VtexHook(BaseHook):
+class VtexHook(BaseHook, OrdersMixin, ChangesMixin):
     """Talks to VTEX's Orders API for one ``vtex`` connection, over one pooled HTTP session.
 
     :param vtex_conn_id: the Airflow connection: login = AppKey, password = AppToken, host = account name;

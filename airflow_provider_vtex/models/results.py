@@ -24,6 +24,8 @@ class Outcome(str, enum.Enum):
       and reading the order back showed VTEX had applied it; it was not sent again.
     * ``ALREADY_PAID``: a payment notification not sent, because the order read first was already past
       ``payment-pending`` (its payment approved).
+    * ``ALREADY_APPLIED``: a write not sent, because reading first showed it done: an order modification
+      with the same reason in the order's history, a cancellation of an order already canceled.
 
     The tasks report these too, with the outcomes of their own (one enum, so a result's ``outcome`` is
     spelled once): bulk invoicing's ``INVALID`` (refused before sending), ``FAILED`` and ``NOT_TRIED``
@@ -34,6 +36,7 @@ class Outcome(str, enum.Enum):
     SENT = "sent"
     ALREADY_INVOICED = "already_invoiced"
     ALREADY_PAID = "already_paid"
+    ALREADY_APPLIED = "already_applied"
     CONFIRMED_BY_READ_BACK = "confirmed_by_read_back"
     INVALID = "invalid"
     FAILED = "failed"
@@ -162,3 +165,23 @@ class OrderList:
 
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """The result of :meth:`~airflow_provider_vtex.hooks.changes.ChangesMixin.create_change`: the change
+    request VTEX holds for the modification (``change_request_id``; ``None`` only when the answer was lost
+    and the history does not name it), how the call ended, and the request's status when known."""
+
+    order_id: str
+    change_request_id: str | None
+    outcome: Outcome
+    status: str | None = None
+
+    def to_xcom(self) -> dict[str, Any]:
+        return {
+            "order_id": self.order_id,
+            "change_request_id": self.change_request_id,
+            "outcome": self.outcome.value,
+            "status": self.status,
+        }

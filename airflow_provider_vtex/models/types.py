@@ -104,6 +104,10 @@ PositiveCents = Annotated[int, _cents(1)]
 Cents = Annotated[int, _cents(0)]
 #: Units of an item, >= 1.
 Quantity = Annotated[int, _count(1, MAX_QUANTITY, "units invoiced")]
+#: Units of an item in an order modification: 0 allowed (a replacement down to none).
+ChangeQuantity = Annotated[int, _count(0, MAX_QUANTITY, "units of the item")]
+#: Units of an item added or removed by an order modification, >= 1.
+ChangedUnits = Annotated[int, _count(1, MAX_QUANTITY, "units added or removed")]
 #: A position in the order's items, starting at 0.
 ItemIndex = Annotated[
     int, _count(0, MAX_ITEMS - 1, "the item's position in the order's items, starting at 0")

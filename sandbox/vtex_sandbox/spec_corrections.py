@@ -218,6 +218,13 @@ def _patch_takes_partial_bodies(spec: dict[str, Any]) -> None:
     _request_schema(spec, STANDARD_PATCH)["required"] = ["trackingNumber"]
 
 
+def _preview_takes_the_patch_body(spec: dict[str, Any]) -> None:
+    schema = _request_schema(
+        spec, ("standard", "post", "/api/order-system/orders/{changeOrderId}/changes/preview")
+    )
+    schema["required"] = ["reason"]
+
+
 def _feed_bodies_required(spec: dict[str, Any]) -> None:
     for _, verb, path in (FEED_COMMIT, FEED_CONFIG_SET, JSONATA_TEST):
         spec["paths"][path][verb]["requestBody"]["required"] = True
@@ -401,6 +408,17 @@ EXCEPTIONS: tuple[SpecException, ...] = (
         "Written as enums and bounds, so schemathesis generates configurations VTEX's prose allows.",
         "conformance",
         _feed_config_rules_from_prose,
+    ),
+    SpecException(
+        "standard",
+        "POST /api/order-system/orders/{changeOrderId}/changes/preview: required replace",
+        "The preview's schema requires replace, while its description says the preview takes the same body "
+        "as the PATCH (Create order modifications), whose schema requires only reason, and whose description "
+        "documents add-only and remove-only bodies.",
+        "A preview of a removal (the stockout case) is a body without replace; the client is held to the "
+        "PATCH's rule (reason required).",
+        "contract",
+        _preview_takes_the_patch_body,
     ),
 )
 
