@@ -99,7 +99,8 @@ def measure(flow: Flow, orders: int, folder: Path, budget: float | None = None) 
     dag_file = (DAGS if flow.polling else EXAMPLE_DAGS) / flow.dag_file
     timeout = DRAIN_SECONDS_PER_1000 * orders / 1000
     env = {}
-    if budget is not None:  # the account's budget, on the connection
+    if budget is not None:  # the account's budget, on the connection (its URL is known once started)
+        sandbox.start()
         connection = json.loads(sandbox.airflow_connection())
         connection["extra"]["max_requests_per_second"] = budget
         env["AIRFLOW_CONN_VTEX_DEFAULT"] = json.dumps(connection)
