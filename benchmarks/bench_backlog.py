@@ -98,6 +98,8 @@ def measure(flow: Flow, orders: int, folder: Path, budget: float | None = None) 
     sandbox.configure_feed(ready_feed(VISIBILITY_TIMEOUT))
     dag_file = (DAGS if flow.polling else EXAMPLE_DAGS) / flow.dag_file
     timeout = DRAIN_SECONDS_PER_1000 * orders / 1000
+    if budget is not None:  # a budget bounds the drain: allow up to 10 requests an order at half of it
+        timeout = max(timeout, 2 * 10 * orders / budget)
     env = {}
     if budget is not None:  # the account's budget, on the connection (its URL is known once started)
         sandbox.start()
