@@ -164,6 +164,18 @@ def mask_secret(secret: str) -> None:
     _airflow_mask_secret()(secret)
 
 
+def vtex_budget_store() -> str:
+    """The provider's ``[vtex] budget_store`` (empty when unset), read at call time like the others."""
+    return str(conf.get("vtex", "budget_store", fallback="") or "")
+
+
+def airflow_home() -> str:
+    """Airflow's home folder, where the default request-budget store lives (as Airflow resolves it)."""
+    import os
+
+    return os.path.expanduser(os.environ.get("AIRFLOW_HOME") or "~/airflow")
+
+
 def default_deferrable() -> bool:
     """Airflow's ``[operators] default_deferrable`` (False when unset): the default of ``deferrable=``.
 
@@ -188,9 +200,11 @@ __all__ = [
     "PokeReturnValue",
     "SharedStreamProducer",
     "TriggerEvent",
+    "airflow_home",
     "conf",
     "default_deferrable",
     "get_current_context",
     "mask_secret",
     "reject_shared_stream_event",
+    "vtex_budget_store",
 ]

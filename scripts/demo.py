@@ -58,8 +58,8 @@ DAGS = [
     *INVOICE_AFTER_INTAKE,
 ]
 #: Run configuration per DAG: the bulk example invoices 10,000 orders by default; the demo asks for
-#: fewer, in three chunks (three mapped bulk tasks), at the example's own rate cap (25 requests/s per
-#: chunk; dag.test() runs the chunks one after the other), to finish in seconds.
+#: fewer, in three chunks (three mapped bulk tasks; dag.test() runs them one after the other), to finish
+#: in seconds.
 DAG_CONF: dict[str, dict[str, Any]] = {
     "example_vtex_bulk_invoicing": {"invoice_count": 90, "chunk_size": 30},
     # the order is STOCKOUT_ORDER, below
@@ -94,6 +94,11 @@ REFUSED_CONF = {
 }
 STUCK_ORDER = "DEMO-STUCK-01"
 #: Orders the seed holds in a state no example changes, and why that is expected.
+#: The other accounts of example_vtex_several_accounts, served by the same sandbox: a franchise account
+#: selling as the main store's white-label seller, and a store on the PII data architecture.
+FRANCHISE_ORDER = "FRA-5001-01"
+MARKETPLACE_ORDER = "DEMO-MKT-5001-01"
+SHOE = [{"id": "2001", "name": "Running shoe", "quantity": 1, "price": 2499}]
 SEEDED_ON_PURPOSE = {
     "canceled": "seeded canceled on purpose: the status sensor's failure path, and the invoice VTEX refuses; expected"
 }
@@ -150,15 +155,24 @@ def migrate_database() -> None:
     upgradedb()
 
 
-def define_connection(conn_json: str) -> None:
-    """(Re)create ``vtex_default`` in Airflow's database, as ``airflow connections add --conn-json`` does."""
+def define_connection(conn_json: str, conn_id: str = CONN_ID) -> None:
+    """(Re)create ``conn_id`` in Airflow's database, as ``airflow connections add --conn-json`` does."""
     from airflow.models.connection import Connection
     from airflow.utils.session import create_session
     from sqlalchemy import delete
 
     with create_session() as session:
-        session.execute(delete(Connection).where(Connection.conn_id == CONN_ID))
-        session.add(Connection.from_json(conn_json, conn_id=CONN_ID))
+        session.execute(delete(Connection).where(Connection.conn_id == conn_id))
+        session.add(Connection.from_json(conn_json, conn_id=conn_id))
+
+
+def _with_budget(conn_json: str, per_second: float) -> str:
+    """The connection with the account's request budget (the sandbox answers 429 above the same)."""
+    import json
+
+    spec = json.loads(conn_json)
+    spec["extra"]["max_requests_per_second"] = per_second
+    return json.dumps(spec)
 
 
 def test_connection() -> tuple[bool, str]:
@@ -433,10 +447,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo: {len(MORNING_ORDERS)} orders placed and paid this morning: {', '.join(MORNING_ORDERS)}")
         sandbox.add_order(STOCKOUT_ORDER, STOCKOUT_ITEMS, status="handling")
         print(f"demo: order {STOCKOUT_ORDER} in handling, for the stockout example")
+        # Two more accounts in the same sandbox, for example_vtex_several_accounts: a franchise whose
+        # order fulfils a sale of the main store (already invoiced there), and a PII store (seeded).
+        sandbox.add_order(MARKETPLACE_ORDER, SHOE, status="handling", sellerOrderId=FRANCHISE_ORDER)
+        franchise = sandbox.add_account(
+            "franchise",
+            app_key="franchise-key",
+            app_token="franchise-token",
+            orders=[{"orderId": FRANCHISE_ORDER, "items": SHOE, "marketplaceOrderId": MARKETPLACE_ORDER}],
+            max_requests_per_second=20,
+        )
+        store_br = sandbox.add_account(
+            "store-br",
+            app_key="store-br-key",
+            app_token="store-br-token",
+            data_architecture="pii",
+            seed_default=True,
+            max_requests_per_second=20,
+        )
         step = time.monotonic()
         log = logs / "connections-test.log"
         with output_to(log):
             define_connection(sandbox.airflow_connection())
+            for conn_id, account in (("vtex_franchise", franchise), ("vtex_store_br", store_br)):
+                define_connection(_with_budget(account.airflow_connection(), 20), conn_id)
             tested, message = test_connection()
             print(f"{CONN_ID}: {'success' if tested else 'FAILED'}: {message}")
         print(

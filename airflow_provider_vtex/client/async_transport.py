@@ -2,8 +2,9 @@
 
 Why httpx: Airflow installs it (a core dependency of Airflow 2.10+ and of Airflow 3's task SDK), so the
 triggerer needs nothing new, and it is the async client Airflow itself uses. Each attempt goes through
-the same :class:`~airflow_provider_vtex.client.sending.SendingPolicy` as the hook's (the request-rate cap
-and 429 pauses, shared with the hook's threads when the hook passes its own; 429/503 waits within one
+the same :class:`~airflow_provider_vtex.client.sending.SendingPolicy` as the hook's (the account's request
+budget, on the triggerer's ``events`` share; the request-rate cap and 429 pauses, shared with the hook's
+threads when the hook passes its own; 429/503 waits within one
 budget; error mapping; token scrubbing; the reports of each attempt), with the same headers, timeouts and
 environment's proxies and CA bundle (resolved once), so a trigger behaves as the hook does. Redirects
 are not followed, for the same reason as in the hook.
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from types import TracebackType
 
+    from airflow_provider_vtex.client.budget import AccountBudget
     from airflow_provider_vtex.client.config import VtexConnectionConfig
     from airflow_provider_vtex.client.rate_limit import RequestRateLimiter
     from airflow_provider_vtex.client.routes import Route
@@ -48,12 +50,19 @@ class AsyncVtexClient:
         *,
         timeout: float | None = None,
         rate_limiter: RequestRateLimiter | None = None,
+        budget: AccountBudget | None = None,
         observer: AttemptObserver | None = None,
         logger: Any = None,
         sending: SendingPolicy | None = None,
     ) -> None:
         self.sending = sending or SendingPolicy(
-            config, policy, timeout=timeout, rate_limiter=rate_limiter, observer=observer, logger=logger
+            config,
+            policy,
+            timeout=timeout,
+            rate_limiter=rate_limiter,
+            budget=budget,
+            observer=observer,
+            logger=logger,
         )
         self.config = config
         self.policy = policy

@@ -275,11 +275,15 @@ class RetryRules:
     The per-call :class:`Budget` and attempt limit travel in the wrapped call's keyword arguments
     (``budget=``, ``attempts=``), so one ``Retrying`` built per kind of call serves every call and thread.
 
-    :param on_throttle: called with the wait after a 429, so other callers can pause too.
+    :param on_throttle: called after a 429 with the caller's wait and VTEX's ``Retry-After`` (``None``
+        when absent), so other callers can pause too.
     """
 
     def __init__(
-        self, policy: RetryPolicy, logger: Any, on_throttle: Callable[[float], None] | None = None
+        self,
+        policy: RetryPolicy,
+        logger: Any,
+        on_throttle: Callable[[float, float | None], None] | None = None,
     ) -> None:
         self.policy = policy
         self.log = logger
@@ -305,7 +309,7 @@ class RetryRules:
         else:
             wait = min(self.policy.backoff(state.attempt_number), self.policy.backoff_max)
         if isinstance(exc, VtexRateLimitedError) and self.on_throttle is not None:
-            self.on_throttle(wait)  # the account is throttled: every caller of this client waits
+            self.on_throttle(wait, retry_after)  # the account is throttled: every caller of this client waits
         return wait
 
     def _log_wait(self, state: tenacity.RetryCallState) -> None:

@@ -29,6 +29,7 @@ from airflow_provider_vtex.client.sending import SendingPolicy
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from airflow_provider_vtex.client.budget import AccountBudget
     from airflow_provider_vtex.client.rate_limit import RequestRateLimiter
     from airflow_provider_vtex.client.routes import Route
     from airflow_provider_vtex.client.sending import AttemptObserver
@@ -43,7 +44,9 @@ class VtexClient:
     :param policy: retries and waits.
     :param timeout: seconds per request (overrides the connection's).
     :param pool_maxsize: connections kept open (raise it for concurrent use).
-    :param rate_limiter: the request-rate cap shared by every thread using this client.
+    :param rate_limiter: a further request-rate cap shared by every thread using this client.
+    :param budget: the account's request budget, shared by every process using the account
+        (:mod:`~airflow_provider_vtex.client.budget`); ``None``: none (tests, and clients built by hand).
     :param observer: told about every attempt (the hook reports them to Airflow's metrics).
     :param logger: where waits and retries are reported (the hook passes its Airflow task logger).
     :param sending: the policy every attempt goes through, when shared with the async face (the hook
@@ -58,12 +61,19 @@ class VtexClient:
         timeout: float | None = None,
         pool_maxsize: int = 10,
         rate_limiter: RequestRateLimiter | None = None,
+        budget: AccountBudget | None = None,
         observer: AttemptObserver | None = None,
         logger: Any = None,
         sending: SendingPolicy | None = None,
     ) -> None:
         self.sending = sending or SendingPolicy(
-            config, policy, timeout=timeout, rate_limiter=rate_limiter, observer=observer, logger=logger
+            config,
+            policy,
+            timeout=timeout,
+            rate_limiter=rate_limiter,
+            budget=budget,
+            observer=observer,
+            logger=logger,
         )
         self.config = config
         self.policy = policy

@@ -4,7 +4,7 @@ An :class:`~airflow_provider_vtex.client.sending.AttemptObserver` that the hook 
 :class:`~airflow_provider_vtex.client.sending.SendingPolicy` both of its clients share (the sync one of
 its calls, the async one of the triggers), so the Airflow-free client reports without importing Airflow.
 What is measured is one attempt (a retry is a request of its own), by operation name and status class,
-plus the waits for the connection's request-rate cap. With metrics off each report costs one cached flag
+plus the waits for the hook's request-rate cap and the account's budget. With metrics off each report costs one cached flag
 test. See :mod:`airflow_provider_vtex.metrics` for the names and tags. Each attempt, wait and pause is
 also counted in the hook's :class:`~airflow_provider_vtex.models.report.RequestTally`, the figures of the
 task's ``vtex_report`` XCom.
@@ -34,8 +34,9 @@ def operation_name(route: Route) -> str:
 
 
 class MetricsObserver:
-    """Counts every attempt: ``vtex.requests``, ``vtex.request_duration``, ``vtex.rate_limited`` (a 429)
-    and ``vtex.rate_limit_wait`` (a wait for the cap); and tallies each attempt, wait and pause after a
+    """Counts every attempt: ``vtex.requests``, ``vtex.request_duration``, ``vtex.rate_limited`` (a 429),
+    ``vtex.rate_limit_wait`` (a wait for the hook's cap), ``vtex.budget_wait`` (a wait for the account's
+    budget, tagged with the share) and ``vtex.budget_paused`` (a 429 that paused the account); and tallies each attempt, wait and pause after a
     429 in the hook's :class:`~airflow_provider_vtex.models.report.RequestTally`, the figures of the
     task's ``vtex_report`` XCom (always on: a few additions per attempt)."""
 
@@ -58,5 +59,11 @@ class MetricsObserver:
         self.tally.waited(seconds)
         metrics.timing("vtex.rate_limit_wait", seconds)
 
-    def paused(self, seconds: float) -> None:
+    def waited_for_budget(self, kind: str, seconds: float) -> None:
         self.tally.waited(seconds)
+        metrics.timing("vtex.budget_wait", seconds, kind=kind)
+
+    def paused(self, seconds: float, account_pause: float | None) -> None:
+        self.tally.waited(seconds)
+        if account_pause is not None:
+            metrics.incr("vtex.budget_paused")

@@ -24,6 +24,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vtex import metrics
+from airflow_provider_vtex.client.budget import AccountBudget, BudgetRule, open_store
 from airflow_provider_vtex.client.config import VtexConnectionConfig
 from airflow_provider_vtex.client.invoice_once import (
     CANCELED_STATUSES,
@@ -45,7 +46,13 @@ from airflow_provider_vtex.client.rules import Budget, RetryPolicy
 from airflow_provider_vtex.client.scrub import secret_forms
 from airflow_provider_vtex.client.sending import SendingPolicy
 from airflow_provider_vtex.client.transport import VtexClient
-from airflow_provider_vtex.compat import AirflowNotFoundException, BaseHook, mask_secret
+from airflow_provider_vtex.compat import (
+    AirflowNotFoundException,
+    BaseHook,
+    airflow_home,
+    mask_secret,
+    vtex_budget_store,
+)
 from airflow_provider_vtex.exceptions import (
     VtexAuthError,
     VtexConnectionConfigError,
@@ -97,7 +104,8 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
     """Talks to VTEX's Orders API for one ``vtex`` connection, over one pooled HTTP session.
 
     :param vtex_conn_id: the Airflow connection: login = AppKey, password = AppToken, host = account name;
-        extras ``environment``, ``base_url``, ``timeout``, ``max_retries``, ``verify``, ``data_architecture``.
+        extras ``environment``, ``base_url``, ``timeout``, ``max_retries``, ``verify``, ``data_architecture``,
+        ``max_requests_per_second`` (the account's request budget, shared by every process).
     :param timeout: seconds per request; overrides the connection's ``timeout``.
     :param max_retries: retries after a retryable failure; overrides the connection's ``max_retries``.
     :param backoff_initial: first exponential backoff step in seconds (doubles each retry, with jitter).
@@ -108,9 +116,11 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
         show it on the order. A write is concluded absent only once this long has passed since it may
         have been sent.
     :param readback_interval: seconds between two read-backs.
-    :param max_requests_per_second: cap on requests per second at VTEX across all threads using this
-        hook and the coroutines of its async calls (a trigger's), ``None``: no cap. Whatever the cap, a
-        429 pauses every thread and coroutine for the wait VTEX asked for.
+    :param max_requests_per_second: a further cap on requests per second across the threads of this hook
+        and the coroutines of its async calls (a trigger's) only (``None``: none), below the account's
+        budget. The account's budget, shared by every process using the account, is the connection's
+        ``max_requests_per_second`` extra (see :attr:`account_budget`). Whatever the caps, a 429 pauses
+        every process of the account for the wait VTEX asked for.
     """
 
     conn_name_attr = "vtex_conn_id"
@@ -205,9 +215,21 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
             self._policy(),
             timeout=self.timeout_override,
             rate_limiter=self.rate_limiter,
+            budget=self.account_budget,
             observer=MetricsObserver(self.tally),
             logger=self.log,
         )
+
+    @cached_property
+    def account_budget(self) -> AccountBudget:
+        """The account's request budget, shared by every process using the account through the store of
+        ``[vtex] budget_store`` (by default a file under AIRFLOW_HOME); keyed by the connection's base URL,
+        so each account has its own. See :mod:`airflow_provider_vtex.client.budget`."""
+        timeout = self.timeout_override if self.timeout_override is not None else self.config.timeout
+        cap = self.config.max_requests_per_second
+        rule = BudgetRule(cap, lease=timeout + BudgetRule(cap).window)  # answered or given up by then
+        store = open_store(vtex_budget_store(), airflow_home())
+        return AccountBudget(store, self.config.base_url, rule)
 
     @cached_property
     def client(self) -> VtexClient:
@@ -244,7 +266,8 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
             from airflow_provider_vtex.client.async_transport import AsyncVtexClient
 
             # Built in a thread: Airflow's connection lookup blocks (DB, secrets backend), and so does
-            # loading the CA bundle into an SSL context; a triggerer's event loop must not wait on either.
+            # loading the CA bundle into an SSL context, and opening the budget's store; a triggerer's event
+            # loop must not wait on any of them.
             self._async_client = await sync_to_async(
                 lambda: AsyncVtexClient(self.config, self._policy(), sending=self.sending)
             )()
