@@ -69,12 +69,12 @@ def parse_change(body: Any) -> ChangeBody:
         )
     removed: list[ItemMove] = []
     added: list[ItemMove] = []
-    if root.get("remove") is not None:
+    if "remove" in root:
         removed.extend(_items(root["remove"], "remove"))
-    if root.get("add") is not None:
+    if "add" in root:
         added.extend(_items(root["add"], "add"))
-    replace = root.get("replace")
-    if replace is not None:
+    if "replace" in root:
+        replace = root["replace"]
         if not isinstance(replace, list):
             raise bad_request("replace must be a list of {from: {items}, to: {items}} objects")
         for index, raw in enumerate(replace):
@@ -90,7 +90,7 @@ def parse_change(body: Any) -> ChangeBody:
         raise bad_request(
             f"The modification changes nothing: send add, remove or replace items, e.g. {_EXAMPLE}"
         )
-    if root.get("settings") is not None:
+    if "settings" in root:
         require_object(root["settings"], "settings")
     return ChangeBody(
         reason,
@@ -117,17 +117,20 @@ def _item(raw: Any, where: str) -> ItemMove:
     quantity = item.get("quantity")
     if not is_int(quantity) or quantity <= 0:
         raise bad_request(f"{where}.quantity is required: an integer greater than 0")
+    # The optional fields are typed, not nullable: null is refused like any other wrong type.
     unique_id = item.get("uniqueId")
-    if unique_id is not None and not isinstance(unique_id, str):
+    if "uniqueId" in item and not isinstance(unique_id, str):
         raise bad_request(f"{where}.uniqueId must be a string (the line's uniqueId in GET order)")
+    if "measurementUnit" in item and not isinstance(item["measurementUnit"], str):
+        raise bad_request(f"{where}.measurementUnit must be a string (e.g. 'un' or 'kg')")
     numbers = {}
     for key in ("price", "manualDiscountValue", "manualIncrementValue"):
         number = item.get(key)
-        if number is not None and (not is_int(number) or number < 0):
+        if key in item and (not is_int(number) or number < 0):
             raise bad_request(f"{where}.{key} must be an integer >= 0 (cents)")
         numbers[key] = number
     multiplier = item.get("unitMultiplier")
-    if multiplier is not None and (
+    if "unitMultiplier" in item and (
         isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)) or multiplier <= 0
     ):
         raise bad_request(f"{where}.unitMultiplier must be a number greater than 0")
@@ -155,9 +158,9 @@ def parse_legacy_change(body: Any) -> ChangeBody:
             raise bad_request(f"{key} is required: an integer >= 0 (cents)")
     moves: dict[str, list[ItemMove]] = {"itemsRemoved": [], "itemsAdded": []}
     for key, found in moves.items():
-        raw = root.get(key)
-        if raw is None:
+        if key not in root:
             continue
+        raw = root[key]
         if not isinstance(raw, list):
             raise bad_request(f"{key} must be a list of {{id, price, quantity}} items")
         found.extend(_item(item, f"{key}[{index}]") for index, item in enumerate(raw))
