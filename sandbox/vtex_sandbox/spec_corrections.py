@@ -96,8 +96,10 @@ EXAMPLE_CHANGE_ORDER = "1172452900789-01"
 EXAMPLE_CHANGE_REQUEST = "3f1c9f1e-0000-4000-8000-000000000001"
 EXAMPLE_ORDER_GROUP = "v71021948str"
 EXAMPLE_CHANGE = {
-    "reason": "Headphone case out of stock",
-    "remove": {"items": [{"id": "3120", "quantity": 1}]},
+    "reason": "Headphone case out of stock: a pouch instead",
+    "replace": [
+        {"from": {"items": [{"id": "3120", "quantity": 1}]}, "to": {"items": [{"id": "6101", "quantity": 1}]}}
+    ],
 }
 
 

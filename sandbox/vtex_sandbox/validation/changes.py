@@ -91,7 +91,7 @@ def parse_change(body: Any) -> ChangeBody:
             f"The modification changes nothing: send add, remove or replace items, e.g. {_EXAMPLE}"
         )
     if "settings" in root:
-        require_object(root["settings"], "settings")
+        parse_settings(root["settings"])
     return ChangeBody(
         reason,
         tuple(removed),
@@ -174,14 +174,18 @@ def parse_legacy_change(body: Any) -> ChangeBody:
 
 
 def parse_retry_or_cancel(body: Any) -> str | None:
-    """Retry and cancel of a change request: the file's body is ``{"reason": ...}``; VTEX's clients send
-    it or nothing, so it is optional here."""
+    """Retry and cancel of a change request: the body is optional (a retry needs nothing new); when one
+    is sent it is the file's ``{"reason": string, ...}``."""
     if body is None:
         return None
     root = canonical_keys(require_object(body), ("reason", "replace", "settings"))
     reason = root.get("reason")
-    if reason is not None and not isinstance(reason, str):
-        raise bad_request("reason must be a string")
+    if not isinstance(reason, str):
+        raise bad_request("reason is required in a body: a string saying why (or send no body)")
+    if "replace" in root and not isinstance(root["replace"], list):
+        raise bad_request("replace must be a list of {from: {items}, to: {items}} objects")
+    if "settings" in root:
+        parse_settings(root["settings"])
     return reason
 
 
