@@ -74,18 +74,9 @@ def parse_change(body: Any) -> ChangeBody:
     if "add" in root:
         added.extend(_items(root["add"], "add"))
     if "replace" in root:
-        replace = root["replace"]
-        if not isinstance(replace, list):
-            raise bad_request("replace must be a list of {from: {items}, to: {items}} objects")
-        for index, raw in enumerate(replace):
-            pair = canonical_keys(
-                require_object(raw, f"replace[{index}]"), ("from", "to"), f"replace[{index}]."
-            )
-            for side in ("from", "to"):
-                if side not in pair:
-                    raise bad_request(f"replace[{index}].{side} is required ({{'items': [...]}})")
-            removed.extend(_items(pair["from"], f"replace[{index}].from"))
-            added.extend(_items(pair["to"], f"replace[{index}].to"))
+        for gone, came in _replace_pairs(root["replace"]):
+            removed.extend(gone)
+            added.extend(came)
     if not removed and not added:
         raise bad_request(
             f"The modification changes nothing: send add, remove or replace items, e.g. {_EXAMPLE}"
@@ -99,6 +90,21 @@ def parse_change(body: Any) -> ChangeBody:
         discount=sum(m.manual_discount for m in added),
         increment=sum(m.manual_increment for m in added),
     )
+
+
+def _replace_pairs(replace: Any) -> list[tuple[list[ItemMove], list[ItemMove]]]:
+    if not isinstance(replace, list):
+        raise bad_request("replace must be a list of {from: {items}, to: {items}} objects")
+    pairs = []
+    for index, raw in enumerate(replace):
+        pair = canonical_keys(require_object(raw, f"replace[{index}]"), ("from", "to"), f"replace[{index}].")
+        for side in ("from", "to"):
+            if side not in pair:
+                raise bad_request(f"replace[{index}].{side} is required ({{'items': [...]}})")
+        pairs.append(
+            (_items(pair["from"], f"replace[{index}].from"), _items(pair["to"], f"replace[{index}].to"))
+        )
+    return pairs
 
 
 def _items(value: Any, where: str) -> list[ItemMove]:
@@ -182,8 +188,8 @@ def parse_retry_or_cancel(body: Any) -> str | None:
     reason = root.get("reason")
     if not isinstance(reason, str):
         raise bad_request("reason is required in a body: a string saying why (or send no body)")
-    if "replace" in root and not isinstance(root["replace"], list):
-        raise bad_request("replace must be a list of {from: {items}, to: {items}} objects")
+    if "replace" in root:
+        _replace_pairs(root["replace"])
     if "settings" in root:
         parse_settings(root["settings"])
     return reason
