@@ -44,7 +44,7 @@ PROVIDER_SUITE = $(VENV)/bin/python -m pytest $(PYTEST_XDIST) --ignore=tests/dep
 # The unit suite: no real DAG runs (airflow_dag), no browser (tests/ui), no deployment (tests/deployment).
 UNIT_TESTS := tests --ignore=tests/ui --ignore=tests/deployment -m "not airflow_dag"
 
-.PHONY: demo test test-provider test-deployment test-sandbox test-ui test-airflow2 test-lowest test-distributed test-events \
+.PHONY: demo demo-ui test-vtex-page test test-provider test-deployment test-sandbox test-ui test-airflow2 test-lowest test-distributed test-events \
 	lint lock dist smoke smoke-all smoke-versions sandbox fault-matrix bench bench-deployment clean
 
 $(VENV)/.installed: pyproject.toml sandbox/pyproject.toml $(call LOCK,$(AIRFLOW_VERSION)) | $(UV)
@@ -83,6 +83,11 @@ $(CURDIR)/.venv-uv/bin/uv:
 demo: $(VENV)/.installed
 	$(VENV)/bin/python scripts/demo.py
 
+## demo-ui: the demo, then Airflow's UI (API server) and the sandbox until Ctrl-C: open VTEX in the UI's
+## navigation to see the demo's orders, its stuck order and its refused invoice (docs/vtex-page.md)
+demo-ui: $(VENV)/.installed
+	$(VENV)/bin/python scripts/demo.py --serve
+
 ## test: the whole test suite on Airflow 3.3: the provider's (unit, integration and the UI in a browser, on
 ## three workers), then its crash tests in a real deployment with, beside them, the sandbox's suite (the
 ## deployment mostly waits on Airflow's clocks; each part's output is printed whole when it ends)
@@ -111,6 +116,12 @@ test-sandbox: $(VENV)/.installed
 ## VTEX_UI_SCREENSHOT_DIR=docs make test-ui refreshes the README's screenshots.
 test-ui: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest tests/ui
+
+## test-vtex-page: the VTEX page (Airflow 3.1+) in Chromium against a real API server with sign-in and the
+## sandbox: a refused invoice, a throttled drain, a stuck order (a deployment: about 2-4 minutes).
+## VTEX_UI_SCREENSHOT_DIR=docs make test-vtex-page refreshes docs/vtex-page*.png.
+test-vtex-page: $(VENV)/.installed
+	VTEX_PAGE_TESTS=1 $(VENV)/bin/python -m pytest -p no:cacheprovider tests/ui/test_vtex_page.py
 
 ## test-airflow2: the provider's test suite on Airflow 2.11 (the sandbox's has no Airflow: `make test` runs it;
 ## tests/deployment needs Airflow 3's API server and task SDK, so it collects nothing here)
@@ -148,7 +159,9 @@ test-distributed: $(VENV_CELERY)/.installed
 ## migrated once and copied for each). On both databases: 5,000 orders waiting at once drain through the asset
 ## watcher, then 5,000 more with the triggerer SIGKILLed three times (Airflow's default per-watcher queue,
 ## 1,024: the backlog is 25 times the trigger's bound of 200 and 4.9 times the queue, the issue's case). On
-## SQLite: 50 sensors on 2 worker slots deferred, then rescheduled (25 times the slots, as 200 on 8 were). On
+## SQLite: 50 sensors on 2 worker slots deferred, then rescheduled (25 times the slots, as 200 on 8 were); the
+## order hook: 300 changes pushed into the API server's receiver (feed as backup, every third pushed twice)
+## with the API server SIGKILLed twice (VTEX_HOOK_ORDERS=5000 for the issue's figure). On
 ## PostgreSQL: 500 feed events read and committed with tasks killed between, then 2,500 orders
 ## through the polling loop. DATABASE=sqlite (default) or
 ## postgresql: Debian's PostgreSQL server is installed if missing (one server for the run, a database per
@@ -160,7 +173,8 @@ DATABASE ?= sqlite
 # PostgreSQL only: its runs are triggered by hand and its killed tasks retried by Airflow's ordinary task
 # path, which the event-driven runs take on both; what it proves is the provider's (commit after start,
 # nothing started twice). The sensors on SQLite only: their waiting does not depend on the database.
-EVENT_TESTS_sqlite := tests/deployment/test_event_driven.py tests/deployment/test_deferrable_sensors.py
+EVENT_TESTS_sqlite := tests/deployment/test_event_driven.py tests/deployment/test_deferrable_sensors.py \
+	tests/deployment/test_order_hook.py
 EVENT_TESTS_postgresql := tests/deployment/test_event_driven.py tests/deployment/test_feed_at_least_once.py
 EVENT_TESTS ?= $(EVENT_TESTS_$(DATABASE))
 test-events: $(VENV)/.installed

@@ -27,6 +27,7 @@ SharedStreamProducer,      ``airflow.triggers.shared_stream`` (3.3)     ``None``
 reject_shared_stream_event
 Asset, AssetWatcher        ``airflow.sdk`` (3.0)                        ``None`` on 2.x (2.x has Datasets)
 conf                       ``airflow.sdk.configuration`` (3.2)          ``airflow.configuration``
+get_current_context        ``airflow.sdk`` (3.0)                        ``airflow.operators.python``
 =========================  ===========================================  =================================
 
 The trigger and asset names are imported on first use (see ``_LAZY_NAMES``); ``BaseEventTrigger``,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
         BaseOperator,
         BaseSensorOperator,
         PokeReturnValue,
+        get_current_context,
     )
     from airflow.sdk import Context as Context  # operators' execute() signature; types only
     from airflow.sdk.configuration import conf
@@ -68,6 +70,11 @@ else:
     except ImportError:  # Airflow 2.x
         from airflow.models import BaseOperator
         from airflow.sensors.base import BaseSensorOperator, PokeReturnValue
+
+    try:
+        from airflow.sdk import get_current_context
+    except ImportError:  # Airflow 2.x
+        from airflow.operators.python import get_current_context
 
     try:
         from airflow.sdk import BaseHook
@@ -183,6 +190,7 @@ __all__ = [
     "TriggerEvent",
     "conf",
     "default_deferrable",
+    "get_current_context",
     "mask_secret",
     "reject_shared_stream_event",
 ]

@@ -16,6 +16,11 @@ from typing import Any
 
 #: How much of an unexpected response body an error message quotes.
 BODY_EXCERPT_CHARS = 300
+#: A :class:`VtexPayloadError` lists this many problems at most, each field path and message cut at these
+#: lengths (what a reader needs to find and fix the value; never the value itself at any size).
+MAX_PROBLEMS_SHOWN = 20
+MAX_FIELD_CHARS = 200
+MAX_PROBLEM_CHARS = 600
 
 
 class VtexError(Exception):
@@ -42,10 +47,16 @@ class VtexPayloadError(VtexError, ValueError):
 
     def __init__(self, what: str, errors: list[tuple[str, str]]) -> None:
         self.what = what
-        self.errors = errors
-        lines = "\n".join(f"  - {field}: {message}" for field, message in errors)
+        # Bounded here, for every caller: a field path or a message quotes what came in, and a 10 MB key
+        # or value must not make a 10 MB message (nor a million unknown keys a million lines).
+        self.errors = [
+            (_cut(field, MAX_FIELD_CHARS), _cut(message, MAX_PROBLEM_CHARS)) for field, message in errors
+        ]
+        lines = "\n".join(f"  - {field}: {message}" for field, message in self.errors[:MAX_PROBLEMS_SHOWN])
+        if len(errors) > MAX_PROBLEMS_SHOWN:
+            lines += f"\n  - and {len(errors) - MAX_PROBLEMS_SHOWN:,} more problem(s) of the same payload"
         plural = "s" if len(errors) > 1 else ""
-        super().__init__(f"Invalid {what} ({len(errors)} problem{plural}):\n{lines}")
+        super().__init__(f"Invalid {what} ({len(errors):,} problem{plural}):\n{lines}")
 
 
 class VtexTransportError(VtexError):
@@ -90,6 +101,17 @@ class VtexInvoiceNotVisibleError(VtexError):
     """
 
     retryable = True
+
+
+class VtexStatusNotAllowedError(VtexError):
+    """The order (or change request) is, as read before sending, in a status where VTEX refuses the action
+    for good: cancelling an invoiced order, modifying a canceled one. Nothing was sent; the message says
+    what to do instead (a return invoice, for example). Not retryable: waiting does not change it."""
+
+    def __init__(self, message: str, *, order_id: str, status: str) -> None:
+        self.order_id = order_id
+        self.status = status
+        super().__init__(message)
 
 
 class VtexApiError(VtexError):
@@ -165,10 +187,29 @@ def root_cause(exc: VtexError) -> VtexError:
     return exc.last_error if isinstance(exc, VtexRetriesExhaustedError) else exc
 
 
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text):,} characters in all)"
+
+
 def excerpt(text: str, limit: int = BODY_EXCERPT_CHARS) -> str:
     """A one-line, bounded quote of a response body for an error message."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def json_kind(value: Any) -> str:
+    """What a parsed answer is, for a message that must not quote it: "a JSON object (3 key(s))"."""
+    if value is None:
+        return "an empty body (or JSON null)"
+    if isinstance(value, dict):
+        return f"a JSON object ({len(value)} key(s))"
+    if isinstance(value, list):
+        return f"a JSON list ({len(value)} element(s))"
+    if isinstance(value, bool):
+        return "a JSON boolean"
+    if isinstance(value, int | float):
+        return "a JSON number"
+    return "a JSON string"
 
 
 def error_fields(body: Any) -> tuple[str | None, str | None]:

@@ -16,6 +16,9 @@ CONN_TYPE = "vtex"
 HOOK_NAME = "VTEX"
 DEFAULT_CONN_ID = "vtex_default"
 DEFAULT_ENVIRONMENT = "vtexcommercestable"
+#: VTEX's environments, the ``{environment}`` of ``https://{account}.{environment}.com.br``: the stable one
+#: every store runs on, and the beta one VTEX opens for trying releases early.
+VTEX_ENVIRONMENTS = (DEFAULT_ENVIRONMENT, "vtexcommercebeta")
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
 #: VTEX's two route sets: the standard OMS routes, and those of stores on the PII data architecture.
@@ -65,6 +68,14 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         ),
         "schema": {"type": ["string", "null"], "enum": [*DATA_ARCHITECTURES, None], "default": "standard"},
     },
+    "hook_secret": {
+        "label": "Order hook secret",
+        "description": (
+            "Only for VTEX's order hook (Airflow 3): a random value of at least 24 characters that VTEX sends "
+            "in a header with every notification; the receiver refuses calls without it."
+        ),
+        "schema": {"type": ["string", "null"], "format": "password"},
+    },
     "max_retries": {
         "label": "Max retries",
         "description": "Retries of a request after a rate limit (429), an outage (502/503/504) or a network error.",
@@ -110,6 +121,10 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_vtex.operators.feed",
                     "airflow_provider_vtex.operators.start_handling",
                     "airflow_provider_vtex.operators.payment",
+                    "airflow_provider_vtex.operators.cancel",
+                    "airflow_provider_vtex.operators.modification",
+                    "airflow_provider_vtex.operators.order_log",
+                    "airflow_provider_vtex.operators.order_hook",
                 ],
             }
         ],
@@ -121,12 +136,19 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "VTEX",
                 "python-modules": [
                     "airflow_provider_vtex.triggers.order_status",
+                    "airflow_provider_vtex.triggers.change_request",
                     # Airflow 3 only (event-driven scheduling): importing it on Airflow 2 raises ImportError.
                     "airflow_provider_vtex.triggers.order_feed",
+                    "airflow_provider_vtex.triggers.order_hook",
                 ],
             }
         ],
         "connection-types": [connection_type],
+        # Airflow 3's API server mounts the order hook's receiver and (3.1+) the VTEX page from this plugin (on
+        # 2.11 it adds nothing).
+        "plugins": [{"name": "vtex", "plugin-class": "airflow_provider_vtex.plugins.plugin.VtexPlugin"}],
+        # common.messaging's MessageQueueTrigger(scheme="vtex"); skipped when that provider is not installed.
+        "queues": ["airflow_provider_vtex.queues.vtex.VtexMessageQueueProvider"],
         # Airflow 3 normalises every Asset("vtex://{account}/{kind}") with the handler (one asset, whatever
         # the case or trailing slash; a kind that does not exist fails the DAG file at parse time).
         "asset-uris": [

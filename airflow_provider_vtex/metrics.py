@@ -20,6 +20,11 @@ name                           type       tags
 ``vtex.feed.items_redelivered``  counter  (none): events VTEX handed out again within one read of
                                           VtexReadOrderFeedOperator (a new handle for the same event)
 ``vtex.feed.lag``              gauge      (none): seconds since the oldest item of a read changed
+``vtex.feed.items_unreadable``  counter   ``action``: feed items set aside because the provider could
+                                          not read them: ``committed``, ``kept`` (``keep_unreadable``) or
+                                          ``uncommittable`` (no handle that can be committed)
+``vtex.order_list.items_unreadable``  counter  (none): entries of an order list set aside (no usable
+                                          ``orderId``)
 =============================  =========  ==================================================================
 
 Never a credential, an account, an order id or an invoice number in a name or a tag: names and tags are
@@ -46,6 +51,8 @@ NAMES = (
     "vtex.feed.items_committed",
     "vtex.feed.items_redelivered",
     "vtex.feed.lag",
+    "vtex.feed.items_unreadable",
+    "vtex.order_list.items_unreadable",
 )
 
 

@@ -1,18 +1,25 @@
-"""The ``vtex`` connection: reading it, checking it, building the base URL, and its form.
+"""The ``vtex`` connection: reading it, checking it and building the base URL.
 
 Why this module refuses so much: the connection decides where the AppToken is sent. An ``environment``
 of ``x@127.0.0.1:18443/y`` would otherwise turn ``https://{account}.{environment}.com.br`` into a URL
-whose host is ``127.0.0.1``; a ``timeout`` of ``nan`` would make every request hang or fail obscurely.
-Every value is checked once, when the hook first needs it, with an error that names the connection,
-the field and the fix, and never prints the credentials.
+whose host is ``127.0.0.1``; a misspelled ``environment`` value would send a test connection's requests
+to another VTEX host; a misspelled extra name (``enviroment``) would be ignored, silently; a connection
+of another type (``http``, ``postgres``) would be used as if it were one for VTEX; a plain ``http://``
+``base_url`` to a remote host would carry the AppToken in clear. A ``timeout`` of ``nan`` would make
+every request hang or fail obscurely. Every value is checked once, when the hook first needs it,
+before any request, with an error that names the connection, the field and the fix, and never prints
+the credentials.
 
 Nothing here imports Airflow: a connection is anything with ``login``, ``password``, ``host`` and
-``extra_dejson`` (Airflow's ``Connection``), so the async client of the triggers and the sandbox tests
-use the same rules.
+``extra_dejson``, and optionally ``conn_type`` (Airflow's ``Connection`` on 2.11 and 3.x alike), so the
+async client of the triggers and the sandbox tests use the same rules. The connection form (WTForms) is
+the hook's: :mod:`airflow_provider_vtex.hooks.connection_form`.
 """
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import math
 import os
 import re
@@ -29,7 +36,7 @@ from airflow_provider_vtex.get_provider_info import (
     DEFAULT_ENVIRONMENT,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
-    UI_FIELD_BEHAVIOUR,
+    VTEX_ENVIRONMENTS,
 )
 
 if TYPE_CHECKING:
@@ -39,9 +46,18 @@ if TYPE_CHECKING:
 _DNS_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 #: What an HTTP header value may hold here: visible ASCII, no spaces, no control characters.
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+#: The extra that holds the order hook's secret (see ``models/order_hook.py``), and its shortest length.
+HOOK_SECRET = "hook_secret"
+MIN_HOOK_SECRET_LENGTH = 24
 #: Upper bounds that catch typos (a timeout in milliseconds) without limiting real use.
 MAX_TIMEOUT = 3600.0
 MAX_RETRIES_LIMIT = 100
+#: Every extra this connection reads; any other name is a typo or another connection type's setting.
+KNOWN_EXTRAS = (*CONN_FIELDS, "verify")
+#: How Airflow's connection form (Airflow 2 before 2.3, and forms saved then) prefixes an extra's name.
+_FORM_PREFIX = f"extra__{CONN_TYPE}__"
+#: Host names that mean this machine: the only ones plain ``http://`` may carry the AppToken to.
+_LOCAL_HOST_NAMES = frozenset({"localhost", "localhost.", "localhost.localdomain"})
 
 DataArchitecture = Literal["standard", "pii"]
 
@@ -60,11 +76,13 @@ class VtexConnectionConfig:
     max_retries: int
     verify: bool | str
     data_architecture: DataArchitecture = "standard"
+    #: What VTEX's order hook sends in a header with every call, the receiver's proof of origin.
+    hook_secret: str | None = field(default=None, repr=False)
 
     @property
     def secrets(self) -> tuple[str, ...]:
         """The values that must never appear in a message, a log line or an XCom."""
-        return tuple(value for value in (self.app_token, self.app_key) if value)
+        return tuple(value for value in (self.app_token, self.app_key, self.hook_secret) if value)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -81,7 +99,9 @@ class VtexConnectionConfig:
         """Read and check login/password/host and the extras; raise :class:`VtexConnectionConfigError`
         naming the connection and the field on the first value that cannot be used."""
         where = _Where(conn_id)
+        _check_conn_type(getattr(conn, "conn_type", None), where)
         extras = _Extras(conn.extra_dejson or {}, where)
+        extras.check_names()
         app_key = (conn.login or "").strip()
         app_token = (conn.password or "").strip()
         account = (conn.host or "").strip() or None
@@ -97,8 +117,7 @@ class VtexConnectionConfig:
             raise where.error(f"has no {' and no '.join(missing)}")
         _check_header_value(app_key, "App Key (the connection's login)", where)
         _check_header_value(app_token, "App Token (the connection's password)", where)
-        environment = extras.text("environment") or DEFAULT_ENVIRONMENT
-        _check_dns_label(environment, "extra 'environment'", "vtexcommercestable", where)
+        environment = _check_environment(extras.text("environment") or DEFAULT_ENVIRONMENT, where)
         if base_url is None:
             assert account is not None
             _check_dns_label(account, "Account name (the connection's host)", "mystore", where)
@@ -116,6 +135,7 @@ class VtexConnectionConfig:
             max_retries=extras.whole_number("max_retries", DEFAULT_MAX_RETRIES, MAX_RETRIES_LIMIT),
             verify=extras.verify(),
             data_architecture=extras.data_architecture(),
+            hook_secret=extras.hook_secret(),
         )
 
 
@@ -138,6 +158,51 @@ def _check_header_value(value: str, field_name: str, where: _Where) -> None:
             "or non-ASCII characters); paste it again exactly as VTEX's License Manager shows it "
             "(the value is not shown here on purpose)"
         )
+
+
+def _check_conn_type(conn_type: Any, where: _Where) -> None:
+    """A connection of another type (``http``, ``postgres``...) is not a VTEX connection, whatever its
+    login and password: refuse it rather than send its password to VTEX as an AppToken.
+
+    Airflow hands the hook the type as written: ``"vtex"`` from the UI's "VTEX" type, from a ``vtex://``
+    URI (``AIRFLOW_CONN_*``; Airflow reads the scheme as the type) and from JSON's ``conn_type``. A
+    connection that states no type (``None`` or empty: a secrets backend's JSON without ``conn_type``)
+    claims nothing else and is read as this one.
+    """
+    if conn_type is None or str(conn_type).strip() == "":
+        return
+    if str(conn_type).strip().lower().replace("-", "_") != CONN_TYPE:
+        raise where.error(
+            f"is of connection type {str(conn_type)[:50]!r}, not {CONN_TYPE!r}: it is not used as a VTEX "
+            f"connection. Set its type to VTEX in the UI (conn_type {CONN_TYPE!r} in JSON) or use a "
+            f"'{CONN_TYPE}://' URI, or point vtex_conn_id at your VTEX connection"
+        )
+
+
+def _check_environment(value: str, where: _Where) -> str:
+    """``environment`` is one of VTEX's environments (the host name part of ``{account}.{environment}.com.br``):
+    anything else, a typo included, would send the requests to a host that is not VTEX's, or to another
+    VTEX environment than meant."""
+    if value.lower() in VTEX_ENVIRONMENTS:
+        return value.lower()
+    close = difflib.get_close_matches(value.lower(), VTEX_ENVIRONMENTS, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise where.error(
+        f"has extra 'environment' {value[:100]!r}, which is not one of VTEX's environments "
+        f"({', '.join(repr(e) for e in VTEX_ENVIRONMENTS)}): {hint}Almost every store uses "
+        f"{DEFAULT_ENVIRONMENT!r} (the default: leave the extra out). To call another address (the sandbox, a "
+        "proxy, a VTEX IO workspace), put its full URL in the 'base_url' extra instead"
+    )
+
+
+def _is_this_machine(host: str) -> bool:
+    """Whether ``host`` is a loopback address or ``localhost``: a request to it never crosses a network."""
+    if host.lower() in _LOCAL_HOST_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_dns_label(value: str, field_name: str, example: str, where: _Where) -> None:
@@ -175,9 +240,14 @@ def _check_base_url(text: str, where: _Where) -> str:
             problem = "must not have a query ('?') or a fragment ('#')"
         elif "%" in parts.path or any(seg in (".", "..") for seg in parts.path.split("/")):
             problem = "has a path with '%' or '.'/'..' segments"
+        elif parts.scheme == "http" and not _is_this_machine(parts.hostname):
+            problem = (
+                "uses plain http:// to a host other than this machine, so the AppToken would cross the network "
+                "in clear; use https://, or http:// only to 127.0.0.1, ::1 or localhost (the local sandbox)"
+            )
     if problem is not None:
         raise where.error(
-            f"has extra 'base_url' {text!r}, which {problem}. Give scheme, host, optional port and optional "
+            f"has extra 'base_url' {text[:200]!r}, which {problem}. Give scheme, host, optional port and optional "
             "path prefix, e.g. 'http://127.0.0.1:8089' or 'https://proxy.example.com/vtex'"
         )
     return text.rstrip("/")
@@ -190,8 +260,25 @@ class _Extras:
         self.raw = raw
         self.where = where
 
+    def check_names(self) -> None:
+        """Refuse an extra this connection does not read, naming the closest one it does: a misspelled
+        ``enviroment`` would otherwise be ignored and the requests sent to the default environment.
+
+        The names Airflow's own form gives the fields (``extra__vtex__environment``) are accepted too."""
+        for key in self.raw:
+            name = str(key)
+            bare = name[len(_FORM_PREFIX) :] if name.startswith(_FORM_PREFIX) else name
+            if bare in KNOWN_EXTRAS:
+                continue
+            close = difflib.get_close_matches(bare.lower().replace("-", "_"), KNOWN_EXTRAS, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise self.where.error(
+                f"has an extra {name[:100]!r} that a VTEX connection does not read: {hint}The extras are "
+                f"{', '.join(repr(known) for known in KNOWN_EXTRAS)}; rename or remove it"
+            )
+
     def get(self, name: str) -> Any:
-        for key in (name, f"extra__{CONN_TYPE}__{name}"):
+        for key in (name, f"{_FORM_PREFIX}{name}"):
             value = self.raw.get(key)
             if value is not None and value != "":
                 return value
@@ -211,6 +298,20 @@ class _Extras:
             return float(value)
         except (TypeError, ValueError):
             return math.nan
+
+    def hook_secret(self) -> str | None:
+        """The order hook's secret: long enough not to be guessed, and fit for an HTTP header."""
+        secret = self.text(HOOK_SECRET)
+        if secret is None:
+            return None
+        if len(secret) < MIN_HOOK_SECRET_LENGTH:
+            raise self.where.error(
+                f"has an extra '{HOOK_SECRET}' shorter than {MIN_HOOK_SECRET_LENGTH} characters: anyone who "
+                "guesses it can push orders into Airflow; make one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))' (the value is not shown here on purpose)"
+            )
+        _check_header_value(secret, f"extra '{HOOK_SECRET}'", self.where)
+        return secret
 
     def seconds(self, name: str, default: float) -> float:
         number = self._number(name)
@@ -274,43 +375,3 @@ def environment_settings(base_url: str, verify: bool | str) -> tuple[dict[str, s
     if verify is True:
         verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
     return proxies, verify
-
-
-# ------------------------------------------------------------------------------------------ the form
-def ui_field_behaviour() -> dict[str, Any]:
-    """Relabels and hides standard fields; Airflow 3.2+ reads the same data from the provider info."""
-    return {
-        key: dict(value) if isinstance(value, dict) else list(value)
-        for key, value in UI_FIELD_BEHAVIOUR.items()
-    }
-
-
-def connection_form_widgets() -> dict[str, Any]:
-    """The extra fields as WTForms widgets, for Airflow versions that do not read ``conn-fields``."""
-    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-    from flask_babel import lazy_gettext
-    from wtforms import IntegerField, StringField
-    from wtforms.validators import AnyOf, NumberRange, Optional
-
-    # Airflow 2 renders only StringField, IntegerField, PasswordField and BooleanField: a choice is a
-    # text field that accepts the declared values.
-    widgets: dict[str, Any] = {}
-    for name, spec in CONN_FIELDS.items():
-        schema = spec["schema"]
-        label = lazy_gettext(spec["label"])
-        if "integer" in schema["type"]:
-            widgets[name] = IntegerField(
-                label,
-                validators=[Optional(), NumberRange(min=0)],
-                widget=BS3TextFieldWidget(),
-                description=spec["description"],
-            )
-        else:
-            choices = [value for value in schema.get("enum", []) if value is not None]
-            widgets[name] = StringField(
-                label,
-                validators=[Optional(), AnyOf(choices)] if choices else [],
-                widget=BS3TextFieldWidget(),
-                description=spec["description"],
-            )
-    return widgets

@@ -22,6 +22,9 @@ RESOURCE_CANCEL_ORDER = "Cancel order"
 RESOURCE_NOTIFY_PAYMENT = "Notify payment"
 RESOURCE_FEED_VIEW = "Feed v3 and Hook view only"
 RESOURCE_FEED_ADMIN = "Feed v3 and Hook Admin"
+RESOURCE_LIST_ORDERS = "List Orders"
+RESOURCE_CHANGE_ORDER = "Change order"
+RESOURCE_FULL_ACCESS = "Orders Full Access"
 
 Operation = Literal[
     "invoice",
@@ -37,12 +40,40 @@ Operation = Literal[
     "feed_config_get",
     "feed_config_set",
     "feed_config_delete",
+    # the rest of the Orders API (the order day): reads
+    "get_order_group",
+    "get_payment_transaction",
+    "get_conversation",
+    "get_change_summary",
+    "list_user_orders",
+    "get_user_order",
+    "test_jsonata",
+    "get_seller_window",
+    "set_seller_window",
+    # the order's log
+    "add_interaction",
+    # order modifications (v2)
+    "preview_change",
+    "create_change",
+    "list_changes",
+    "get_change",
+    "retry_change",
+    "cancel_change",
+    "get_change_settings",
+    "set_change_settings",
+    "hook_config_get",
+    "hook_config_set",
+    "hook_config_delete",
 ]
 
 _VALUE_RULES = {
     "order_id": ("order id", "1172452900788-01"),
     "invoice_number": ("invoice number", "NF-0001"),
     "payment_id": ("payment id", "F5C1A4E20D3B4E07B7E871F5B5BC9F91"),
+    # A modification's order is the order itself (VTEX calls it changeOrderId).
+    "change_order_id": ("changeOrderId (the order id)", "1172452900788-01"),
+    "change_request_id": ("changeRequestId", "e8532a32-7f7e-434a-88ec-29609f0ede46"),
+    "order_group": ("order group", "1172452900788"),
 }
 
 _ORDER_404 = (
@@ -63,6 +94,22 @@ _FEED_404 = (
     "['ready-for-handling']}, 'queue': {'visibilityTimeoutInSeconds': 250}}) (POST /api/orders/feed/config, "
     "License Manager resource 'Feed v3 and Hook Admin'), then read the feed again."
 )
+_GROUP_404 = (
+    "Check the order group: it is an order id without its '-01' suffix (an order's orderGroup field in "
+    "GET order); only orders of the last two years can be reached."
+)
+_CHANGE_404 = (
+    "Check the order id (changeOrderId) and changeRequestId: a change request id is the requestId VTEX "
+    "answered to the PATCH that created it (VtexHook.create_change), or one of list_changes()."
+)
+_SETTINGS_404 = (
+    "Check the connection's account name, environment or base_url: this address has no such route."
+)
+_HOOK_404 = (
+    "VTEX holds no order hook configuration for this AppKey (the connection's login): VTEX deletes a hook that "
+    "had no notification for 3 days. Register it (again) with VtexRegisterOrderHookOperator or "
+    "VtexHook.set_hook_config (POST /api/orders/hook/config, License Manager resource 'Feed v3 and Hook Admin')."
+)
 _LIST_404 = (
     "Check the connection's account name, environment or base_url: this address has no OMS order list."
 )
@@ -79,6 +126,9 @@ class Route:
     idempotent: bool
     #: What a 404 on this route means and what to do (an order route's advice is wrong on a feed route).
     not_found: str = ""
+    #: The answer is one JSON value (``true``, ``2``) rather than an object or a list: the JSONata test and
+    #: the seller window. Elsewhere a bare value is refused as "not VTEX's JSON".
+    scalar_answer: bool = False
 
     def path(self, **values: Any) -> str:
         """The path with each value checked and put in its place."""
@@ -120,6 +170,136 @@ _FEED: dict[str, Route] = {
     ),
     "feed_config_delete": Route(
         "DELETE", "/api/orders/feed/config", RESOURCE_FEED_ADMIN, idempotent=True, not_found=_FEED_404
+    ),
+    # The order hook: one configuration per AppKey, as for the feed. Saving makes VTEX ping the URL.
+    "hook_config_get": Route(
+        "GET", "/api/orders/hook/config", RESOURCE_FEED_VIEW, idempotent=True, not_found=_HOOK_404
+    ),
+    "hook_config_set": Route(
+        "POST", "/api/orders/hook/config", RESOURCE_FEED_ADMIN, idempotent=True, not_found=_HOOK_404
+    ),
+    "hook_config_delete": Route(
+        "DELETE", "/api/orders/hook/config", RESOURCE_FEED_ADMIN, idempotent=True, not_found=_HOOK_404
+    ),
+}
+
+_CHANGES = "/api/order-system/orders"
+#: Account-level routes VTEX documents in the standard file but that belong to the account, not to a data
+#: architecture (the feed's JSONATA test, the seller window, order modifications v2 and the change summary,
+#: whose path is already the PII one): the same in both route sets.
+_ACCOUNT: dict[str, Route] = {
+    # Evaluates an expression against a document: reads nothing, changes nothing.
+    "test_jsonata": Route(
+        "POST",
+        "/api/orders/expressions/jsonata",
+        RESOURCE_FEED_VIEW,
+        idempotent=True,
+        not_found=_SETTINGS_404,
+        scalar_answer=True,
+    ),
+    "get_seller_window": Route(
+        "GET",
+        "/api/checkout/pvt/configuration/window-to-change-seller",
+        RESOURCE_FULL_ACCESS,
+        idempotent=True,
+        not_found=_SETTINGS_404,
+        scalar_answer=True,
+    ),
+    # Sets a value: sending the same value twice leaves the same setting.
+    "set_seller_window": Route(
+        "POST",
+        "/api/checkout/pvt/configuration/window-to-change-seller",
+        RESOURCE_FULL_ACCESS,
+        idempotent=True,
+        not_found=_SETTINGS_404,
+        scalar_answer=True,
+    ),
+    "get_change_summary": Route(
+        "GET", _PII + "/{order_id}/change-summary", RESOURCE_VIEW_ORDER, idempotent=True, not_found=_ORDER_404
+    ),
+    # A preview changes nothing: safe to repeat.
+    "preview_change": Route(
+        "POST",
+        _CHANGES + "/{change_order_id}/changes/preview",
+        RESOURCE_CHANGE_ORDER,
+        idempotent=True,
+        not_found=_ORDER_404,
+    ),
+    # Each PATCH creates a change request: a repeat would modify the order twice (read back by reason).
+    "create_change": Route(
+        "PATCH",
+        _CHANGES + "/{change_order_id}/changes",
+        RESOURCE_CHANGE_ORDER,
+        idempotent=False,
+        not_found=_ORDER_404,
+    ),
+    "list_changes": Route(
+        "GET",
+        _CHANGES + "/{change_order_id}/changes",
+        RESOURCE_CHANGE_ORDER,
+        idempotent=True,
+        not_found=_ORDER_404,
+    ),
+    "get_change": Route(
+        "GET",
+        _CHANGES + "/{change_order_id}/changes/{change_request_id}",
+        RESOURCE_CHANGE_ORDER,
+        idempotent=True,
+        not_found=_CHANGE_404,
+    ),
+    # VTEX: a retry "instead of creating a new modification, avoids duplications": safe to repeat.
+    "retry_change": Route(
+        "POST",
+        _CHANGES + "/{change_order_id}/changes/{change_request_id}/retry",
+        RESOURCE_CHANGE_ORDER,
+        idempotent=True,
+        not_found=_CHANGE_404,
+    ),
+    # Not repeated blindly: read back (the change request's status) after an ambiguous answer.
+    "cancel_change": Route(
+        "POST",
+        _CHANGES + "/{change_order_id}/changes/{change_request_id}/cancel",
+        RESOURCE_CHANGE_ORDER,
+        idempotent=False,
+        not_found=_CHANGE_404,
+    ),
+    "get_change_settings": Route(
+        "GET", _CHANGES + "/changes/settings", RESOURCE_VIEW_ORDER, idempotent=True, not_found=_SETTINGS_404
+    ),
+    # A PUT that replaces the settings: repeating it leaves the same settings.
+    "set_change_settings": Route(
+        "PUT", _CHANGES + "/changes/settings", RESOURCE_CHANGE_ORDER, idempotent=True, not_found=_SETTINGS_404
+    ),
+}
+#: OMS routes VTEX documents only on the standard route set.
+_STANDARD_ONLY: dict[str, Route] = {
+    "get_order_group": Route(
+        "GET", _OMS + "/order-group/{order_group}", RESOURCE_VIEW_ORDER, idempotent=True, not_found=_GROUP_404
+    ),
+    "get_payment_transaction": Route(
+        "GET",
+        _OMS + "/{order_id}/payment-transaction",
+        RESOURCE_VIEW_ORDER,
+        idempotent=True,
+        not_found=_ORDER_404,
+    ),
+    "get_conversation": Route(
+        "GET",
+        _OMS + "/{order_id}/conversation-message",
+        RESOURCE_FULL_ACCESS,
+        idempotent=True,
+        not_found=_ORDER_404,
+    ),
+    "list_user_orders": Route(
+        "GET", "/api/oms/user/orders", RESOURCE_VIEW_ORDER, idempotent=True, not_found=_LIST_404
+    ),
+    "get_user_order": Route(
+        "GET", "/api/oms/user/orders/{order_id}", RESOURCE_VIEW_ORDER, idempotent=True, not_found=_ORDER_404
+    ),
+    # Each POST adds a line to the order's log. Repeating it after a lost answer adds the line twice at
+    # worst, which a log tolerates better than a missing line: retried like a read (at least once).
+    "add_interaction": Route(
+        "POST", _OMS + "/{order_id}/interactions", RESOURCE_FULL_ACCESS, idempotent=True, not_found=_ORDER_404
     ),
 }
 
@@ -171,6 +351,8 @@ ROUTE_SETS: dict[str, dict[str, Route]] = {
             not_found=_PAYMENT_404,
         ),
         **_FEED,
+        **_ACCOUNT,
+        **_STANDARD_ONLY,
     },
     "pii": {
         "invoice": Route(
@@ -209,7 +391,22 @@ ROUTE_SETS: dict[str, dict[str, Route]] = {
             not_found=_PAYMENT_404,
         ),
         **_FEED,
+        **_ACCOUNT,
     },
+}
+
+#: The operations of VTEX's two files this provider does not expose: VTEX's operation id and what replaces
+#: each. The docs' operation table lists them from here.
+NOT_EXPOSED: dict[tuple[str, str], tuple[str, str]] = {
+    ("POST", "/api/oms/pvt/orders/{orderId}/changes"): (
+        "RegisterChange",
+        "Deprecated (legacy 'Register modifications'): use order modifications v2, "
+        "VtexHook.create_change / VtexOrderModificationOperator.",
+    ),
+    ("GET", "/api/oms/pvt/feed/orders/status"): (
+        "Getfeedorderstatus",
+        "Deprecated (Feed v2): use the order feed v3, VtexHook.get_feed_items / VtexReadOrderFeedOperator.",
+    ),
 }
 
 _PII_TRACKING = (

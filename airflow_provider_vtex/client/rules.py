@@ -169,6 +169,8 @@ class AnswerRules:
             if status == 204 or not content.strip():
                 return None
             parsed = _json_or_none(content)
+            if route.scalar_answer and isinstance(parsed, bool | int | float | str):
+                return parsed  # a route whose answer is one JSON value (a number, true/false)
             if not isinstance(parsed, dict | list):
                 raise VtexUnexpectedResponseError(
                     f"VTEX answered {method} {path} with {status} but a {_content_type(headers)} body instead of "

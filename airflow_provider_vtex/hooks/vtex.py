@@ -12,15 +12,12 @@ That rule's decisions are :mod:`~airflow_provider_vtex.client.invoice_once`'s; t
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vtex import metrics
-from airflow_provider_vtex.client.config import (
-    VtexConnectionConfig,
-    connection_form_widgets,
-    ui_field_behaviour,
-)
+from airflow_provider_vtex.client.config import VtexConnectionConfig
 from airflow_provider_vtex.client.invoice_once import (
     CANCELED_STATUSES,
     HANDLED_STATUSES,
@@ -53,12 +50,17 @@ from airflow_provider_vtex.exceptions import (
     root_cause,
 )
 from airflow_provider_vtex.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, HOOK_NAME
+from airflow_provider_vtex.hooks.changes import ChangesMixin
+from airflow_provider_vtex.hooks.connection_form import connection_form_widgets, ui_field_behaviour
 from airflow_provider_vtex.hooks.metered import MeteredRateLimiter, MeteredVtexClient
+from airflow_provider_vtex.hooks.order_hook import OrderHookCalls
+from airflow_provider_vtex.hooks.orders import OrdersMixin
 from airflow_provider_vtex.models import (
     INVOICE_MODELS,
     AnyInvoice,
     FeedConfig,
     FeedItem,
+    FeedLot,
     FeedStatus,
     InvoiceResult,
     OrderList,
@@ -67,8 +69,13 @@ from airflow_provider_vtex.models import (
     Tracking,
     TrackingStatus,
 )
-from airflow_provider_vtex.models.feed import MAX_LOT
+from airflow_provider_vtex.models.feed import MAX_HANDLE_LENGTH, MAX_LOT, UnreadableFeedItem
+from airflow_provider_vtex.models.report import RequestTally
 from airflow_provider_vtex.models.tracking import TRACKING_KEYS
+from airflow_provider_vtex.models.types import too_deep
+
+#: Levels of nesting in order-list filters: values and lists of values (the PII route's JSON body too).
+MAX_FILTER_DEPTH = 3
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -77,7 +84,7 @@ if TYPE_CHECKING:
     from airflow_provider_vtex.client.async_transport import AsyncVtexClient
 
 
-class VtexHook(BaseHook):
+class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
     """Talks to VTEX's Orders API for one ``vtex`` connection, over one pooled HTTP session.
 
     :param vtex_conn_id: the Airflow connection: login = AppKey, password = AppToken, host = account name;
@@ -126,7 +133,9 @@ class VtexHook(BaseHook):
         self.pool_maxsize = pool_maxsize
         self.readback_timeout = readback_timeout
         self.readback_interval = readback_interval
-        self.rate_limiter = MeteredRateLimiter(max_requests_per_second)
+        #: What this hook's requests met: the figures of the task's ``vtex_report`` XCom.
+        self.tally = RequestTally()
+        self.rate_limiter = MeteredRateLimiter(max_requests_per_second, tally=self.tally)
         self._async_client: AsyncVtexClient | None = None
 
     # ------------------------------------------------------------------ connection form (Airflow < 3.2)
@@ -185,6 +194,7 @@ class VtexHook(BaseHook):
             pool_maxsize=self.pool_maxsize,
             rate_limiter=self.rate_limiter,
             logger=self.log,
+            tally=self.tally,
         )
 
     @property
@@ -235,15 +245,25 @@ class VtexHook(BaseHook):
             answer, order_id, route_for(self.data_architecture, "get_order").path(order_id=order_id)
         )
 
-    async def aget_feed_items(self, max_lot: int = MAX_LOT) -> list[FeedItem]:
-        """:meth:`get_feed_items`, awaited (nothing committed)."""
+    async def aread_feed_lot(self, max_lot: int = MAX_LOT) -> FeedLot:
+        """:meth:`read_feed_lot`, awaited (nothing committed)."""
         _check_max_lot(max_lot)
         answer = await self._acall("feed_items", params={"maxlot": max_lot})
-        return _feed_read([FeedItem.model_validate(item) for item in answer or [] if isinstance(item, dict)])
+        return _feed_read(answer, route_for(self.data_architecture, "feed_items").path())
+
+    async def aget_feed_items(
+        self, max_lot: int = MAX_LOT, *, keep_unreadable: bool = False
+    ) -> list[FeedItem]:
+        """:meth:`get_feed_items`, awaited (no readable item committed)."""
+        lot = await self.aread_feed_lot(max_lot)
+        self.report_unreadable(lot.unreadable, keep=keep_unreadable)
+        if not keep_unreadable:
+            await self.acommit_feed_items(lot.unreadable_handles)
+        return lot.items
 
     async def acommit_feed_items(self, handles: list[str]) -> None:
         """:meth:`commit_feed_items`, awaited."""
-        handles = [str(handle) for handle in handles if handle]
+        handles = _checked_handles(handles)
         if handles:
             await self._acall("feed_commit", json_body={"handles": handles})
             metrics.incr("vtex.feed.items_committed", len(handles))
@@ -269,6 +289,7 @@ class VtexHook(BaseHook):
         **path_values: Any,
     ) -> Any:
         route = route_for(self.data_architecture, operation)
+        self.tally.touched(path_values.get("order_id"))
         return self.client.request(
             route,
             route.path(**path_values),
@@ -509,11 +530,32 @@ class VtexHook(BaseHook):
             raise VtexPayloadError(
                 "order list filters", [("per_page", f"must be 1 to 100 (VTEX's limit); got {per_page!r}")]
             )
+        deep = too_deep(filters, MAX_FILTER_DEPTH)
+        if deep is not None:
+            raise VtexPayloadError(
+                "order list filters",
+                [
+                    (
+                        deep,
+                        "nests too deep: VTEX's filters are text, numbers and lists of them (f_status, q, page...)",
+                    )
+                ],
+            )
         if self.data_architecture == "pii":
             answer = self._call("list_orders", json_body=filters)
         else:
             answer = self._call("list_orders", params=filters)
-        return OrderList.from_answer(answer)
+        route = route_for(self.data_architecture, "list_orders")
+        page = OrderList.from_answer(answer, route.path(), route.method)
+        for entry in page.unreadable:
+            self.log.warning(
+                "Set aside entry #%d of VTEX's order list: it %s. The rest of the page goes on.",
+                entry.position + 1,
+                entry.problem,
+            )
+        if page.unreadable:
+            metrics.incr("vtex.order_list.items_unreadable", len(page.unreadable))
+        return page
 
     def start_handling(self, order_id: str) -> Outcome:
         """Move a ``ready-for-handling`` order to ``handling`` (VTEX answers 204).
@@ -623,16 +665,60 @@ class VtexHook(BaseHook):
         except VtexNotFoundError:
             self.log.info("VTEX holds no feed configuration for this AppKey: nothing to delete.")
 
-    def get_feed_items(self, max_lot: int = MAX_LOT) -> list[FeedItem]:
-        """Up to ``max_lot`` (1 to 10) feed items, NOT committed: each becomes visible again after the
-        queue's visibility timeout unless its handle is committed."""
+    def read_feed_lot(self, max_lot: int = MAX_LOT) -> FeedLot:
+        """One feed read of up to ``max_lot`` (1 to 10) items, nothing committed: the items read, and those
+        set aside as unreadable (a missing or mistyped field, an oversized value), for the caller to
+        report (:meth:`report_unreadable`) and commit or keep. An answer that is not a JSON list raises
+        :class:`~airflow_provider_vtex.exceptions.VtexUnexpectedResponseError` (retryable), never "no
+        items"."""
         _check_max_lot(max_lot)
         answer = self._call("feed_items", params={"maxlot": max_lot})
-        return _feed_read([FeedItem.model_validate(item) for item in answer or [] if isinstance(item, dict)])
+        return _feed_read(answer, route_for(self.data_architecture, "feed_items").path())
+
+    def get_feed_items(self, max_lot: int = MAX_LOT, *, keep_unreadable: bool = False) -> list[FeedItem]:
+        """Up to ``max_lot`` (1 to 10) feed items, NOT committed: each becomes visible again after the
+        queue's visibility timeout unless its handle is committed.
+
+        An item the provider cannot read never stops the lot: it is left out, reported (a warning with its
+        event id and handle, the ``vtex.feed.items_unreadable`` metric) and committed at once, so VTEX
+        stops handing it out; ``keep_unreadable=True`` leaves it in the feed instead (VTEX hands it out
+        again after the visibility timeout, until the queue's retention drops it).
+        """
+        lot = self.read_feed_lot(max_lot)
+        self.report_unreadable(lot.unreadable, keep=keep_unreadable)
+        if not keep_unreadable:
+            self.commit_feed_items(lot.unreadable_handles)
+        return lot.items
+
+    def report_unreadable(self, unreadable: Sequence[UnreadableFeedItem], *, keep: bool) -> None:
+        """Warn about each unreadable feed item (its event id and handle, why; never its body) and count
+        them in ``vtex.feed.items_unreadable`` (tag ``action``: ``committed``, ``kept`` or
+        ``uncommittable``, an item without a handle that can be committed)."""
+        for item in unreadable:
+            if item.handle is None:
+                action, fate = (
+                    "uncommittable",
+                    "It has no handle that can be committed, so VTEX hands it out again after every "
+                    "visibility timeout until the queue's retention drops it.",
+                )
+            elif keep:
+                action, fate = (
+                    "kept",
+                    "Kept in the feed (keep_unreadable=True): VTEX hands it out again after the visibility "
+                    "timeout; commit its handle once it is dealt with.",
+                )
+            else:
+                action, fate = "committed", "Committed, so VTEX stops handing it out."
+            self.log.warning("Set aside %s. The rest of its lot goes on. %s", item.describe(), fate)
+            metrics.incr("vtex.feed.items_unreadable", action=action)
 
     def commit_feed_items(self, handles: list[str]) -> None:
-        """Commit (remove from the queue) the items with these handles; committing one twice is harmless."""
-        handles = [str(handle) for handle in handles if handle]
+        """Commit (remove from the queue) the items with these handles; committing one twice is harmless.
+
+        A handle that is not text, is empty or is longer than VTEX's handles ever are
+        (:data:`~airflow_provider_vtex.models.feed.MAX_HANDLE_LENGTH`) is refused before anything is sent.
+        """
+        handles = _checked_handles(handles)
         if handles:
             self._call("feed_commit", json_body={"handles": handles})
             metrics.incr("vtex.feed.items_committed", len(handles))
@@ -719,14 +805,52 @@ class VtexHook(BaseHook):
         )
 
 
-def _feed_read(items: list[FeedItem]) -> list[FeedItem]:
-    """``items``, counted (``vtex.feed.items_read``) and their lag reported (``vtex.feed.lag``)."""
-    if items and metrics.enabled():
-        metrics.incr("vtex.feed.items_read", len(items))
-        lag = metrics.feed_lag([item.last_change for item in items])
+def _feed_read(answer: Any, path: str) -> FeedLot:
+    """The lot in ``answer``, its items counted (``vtex.feed.items_read``, the unreadable ones too) and
+    their lag reported (``vtex.feed.lag``)."""
+    lot = FeedLot.from_answer(answer, path)
+    handed_out = len(lot.items) + len(lot.unreadable)
+    if handed_out and metrics.enabled():
+        metrics.incr("vtex.feed.items_read", handed_out)
+        lag = metrics.feed_lag([item.last_change for item in lot.items])
         if lag is not None:
             metrics.gauge("vtex.feed.lag", lag)
-    return items
+    return lot
+
+
+def _checked_handles(handles: Any) -> list[str]:
+    """Feed handles to commit, each once; anything but a handle VTEX could have handed out is refused
+    before sending, naming its position (a handle is never quoted: it may be megabytes)."""
+    if isinstance(handles, str) or not isinstance(handles, Sequence):
+        raise VtexPayloadError(
+            "feed commit",
+            [("handles", f"must be a list of handles; got {type(handles).__name__}")],
+        )
+    problems: list[tuple[str, str]] = []
+    checked: list[str] = []
+    for position, handle in enumerate(handles):
+        if handle is None or handle == "":
+            continue  # nothing to commit (an item without a handle)
+        if not isinstance(handle, str):
+            problems.append(
+                (
+                    f"handles[{position}]",
+                    f"must be text, a handle as VTEX handed it out; got {type(handle).__name__}",
+                )
+            )
+        elif len(handle) > MAX_HANDLE_LENGTH:
+            problems.append(
+                (
+                    f"handles[{position}]",
+                    f"has {len(handle):,} characters, more than any handle VTEX hands out (at most "
+                    f"{MAX_HANDLE_LENGTH:,}): pass the 'handle' of a feed item as read, not another value",
+                )
+            )
+        elif handle not in checked:
+            checked.append(handle)
+    if problems:
+        raise VtexPayloadError("feed commit", problems)
+    return checked
 
 
 def _check_max_lot(max_lot: Any) -> None:

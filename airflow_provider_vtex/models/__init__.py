@@ -5,7 +5,15 @@ VTEX route set), ``tracking``, ``feed`` (the order feed), ``results`` (what call
 """
 
 from airflow_provider_vtex.models.base import VtexPayload
-from airflow_provider_vtex.models.feed import FeedConfig, FeedFilter, FeedItem, FeedQueue, FeedStatus
+from airflow_provider_vtex.models.feed import (
+    FeedConfig,
+    FeedFilter,
+    FeedItem,
+    FeedLot,
+    FeedQueue,
+    FeedStatus,
+    UnreadableFeedItem,
+)
 from airflow_provider_vtex.models.invoice import (
     INVOICE_MODELS,
     AnyInvoice,
@@ -15,7 +23,13 @@ from airflow_provider_vtex.models.invoice import (
     PiiInvoice,
     PiiInvoiceItem,
 )
-from airflow_provider_vtex.models.results import InvoiceResult, OrderList, Outcome, Receipt
+from airflow_provider_vtex.models.results import (
+    InvoiceResult,
+    OrderList,
+    Outcome,
+    Receipt,
+    UnreadableListedOrder,
+)
 from airflow_provider_vtex.models.tracking import (
     Tracking,
     TrackingEvent,
@@ -30,6 +44,7 @@ __all__ = [
     "FeedConfig",
     "FeedFilter",
     "FeedItem",
+    "FeedLot",
     "FeedQueue",
     "FeedStatus",
     "Invoice",
@@ -43,6 +58,8 @@ __all__ = [
     "Tracking",
     "TrackingEvent",
     "TrackingStatus",
+    "UnreadableFeedItem",
+    "UnreadableListedOrder",
     "VtexPayload",
     "split_tracking_payload",
 ]

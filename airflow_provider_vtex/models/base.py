@@ -17,8 +17,15 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
-from airflow_provider_vtex.exceptions import VtexPayloadError
-from airflow_provider_vtex.models.types import DuplicateKeyError, loads_json
+from airflow_provider_vtex.exceptions import MAX_PROBLEMS_SHOWN, VtexPayloadError
+from airflow_provider_vtex.models.types import (
+    MAX_PAYLOAD_CHARS,
+    SHOWN_KEY_CHARS,
+    DuplicateKeyError,
+    TooDeepError,
+    loads_json,
+    too_deep,
+)
 
 PayloadT = TypeVar("PayloadT", bound="VtexPayload")
 
@@ -63,12 +70,26 @@ def as_mapping(value: Any, what: str, model_name: str) -> Mapping[str, Any]:
     """A payload given as a mapping, a JSON object text or another model, as a mapping."""
     if isinstance(value, bytes | bytearray):
         value = value.decode("utf-8", errors="replace")
+    if isinstance(value, str) and len(value) > MAX_PAYLOAD_CHARS:
+        raise VtexPayloadError(
+            what,
+            [
+                (
+                    "(payload)",
+                    f"is {len(value):,} characters of JSON, more than any VTEX payload needs (at most "
+                    f"{MAX_PAYLOAD_CHARS:,}): check what produced it; send large documents by URL "
+                    "(invoiceUrl), not embedded",
+                )
+            ],
+        )
     if isinstance(value, str):
         try:
             # NaN/Infinity become floats here, so the field that holds one is named by its own rule.
             value = loads_json(value)
         except DuplicateKeyError as exc:
             raise VtexPayloadError(what, [(exc.key, str(exc))]) from None
+        except TooDeepError as exc:
+            raise VtexPayloadError(what, [(exc.path, str(exc))]) from None
         except json.JSONDecodeError as exc:
             reason = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
             raise VtexPayloadError(
@@ -77,6 +98,9 @@ def as_mapping(value: Any, what: str, model_name: str) -> Mapping[str, Any]:
             ) from None
     if isinstance(value, BaseModel):
         value = value.model_dump(by_alias=True, exclude_unset=True)
+    path = too_deep(value) if isinstance(value, Mapping) else None
+    if path is not None:
+        raise VtexPayloadError(what, [(path, str(TooDeepError(path)))])
     if not isinstance(value, Mapping):
         raise VtexPayloadError(
             what,
@@ -93,10 +117,17 @@ def as_mapping(value: Any, what: str, model_name: str) -> Mapping[str, Any]:
 def describe(exc: ValidationError, model: type[VtexPayload]) -> list[tuple[str, str]]:
     """Turn pydantic's errors into ``(field path, message that says the fix)`` pairs."""
     problems: list[tuple[str, str]] = []
-    for error in exc.errors(include_url=False):
+    for index, error in enumerate(exc.errors(include_url=False)):
         loc = [str(part) for part in error["loc"]]
-        field = ".".join(loc) or "(payload)"
+        # A key is named by its start when long (a 10 MB unknown key must not make a 10 MB message).
+        field = (
+            ".".join(p if len(p) <= SHOWN_KEY_CHARS else f"{p[:SHOWN_KEY_CHARS]}…" for p in loc)
+            or "(payload)"
+        )
         kind = error["type"]
+        if index >= MAX_PROBLEMS_SHOWN:  # counted, not shown: no need to word it (nor to guess a key)
+            problems.append((field, kind))
+            continue
         holder = _model_at(model, loc)
         if kind == "missing":
             message = "is required; " + holder.required_hints.get(loc[-1], "add it to the payload")
@@ -112,7 +143,9 @@ def describe(exc: ValidationError, model: type[VtexPayload]) -> list[tuple[str, 
 
 def _unknown_key(key: str, holder: type[VtexPayload]) -> str:
     known = [field.alias or name for name, field in holder.model_fields.items()]
-    guess = difflib.get_close_matches(key, known, n=1)
+    # No field name is longer than 40 characters: a longer key resembles none (and comparing a 10 MB key
+    # would take seconds).
+    guess = difflib.get_close_matches(key, known, n=1) if len(key) <= 100 else []
     hint = f"did you mean '{guess[0]}'?" if guess else "allowed: " + ", ".join(sorted(known))
     return f"is not a field VTEX accepts here; {hint}"
 

@@ -43,6 +43,13 @@ MAX_QUANTITY = 1_000_000
 MAX_ITEMS = 10_000
 #: Packages of one shipment.
 MAX_VOLUMES = 100_000
+#: Characters of one payload given as JSON text: several times the largest real one (a 1 MB embedded
+#: invoice and thousands of item lines), so a runaway export is refused before it is even parsed.
+MAX_PAYLOAD_CHARS = 16_000_000
+#: Levels of nesting in a payload: VTEX's deepest (an invoice's items, a tracking update's events) have
+#: three or four, so anything deeper is an export gone wrong. Checked before anything else, and without
+#: recursion, so a payload nested 10,000 levels deep is a payload error, not Python's ``RecursionError``.
+MAX_DEPTH = 32
 _DATETIME = TypeAdapter(dt.datetime)
 
 
@@ -97,6 +104,10 @@ PositiveCents = Annotated[int, _cents(1)]
 Cents = Annotated[int, _cents(0)]
 #: Units of an item, >= 1.
 Quantity = Annotated[int, _count(1, MAX_QUANTITY, "units invoiced")]
+#: Units of an item in an order modification: 0 allowed (a replacement down to none).
+ChangeQuantity = Annotated[int, _count(0, MAX_QUANTITY, "units of the item")]
+#: Units of an item added or removed by an order modification, >= 1.
+ChangedUnits = Annotated[int, _count(1, MAX_QUANTITY, "units added or removed")]
 #: A position in the order's items, starting at 0.
 ItemIndex = Annotated[
     int, _count(0, MAX_ITEMS - 1, "the item's position in the order's items, starting at 0")
@@ -162,6 +173,16 @@ def check_path_value(value: Any, what: str, example: str) -> str:
             f"{what}s do; got {value!r}"
         )
     return value
+
+
+def is_path_safe(value: Any) -> bool:
+    """Whether ``value`` is text :func:`check_path_value` accepts (for readers of VTEX's answers, which
+    set an item aside instead of raising)."""
+    try:
+        check_path_value(value, "id", "")
+    except ValueError:
+        return False
+    return isinstance(value, str)
 
 
 def _invoice_number(value: Any) -> str:
@@ -289,9 +310,69 @@ class DuplicateKeyError(ValueError):
     def __init__(self, key: str) -> None:
         self.key = key
         super().__init__(
-            f"the key {key!r} appears twice in one JSON object; give each key once (which value was meant "
-            "is not guessed: json.loads would silently keep the last)"
+            f"the key {shown_key(key)} appears twice in one JSON object; give each key once (which value "
+            "was meant is not guessed: json.loads would silently keep the last)"
         )
+
+
+class TooDeepError(ValueError):
+    """A payload nests deeper than :data:`MAX_DEPTH`; ``path`` is where the limit was passed."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"nests more than {MAX_DEPTH} levels deep, where VTEX's payloads have at most four; pass the "
+            "fields the payload lists (flat values, items as a list of objects), not a nested export"
+        )
+
+
+#: Characters of a key quoted in a message (a 10 MB key is named by its start and its length).
+SHOWN_KEY_CHARS = 60
+
+
+def shown_key(key: str) -> str:
+    """A key for a message: quoted in full when short, else its start and its length."""
+    if len(key) <= SHOWN_KEY_CHARS:
+        return repr(key)
+    return f"{key[:SHOWN_KEY_CHARS]!r}… ({len(key):,} characters)"
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> str | None:
+    """The dotted path at which ``value`` (dicts and lists) nests deeper than ``limit``, or ``None``.
+
+    Walks with an explicit stack, never recursion: the check must hold for the payloads that would
+    exhaust Python's stack. It visits containers only, and works out the path only for a payload it
+    refuses, so checking 10,000 item lines stays in milliseconds.
+    """
+    if not isinstance(value, _CONTAINERS):
+        return None
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, _CONTAINERS):
+                if depth + 1 >= limit:
+                    return _path_past(value, limit)
+                stack.append((child, depth + 1))
+    return None
+
+
+_CONTAINERS = (dict, list, tuple)
+
+
+def _path_past(value: Any, limit: int) -> str:
+    """Where ``value`` first nests ``limit`` containers deep, for the message: the first four keys, then
+    how many levels deeper."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(value, ())]
+    while stack:
+        node, path = stack.pop()
+        if len(path) >= limit:
+            shown = ".".join(part if len(part) <= 20 else part[:19] + "…" for part in path[:4])
+            deeper = f"… ({len(path) - 4} levels deeper)" if len(path) > 4 else ""
+            return shown + deeper or "(payload)"
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        stack.extend((child, (*path, str(key))) for key, child in items if isinstance(child, _CONTAINERS))
+    return "(payload)"
 
 
 def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -306,8 +387,16 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def loads_json(text: str) -> Any:
     """``json.loads`` for payloads given as text, refusing an object with a key twice
     (:class:`DuplicateKeyError`): ``{"invoiceValue": "7497", "invoiceValue": "999999"}`` must not send
-    999999 silently."""
-    return json.loads(text, object_pairs_hook=_refuse_duplicates)
+    999999 silently. Text nested deeper than :data:`MAX_DEPTH` is :class:`TooDeepError`, also where
+    ``json.loads`` itself would run out of stack."""
+    try:
+        value = json.loads(text, object_pairs_hook=_refuse_duplicates)
+    except RecursionError:
+        raise TooDeepError("(payload)") from None
+    path = too_deep(value)
+    if path is not None:
+        raise TooDeepError(path)
+    return value
 
 
 # ------------------------------------------------------------------------------------------ lists
@@ -318,7 +407,7 @@ def json_list(example: str) -> BeforeValidator:
         if isinstance(value, str):
             try:
                 value = loads_json(value)
-            except DuplicateKeyError:
+            except (DuplicateKeyError, TooDeepError):
                 raise
             except json.JSONDecodeError:
                 value = None
@@ -329,15 +418,13 @@ def json_list(example: str) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-def at_most_items(limit: int, what: str) -> BeforeValidator:
+def at_most_items(limit: int, what: str, reason: str = "no real order has more") -> BeforeValidator:
     """Refuse a list longer than ``limit`` (place it first in ``Annotated``: it then runs after
     :func:`json_list` has turned JSON text into a list)."""
 
     def check(value: Any) -> Any:
         if isinstance(value, list | tuple) and len(value) > limit:
-            raise ValueError(
-                f"must hold at most {limit:,} {what} (no real order has more); got {len(value):,}"
-            )
+            raise ValueError(f"must hold at most {limit:,} {what} ({reason}); got {len(value):,}")
         return value
 
     return BeforeValidator(check)

@@ -13,7 +13,12 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vtex.compat import AirflowFailException
-from airflow_provider_vtex.operators.base import VTEX_TEMPLATE_FIELDS, VtexBaseOperator, json_text_or_value
+from airflow_provider_vtex.operators.base import (
+    VTEX_TEMPLATE_FIELDS,
+    VtexBaseOperator,
+    json_text_or_value,
+    task_instance,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -32,8 +37,17 @@ class VtexReadOrderFeedOperator(VtexBaseOperator):
     handed out with, so downstream tasks act on it once and the commit removes it whichever handle is
     current (committing a superseded handle is harmless).
 
+    An item the provider cannot read (a field missing or of the wrong type, an oversized value) never
+    fails the task: the other items go on, and it is set aside, reported (a warning with its event id
+    and handle, the ``vtex.feed.items_unreadable`` metric) and committed at once, so VTEX stops handing
+    it out; ``keep_unreadable=True`` leaves it in the feed. Either way the task pushes the list of them
+    to XCom under the key ``unreadable`` (``{"event_id", "handle", "order_id", "problems"}`` each, never
+    the item's body), for a dead-letter task to record.
+
     :param max_items: the most items to take from the feed in this run, repeats included (at least 1;
         templated).
+    :param keep_unreadable: leave unreadable items in the feed instead of committing them (VTEX hands them
+        out again after the visibility timeout, until the queue's retention drops them).
     :param vtex_conn_id: the ``vtex`` connection (its AppKey's feed; templated).
     :param hook_params: keyword arguments for the hook.
     :return: to XCom, one dict per distinct event (same ``event_id``; without one, same order, state and
@@ -44,24 +58,35 @@ class VtexReadOrderFeedOperator(VtexBaseOperator):
     """
 
     template_fields: Sequence[str] = ("max_items", *VTEX_TEMPLATE_FIELDS)
+    #: The XCom key of the unreadable items this task set aside (a list; empty when none).
+    UNREADABLE_KEY = "unreadable"
 
-    def __init__(self, *, max_items: int = 100, **kwargs: Any) -> None:
+    def __init__(self, *, max_items: int = 100, keep_unreadable: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.max_items = max_items
+        self.keep_unreadable = keep_unreadable
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         limit = _positive_int(self.max_items, "max_items")
         events: dict[Any, dict[str, Any]] = {}
+        unreadable: list[dict[str, Any]] = []
         handed_out = 0
         with self.vtex_errors():
             while handed_out < limit:
                 asked = min(10, limit - handed_out)
-                lot = self.hook.get_feed_items(max_lot=asked)
-                handed_out += len(lot)
-                for item in lot:
+                lot = self.hook.read_feed_lot(max_lot=asked)
+                self.hook.report_unreadable(lot.unreadable, keep=self.keep_unreadable)
+                if not self.keep_unreadable:
+                    self.hook.commit_feed_items(lot.unreadable_handles)
+                handed_out += len(lot.items) + len(lot.unreadable)
+                for item in lot.items:
                     _add(events, item.to_xcom())
-                if len(lot) < asked:  # fewer than asked: nothing more is visible now
+                unreadable += [item.to_xcom() for item in lot.unreadable]
+                if len(lot.items) + len(lot.unreadable) < asked:  # fewer than asked: nothing more visible now
                     break
+        ti = task_instance(context)
+        if ti is not None:
+            ti.xcom_push(key=self.UNREADABLE_KEY, value=unreadable)
         items = list(events.values())
         states = Counter(str(item["state"]) for item in items)
         repeats = handed_out - len(items)
@@ -70,12 +95,16 @@ class VtexReadOrderFeedOperator(VtexBaseOperator):
 
             metrics.incr("vtex.feed.items_redelivered", repeats)
         self.log.info(
-            "Read %d feed item(s), not committed (%s)%s.",
+            "Read %d feed item(s), not committed (%s)%s%s.",
             len(items),
             ", ".join(f"{n} {state}" for state, n in sorted(states.items())) or "the feed is empty",
             f"; VTEX handed out {repeats} of them again within this read (kept once, every handle kept "
             "for the commit)"
             if repeats
+            else "",
+            f"; {len(unreadable)} unreadable item(s) set aside ({'kept in the feed' if self.keep_unreadable else 'committed'}; "
+            "XCom key 'unreadable')"
+            if unreadable
             else "",
         )
         return items

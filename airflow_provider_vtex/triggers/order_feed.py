@@ -83,6 +83,8 @@ if BaseEventTrigger is None:  # pragma: no cover - Airflow 2 has no event-driven
 #: Whether this Airflow offers shared streams in ack mode (3.3+).
 ACK_MODE = SharedStreamProducer is not None and "create_shared_stream_producer" in vars(BaseEventTrigger)
 QUIET = "quiet"
+#: The kind of the event fired for a feed item the provider cannot read (see the class docstring).
+UNREADABLE = "unreadable"
 #: Items handed to Airflow and not yet settled, at most (see the module docstring for why 200).
 DEFAULT_MAX_IN_FLIGHT = 200
 #: Airflow's default per-watcher queue (``[triggerer] shared_stream_subscriber_queue_size``).
@@ -108,6 +110,7 @@ class FeedSettings:
     quiet_period: float | None = DEFAULT_QUIET_PERIOD
     hook_params: dict[str, Any] = field(default_factory=dict)
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    keep_unreadable: bool = False
 
     @classmethod
     def from_kwargs(cls, kwargs: dict[str, Any]) -> FeedSettings:
@@ -120,6 +123,7 @@ class FeedSettings:
             quiet_period=kwargs.get("quiet_period", DEFAULT_QUIET_PERIOD),
             hook_params=dict(kwargs.get("hook_params") or {}),
             max_in_flight=int(kwargs.get("max_in_flight", DEFAULT_MAX_IN_FLIGHT)),
+            keep_unreadable=bool(kwargs.get("keep_unreadable", False)),
         )
 
     def to_kwargs(self) -> dict[str, Any]:
@@ -131,6 +135,7 @@ class FeedSettings:
             "quiet_period": self.quiet_period,
             "hook_params": self.hook_params,
             "max_in_flight": self.max_in_flight,
+            "keep_unreadable": self.keep_unreadable,
         }
 
     def in_flight_bound(self) -> int:
@@ -143,7 +148,19 @@ class FeedSettings:
         return max(self.max_lot, min(self.max_in_flight, queue_size // 2))
 
     def wanted(self, item: dict[str, Any]) -> bool:
+        """Whether ``item`` fires an event: a quiet marker and an unreadable item always do (a state filter
+        cannot judge an item whose state may be what is wrong with it), an order when its state is wanted."""
+        if item.get("kind") in (QUIET, UNREADABLE):
+            return True
         return self.states is None or item.get("state") in self.states
+
+    def handle_to_commit(self, item: dict[str, Any]) -> str | None:
+        """The handle to commit once ``item`` is settled: none for a quiet marker, an unreadable item kept
+        by ``keep_unreadable`` or one without a handle that can be committed."""
+        if item.get("kind") == UNREADABLE and self.keep_unreadable:
+            return None
+        handle = item.get("handle")
+        return handle if isinstance(handle, str) and handle else None
 
 
 class InFlight:
@@ -216,6 +233,9 @@ class _Poller:
     async def lots(self) -> AsyncIterator[list[dict[str, Any]]]:
         """Yield each non-empty lot of items, and ``[{"kind": "quiet"}]`` after a burst went quiet.
 
+        Readable items come as their :meth:`~airflow_provider_vtex.models.feed.FeedItem.to_xcom`; an item
+        the provider cannot read as ``{"kind": "unreadable", ...}`` (reported by the hook), after them.
+
         A full lot is followed by the next read at once (a backlog drains at the pace Airflow settles
         items); an empty or short one by ``poll_interval``. Each lot yielded counts as handed over.
         """
@@ -223,23 +243,28 @@ class _Poller:
         quiet_sent = 0
         while True:
             await self.in_flight.room(self.settings.max_lot)
+            lot: list[dict[str, Any]] = []
             try:
-                items = await self.hook.aget_feed_items(self.settings.max_lot)
+                read = await self.hook.aread_feed_lot(self.settings.max_lot)
             except VtexError as exc:
                 if not exc.retryable:
                     raise
                 self.log.warning("Could not read VTEX's order feed this time (%s); will read again.", exc)
-                items = []
-            if items:
+            else:
+                self.hook.report_unreadable(read.unreadable, keep=self.settings.keep_unreadable)
+                lot = [item.to_xcom() for item in read.items] + [
+                    {"kind": UNREADABLE, **item.to_xcom(), "kept": self.settings.keep_unreadable}
+                    for item in read.unreadable
+                ]
+            if lot:
                 last_item_at, quiet_sent = time.monotonic(), 0
-                lot = [item.to_xcom() for item in items]
                 self.in_flight.handed(len(lot))
                 yield lot
             elif self._quiet_due(last_item_at, quiet_sent):
                 quiet_sent += 1
                 self.in_flight.handed(1)
                 yield [{"kind": QUIET}]
-            if len(items) < self.settings.max_lot:  # drained for now
+            if len(lot) < self.settings.max_lot:  # drained for now
                 await asyncio.sleep(self.settings.poll_interval)
 
     def _quiet_due(self, last_item_at: float | None, quiet_sent: int) -> bool:
@@ -261,9 +286,19 @@ class _Poller:
 class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  # None on Airflow 2
     """Fire one event per VTEX order-feed item, committing each item only when it is safe.
 
-    Event payloads: ``{"kind": "order", "order_id", "state", "last_state", "handle", "event_id",
-    "last_change", "current_change", "domain"}``, or ``{"kind": "quiet"}`` after a burst (see the module
-    docstring for why).
+    Event payloads (a DAG finds each in ``triggering_asset_events[asset][n].extra["payload"]``; Airflow
+    stores the event as ``{"from_trigger": True, "payload": {...}}``):
+
+    * ``{"kind": "order", "order_id", "state", "last_state", "handle", "event_id", "last_change",
+      "current_change", "domain"}``: an order changed;
+    * ``{"kind": "quiet"}`` after a burst (see the module docstring for why);
+    * ``{"kind": "unreadable", "event_id", "handle", "order_id", "problems", "kept"}``: a feed item the
+      provider cannot read (a field missing or of the wrong type, an oversized value), set aside so the
+      rest of its lot goes on, for a dead-letter task to record. ``problems`` lists ``"field: what is
+      wrong"`` (never the item's body); ``event_id``, ``handle`` and ``order_id`` are the item's own when
+      usable, else ``None``. The item is committed once its event is handed over, like an order's, unless
+      ``keep_unreadable`` (``kept`` is then ``True``: commit ``handle`` once it is dealt with). It also
+      gives a warning and the ``vtex.feed.items_unreadable`` metric.
 
     :param vtex_conn_id: the ``vtex`` connection; its AppKey's feed is read. Configure the feed first
         (``VtexHook.set_feed_config``), e.g. ``FromWorkflow`` with ``["ready-for-handling"]``.
@@ -278,6 +313,9 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
     :param hook_params: keyword arguments for the hook (JSON-serialisable).
     :param max_in_flight: items handed to Airflow and not yet settled, at most (default 200; capped at
         half of ``[triggerer] shared_stream_subscriber_queue_size``). See the module docstring.
+    :param keep_unreadable: leave an unreadable item in the feed instead of committing it (VTEX then hands
+        it out again, and the trigger fires its ``unreadable`` event again, after every visibility
+        timeout until the queue's retention drops it). Default ``False``: committed.
     """
 
     def __init__(
@@ -289,6 +327,7 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
         quiet_period: float | None = DEFAULT_QUIET_PERIOD,
         hook_params: dict[str, Any] | None = None,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        keep_unreadable: bool = False,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # Airflow core is not typed strictly
         if not 1 <= int(max_lot) <= MAX_LOT:
@@ -308,6 +347,7 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
             quiet_period=quiet_period,
             hook_params=dict(hook_params or {}),
             max_in_flight=int(max_in_flight),
+            keep_unreadable=bool(keep_unreadable),
         )
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -321,7 +361,7 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
         try:
             async for lot in poller.lots():
                 for item in lot:
-                    if item.get("kind") == QUIET or self.settings.wanted(item):
+                    if self.settings.wanted(item):
                         yield _event(item)
                     else:
                         self.log.info(
@@ -330,7 +370,7 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
                             item["order_id"],
                             item["state"],
                         )
-                await poller.commit([item["handle"] for item in lot if "handle" in item])
+                await poller.commit([h for h in map(self.settings.handle_to_commit, lot) if h is not None])
         finally:
             await poller.aclose()
 
@@ -345,14 +385,14 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
 
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
         async for item in shared_stream:
-            if item.get("kind") == QUIET or self.settings.wanted(item):
+            if self.settings.wanted(item):
                 yield _event(item)
             else:  # committed by the producer, as dropped
                 reject_shared_stream_event()
 
 
 def _event(item: dict[str, Any]) -> Any:
-    payload = item if item.get("kind") == QUIET else {"kind": "order", **item}
+    payload = item if item.get("kind") in (QUIET, UNREADABLE) else {"kind": "order", **item}
     return TriggerEvent(payload)  # type: ignore[no-untyped-call]
 
 
@@ -377,7 +417,7 @@ if ACK_MODE:
             async for lot in self.poller.lots():
                 lane = next(self._lot_numbers)
                 for item in lot:
-                    yield item, (lane, item.get("handle"))
+                    yield item, (lane, self.settings.handle_to_commit(item))
 
         def get_advance_lane(self, broker_payload: Any) -> Hashable:
             """One lane per lot read: a lot Airflow is slow to confirm holds back only its own commit."""
@@ -396,7 +436,7 @@ if ACK_MODE:
             dropped = unheard = 0
             for entry in batch:
                 handle, outcome = entry.broker_payload[1], entry.outcome
-                if handle is None:  # a quiet marker: nothing to commit
+                if handle is None:  # a quiet marker, or an unreadable item kept: nothing to commit
                     continue
                 if outcome.failed:
                     not_stored.append(handle)

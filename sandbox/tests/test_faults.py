@@ -331,3 +331,24 @@ def test_echo_headers_quotes_the_credentials_but_the_request_log_does_not(
     assert vtex_sandbox.invoices(ORDER) == []  # replaced VTEX's answer: nothing applied
     assert "sandbox-token" not in json.dumps(vtex_sandbox.requests)
     assert post_invoice(api, vtex_sandbox).status_code == 200
+
+
+def test_body_answers_any_json_in_place_of_vtex(api: requests.Session, vtex_sandbox: VtexSandbox) -> None:
+    lot = [{"eventId": "E1", "handle": "H1"}, {"unexpected": [1, 2, 3]}]
+    vtex_sandbox.add_fault("get_order", "body", body=lot, count=1)
+    answer = get_order(api, vtex_sandbox)
+    assert (answer.status_code, answer.json()) == (200, lot)
+    assert get_order(api, vtex_sandbox).json()["orderId"] == ORDER  # one answer replaced, then VTEX again
+    assert vtex_sandbox.requests[0]["fault"] == "body"
+    posted = api.post(f"{vtex_sandbox.url}/_sandbox/faults", json={"route": "*", "kind": "body", "body": {}})
+    assert posted.status_code == 201
+    assert posted.json()["body"] == {}
+
+
+def test_body_goes_with_its_kind_only() -> None:
+    with pytest.raises(FaultError, match="body"):
+        Fault("feed", "body")
+    with pytest.raises(FaultError, match="body"):
+        Fault("feed", "status", body=[])
+    with pytest.raises(FaultError, match="bad fault option"):
+        Fault.parse("feed:body:body=1")

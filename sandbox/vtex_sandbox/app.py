@@ -12,6 +12,7 @@ from vtex_sandbox.errors import SandboxError
 from vtex_sandbox.faults import Fault, FaultError, FaultSet
 from vtex_sandbox.feed import FeedHub, parse_feed_config
 from vtex_sandbox.modifications import DONE_SECONDS
+from vtex_sandbox.order_hook import HookHub
 from vtex_sandbox.orders import OrderBook, check_architecture
 from vtex_sandbox.request_log import RequestLog
 from vtex_sandbox.seed import load_seed
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from types import TracebackType
 
+    from vtex_sandbox.model import OrderChange
     from vtex_sandbox.tls import SelfSignedCertificate
 
 
@@ -112,12 +114,13 @@ class VtexSandbox:
         self.data_architecture = check_architecture(data_architecture)
         self.clock = SandboxClock()
         self.feeds = FeedHub(self.clock)
+        self.hooks = HookHub(self.clock)
         self.state = OrderBook(
             definitions,
             invoice_visibility_delay,
             auto_create_orders,
             self.data_architecture,
-            on_change=self.feeds.publish,
+            on_change=self._publish_change,
             clock=self.clock,
             cancellation_window=cancellation_window_seconds,
             change_seconds=change_processing_seconds,
@@ -165,6 +168,7 @@ class VtexSandbox:
     def stop(self) -> None:
         """Stop serving (and a running simulation), cut open keep-alive connections and release the port."""
         self._cancel_simulation()
+        self.hooks.stop()
         server, thread = self._server, self._thread
         if server is None:
             return
@@ -334,6 +338,11 @@ class VtexSandbox:
             self._simulation = Simulation(self._simulations, plan, self.state).start()
             return self._simulation
 
+    def _publish_change(self, change: OrderChange) -> None:
+        """Every order change goes to the feeds and the order hooks (each keeps those its filter takes)."""
+        self.feeds.publish(change)
+        self.hooks.publish(change)
+
     @property
     def simulation(self) -> Simulation | None:
         """The latest simulation (running or over), ``None`` before the first."""
@@ -358,6 +367,7 @@ class VtexSandbox:
         """Let ``seconds`` pass for the feed's timers at once: visibility timeouts end, events past their
         retention period disappear, ages grow. Time stamps the sandbox prints are not affected."""
         self.clock.advance(seconds)
+        self.hooks.tick()
         self.state.settle_all()
 
     def order(self, order_id: str) -> dict[str, Any]:
@@ -399,6 +409,7 @@ class VtexSandbox:
         self._cancel_simulation()
         self.state.reset()
         self.feeds.clear()
+        self.hooks.clear()
         self.log.clear()
         self.faults.clear()
 
@@ -462,6 +473,7 @@ class VtexSandbox:
         rps: float | None = None,
         latency: float | None = None,
         every: int | None = None,
+        body: Any = None,
     ) -> Fault:
         """Add a rule: ``add_fault(Fault(...))`` or ``add_fault("invoice", "status", status=503, count=1)``."""
         if isinstance(route, Fault):
@@ -469,7 +481,7 @@ class VtexSandbox:
         else:
             if kind is None:
                 raise FaultError("add_fault(route, kind, ...) needs a kind")
-            fault = Fault(route, kind, count, status, retry_after, rps, latency, every)
+            fault = Fault(route, kind, count, status, retry_after, rps, latency, every, body)
         return self.faults.add(fault)
 
     def clear_faults(self) -> None:

@@ -36,12 +36,18 @@ KINDS: frozenset[str] = frozenset(
         "truncated",
         "truncated_after_commit",
         "echo_headers",
+        "body",
     }
 )
 #: Kinds whose answer replaces VTEX's: the request is not handled at all.
-REPLACING_KINDS: frozenset[str] = frozenset({"rate_limit", "status", "html", "truncated", "echo_headers"})
+REPLACING_KINDS: frozenset[str] = frozenset(
+    {"rate_limit", "status", "html", "truncated", "echo_headers", "body"}
+)
 
-_FIELDS = ("route", "kind", "count", "status", "retry_after", "rps", "latency", "every")
+_FIELDS = ("route", "kind", "count", "status", "retry_after", "rps", "latency", "every", "body")
+#: Options the CLI form ``route:kind:key=value`` takes (numbers; a ``body`` is JSON, given over HTTP or
+#: in Python only).
+_CLI_OPTIONS = ("count", "status", "retry_after", "rps", "latency", "every")
 
 
 class FaultError(ValueError):
@@ -77,10 +83,14 @@ class Fault:
         answer short the same way -- the client cannot tell whether its write went through;
       - ``echo_headers``: do NOT handle the request; answer ``status`` (default 400) with a JSON error
         whose message quotes the request's headers, credentials included, as a debugging proxy or a
-        gateway's error page may -- what a client must never pass on to its logs or results.
+        gateway's error page may -- what a client must never pass on to its logs or results;
+      - ``body``: do NOT handle the request; answer ``status`` (default 200) with ``body``, any JSON value,
+        as written -- a feed lot with a malformed item, an object where VTEX answers a list: what a
+        client must read without losing the good part.
 
     * ``count``: how many requests the rule affects; ``None`` means every request (for ``rps`` rules:
       every request over the limit).
+    * ``body``: the JSON value a ``body`` rule answers (required by that kind, refused by the others).
     * ``retry_after``: seconds sent in ``Retry-After`` (``rate_limit`` only); ``None`` uses the
       sandbox default.
     * ``every``: the rule fires on one request in ``every`` (the ``every``-th, the ``2 * every``-th...
@@ -96,6 +106,7 @@ class Fault:
     rps: float | None = None
     latency: float | None = None
     every: int | None = None
+    body: Any = None
     # Book-keeping, not part of the rule's identity.
     remaining: int | None = field(default=None, init=False, repr=False, compare=False)
     _window_start: float = field(default=0.0, init=False, repr=False, compare=False)
@@ -127,6 +138,8 @@ class Fault:
             self.latency is None or not _is_number(self.latency) or self.latency < 0
         ):
             raise FaultError("kind 'latency' needs latency=<seconds> (a non-negative number)")
+        if (self.kind == "body") != (self.body is not None):
+            raise FaultError("body=<JSON value> goes with kind 'body', and only with it")
         self.remaining = self.count
 
     # -- (de)serialisation -------------------------------------------------------------------------
@@ -166,7 +179,7 @@ class Fault:
             for item in parts[2].split(","):
                 key, sep, raw = item.partition("=")
                 key = key.strip()
-                if not sep or key not in _FIELDS[2:]:
+                if not sep or key not in _CLI_OPTIONS:
                     raise FaultError(f"bad fault option {item!r} in {spec!r}")
                 options[key] = _parse_number(
                     raw.strip(), integer=key in ("count", "status", "retry_after", "every")
@@ -203,6 +216,7 @@ class FaultAction:
     kind: str | None = None  # a kind of KINDS but latency; None = handle normally
     status: int | None = None
     retry_after: int | None = None
+    body: Any = None
 
 
 class FaultSet:
@@ -274,8 +288,12 @@ class FaultSet:
             status = 502
         elif chosen.kind == "echo_headers" and status is None:
             status = 400
+        elif chosen.kind == "body" and status is None:
+            status = 200
         retry_after = chosen.retry_after if chosen.retry_after is not None else default_retry_after
-        return FaultAction(latency=latency, kind=chosen.kind, status=status, retry_after=retry_after)
+        return FaultAction(
+            latency=latency, kind=chosen.kind, status=status, retry_after=retry_after, body=chosen.body
+        )
 
     @staticmethod
     def _consume(fault: Fault) -> None:

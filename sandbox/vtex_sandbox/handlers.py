@@ -214,7 +214,7 @@ def _operate(sandbox: VtexSandbox, route: Route, request: Request, body: Any) ->
     return Answer(200, book.tracking_status(order_id, route.invoice_number, body), parsed_body=body)
 
 
-_FEED_OPERATIONS = frozenset({"feed", "feed_commit", "feed_config", "jsonata"})
+_FEED_OPERATIONS = frozenset({"feed", "feed_commit", "feed_config", "jsonata", "hook_config"})
 _ACCOUNT_OPERATIONS = frozenset(
     {
         "change_create",
@@ -273,6 +273,8 @@ def _operate_feed(
     app_key = request.headers.get("X-VTEX-API-AppKey") or ""
     if route.name == "jsonata":
         return Answer(200, evaluate_test(body), parsed_body=body)
+    if route.name == "hook_config":
+        return _operate_hook_config(sandbox, request, body, app_key)
     if route.name == "feed":
         return Answer(200, feeds.receive(app_key, parse_max_lot(query)), parsed_body=body)
     if route.name == "feed_commit":
@@ -284,6 +286,17 @@ def _operate_feed(
         feeds.delete(app_key)
     else:
         feeds.configure(app_key, parse_feed_config(body, sandbox.state.sample_document()))
+    return Answer(200, b"", content_type=None, parsed_body=body)
+
+
+def _operate_hook_config(sandbox: VtexSandbox, request: Request, body: Any, app_key: str) -> Answer:
+    """The order hook's configuration (order_hook.py), keyed by the request's AppKey as the feed's."""
+    if request.method == "GET":
+        return Answer(200, sandbox.hooks.settings_view(app_key), parsed_body=body)
+    if request.method == "DELETE":
+        sandbox.hooks.delete(app_key)
+    else:
+        sandbox.hooks.configure(app_key, body, sandbox.state.sample_document())
     return Answer(200, b"", content_type=None, parsed_body=body)
 
 
@@ -304,6 +317,8 @@ def fault_answer(action: FaultAction, request: Request) -> Answer:
             "</body></html>"
         )
         return Answer(status, page.encode(), content_type="text/html; charset=utf-8")
+    if action.kind == "body":
+        return Answer(status, json.dumps(action.body).encode())
     if action.kind == "echo_headers":
         # Deliberately unredacted: the client under test must scrub it (the request log still does).
         quoted = "; ".join(f"{name}: {value}" for name, value in request.headers.items())

@@ -123,6 +123,10 @@ FEED_ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("feed_config", "POST", "/api/orders/feed/config", "required"),
     RouteSpec("feed_config", "DELETE", "/api/orders/feed/config"),
     RouteSpec("jsonata", "POST", "/api/orders/expressions/jsonata", "required"),
+    # The order hook (order_hook.py): the same resources as the feed's configuration.
+    RouteSpec("hook_config", "GET", "/api/orders/hook/config"),
+    RouteSpec("hook_config", "POST", "/api/orders/hook/config", "required"),
+    RouteSpec("hook_config", "DELETE", "/api/orders/hook/config"),
 )
 
 #: Order modifications (v2), the change summary and the seller-window setting: routes of the account
@@ -185,6 +189,7 @@ ROUTE_RESOURCES: dict[str, tuple[str, ...]] = {
     "feed_commit": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
     "feed_config": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
     "jsonata": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
+    "hook_config": ("Feed v3 and Hook view only", "Feed v3 and Hook Admin"),
     "order_group": ("View order", "Orders Full Access"),
     "interactions": ("Orders Full Access",),
     "conversation": ("Orders Full Access",),
@@ -212,6 +217,8 @@ ROUTE_RESOURCES: dict[str, tuple[str, ...]] = {
 METHOD_RESOURCES: dict[tuple[str, str], tuple[str, ...]] = {
     ("feed_config", "POST"): ("Feed v3 and Hook Admin",),
     ("feed_config", "DELETE"): ("Feed v3 and Hook Admin",),
+    ("hook_config", "POST"): ("Feed v3 and Hook Admin",),
+    ("hook_config", "DELETE"): ("Feed v3 and Hook Admin",),
     ("change_settings", "PUT"): _CHANGE_RESOURCES,
 }
 #: Return (Input) invoices are covered by "Notify refund" too.

@@ -239,6 +239,13 @@ def _patch_takes_partial_bodies(spec: dict[str, Any]) -> None:
     _request_schema(spec, STANDARD_PATCH)["required"] = ["trackingNumber"]
 
 
+def _preview_takes_the_patch_body(spec: dict[str, Any]) -> None:
+    schema = _request_schema(
+        spec, ("standard", "post", "/api/order-system/orders/{changeOrderId}/changes/preview")
+    )
+    schema["required"] = ["reason"]
+
+
 def _feed_bodies_required(spec: dict[str, Any]) -> None:
     for _, verb, path in (FEED_COMMIT, FEED_CONFIG_SET, JSONATA_TEST):
         spec["paths"][path][verb]["requestBody"]["required"] = True
@@ -381,6 +388,15 @@ def _feed_v2_is_gone(spec: dict[str, Any]) -> None:
     spec["paths"][path][verb]["responses"]["410"] = {
         "description": "Feed v2 was discontinued (VTEX, 2019-07-25): use Feed v3",
         "content": {"application/json": {"schema": ERROR_ENVELOPE}},
+    }
+
+
+def _hook_headers_are_a_map(spec: dict[str, Any]) -> None:
+    spec["components"]["schemas"]["Headers"] = {
+        "title": "Headers",
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "example": {"key": "value"},
     }
 
 
@@ -619,6 +635,27 @@ EXCEPTIONS: tuple[SpecException, ...] = (
         "sandbox answers 410 Gone naming Feed v3 (see vtex_sandbox/views/deprecated.py).",
         "conformance",
         _feed_v2_is_gone,
+    ),
+    SpecException(
+        "standard",
+        "POST /api/order-system/orders/{changeOrderId}/changes/preview: required replace",
+        "The preview's schema requires replace, while its description says the preview takes the same body "
+        "as the PATCH (Create order modifications), whose schema requires only reason, and whose description "
+        "documents add-only and remove-only bodies.",
+        "A preview of a removal (the stockout case) is a body without replace; the client is held to the "
+        "PATCH's rule (reason required).",
+        "contract",
+        _preview_takes_the_patch_body,
+    ),
+    SpecException(
+        "standard",
+        "POST /api/orders/hook/config: hook.headers (components.schemas.Headers)",
+        "The schema turns the example into a rule: an object with one required property named 'key'. The "
+        "description and VTEX's hook guide say headers is a map of header names to values VTEX sends with "
+        "every notification.",
+        "A map of names to strings: the order hook's secret header passes; a header named 'key' is not required.",
+        "both",
+        _hook_headers_are_a_map,
     ),
 )
 

@@ -125,6 +125,22 @@ def test_the_feed_asset_snippet_builds_its_watcher() -> None:
     assert type(watcher.trigger).__name__ == "VtexOrderFeedTrigger"
 
 
+def test_the_order_hook_snippets_build_their_watchers_and_task() -> None:
+    from airflow_provider_vtex.compat import AssetWatcher
+
+    if AssetWatcher is None:
+        pytest.skip("the order hook needs Airflow 3")
+    namespace = runpy.run_path(str(SNIPPETS / "fragments" / "order_hook_asset.py"))
+    kinds = [type(watcher.trigger).__name__ for watcher in namespace["vtex_orders"].watchers]
+    assert kinds == ["VtexOrderHookTrigger", "VtexOrderFeedTrigger"]
+    task = runpy.run_path(str(SNIPPETS / "fragments" / "order_hook_register.py"))["register_order_hook"]
+    assert task.url.endswith("/vtex/order-hook/vtex_default")
+    pytest.importorskip("airflow.providers.common.messaging")
+    queue = runpy.run_path(str(SNIPPETS / "fragments" / "order_hook_queue.py"))["orders"]
+    (watcher,) = queue.watchers
+    assert watcher.trigger.serialize()[0] == "airflow_provider_vtex.triggers.order_hook.VtexOrderHookTrigger"
+
+
 def test_the_hook_tour_runs_against_the_sandbox(vtex_sandbox_connection: Any) -> None:
     sandbox = vtex_sandbox_connection
     tour = runpy.run_path(str(SNIPPETS / "fragments" / "hook_tour.py"))["hook_tour"]
@@ -152,6 +168,8 @@ def test_the_order_feed_loop_snippet_starts_and_commits(
     assert {state for states in task_states(dag_run).values() for state in states} == {"success"}
     (item,) = xcom_values(dag_run, "read_feed")[0]
     assert item["order_id"] == "DOC-2001-01"
+    latest_xcom = runpy.run_path(str(SNIPPETS / "fragments" / "read_xcom.py"))["latest_xcom"]
+    assert latest_xcom("order_feed_loop", "read_feed") == xcom_values(dag_run, "read_feed")  # the docs' way
     assert xcom_values(dag_run, "start_handling")[0] == [
         {"order_id": "DOC-2001-01", "outcome": "started", "status": "handling"}
     ]
@@ -164,3 +182,33 @@ def test_the_sandbox_page_s_store_day_runs() -> None:
     workflow = day(orders=5, over_seconds=2)
     simulated = {f"SIM1-0000{i}-01" for i in range(1, 6)}
     assert simulated <= set(workflow["waitingInReadyForHandling"])  # no reader ran: all still waiting
+
+
+def test_the_dead_letter_snippet_routes_each_kind_of_feed_event() -> None:
+    """The orders page's DAG, fed asset events as Airflow stores the trigger's events."""
+    from types import SimpleNamespace
+
+    from airflow_provider_vtex.compat import AssetWatcher
+
+    if AssetWatcher is None:
+        pytest.skip("event-driven scheduling needs Airflow 3")
+    namespace = runpy.run_path(str(SNIPPETS / "fragments" / "feed_events.py"))
+    unreadable = {
+        "kind": "unreadable",
+        "event_id": "E2",
+        "handle": "H2",
+        "order_id": None,
+        "problems": ["orderId: is missing"],
+        "kept": False,
+    }
+    stored = [
+        {"kind": "order", "order_id": "A-01"},
+        unreadable,
+        {"kind": "quiet"},
+        {"kind": "order", "order_id": "B-01"},
+    ]
+    events = {"vtex_orders": [SimpleNamespace(extra={"from_trigger": True, "payload": p}) for p in stored]}
+    dag = namespace["vtex_orders_with_dead_letters"]()
+    tasks = {task.task_id: task for task in dag.tasks}
+    assert tasks["orders"].python_callable(triggering_asset_events=events) == ["A-01", "B-01"]
+    assert tasks["dead_letters"].python_callable(triggering_asset_events=events) == [unreadable]

@@ -234,3 +234,30 @@ def test_orders_from_feed_events_reconciles_ready_orders_without_events(
     for order_id in ids:
         assert sandbox.order(order_id)["status"] == "invoiced"
         assert sandbox.post_count(order_id) == 1
+
+
+@pytest.mark.airflow_dag
+@pytest.mark.vtex_sandbox(change_processing_seconds=1)
+def test_stockout_modifies_the_order_invoices_what_ships_and_logs_each_step(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any]
+) -> None:
+    sandbox = vtex_sandbox_connection
+    order_id = "1172452900791-01"  # 1 x SKU 6100 at 89.00 and 5 x SKU 6101 at 1.50
+    value_before = sandbox.order(order_id)["value"]
+
+    dag_run = run_dag("example_vtex_stockout")
+
+    assert {state for states in task_states(dag_run).values() for state in states} == {"success"}
+    order = sandbox.order(order_id)
+    assert order["status"] == "invoiced"
+    assert {i["id"]: i["quantity"] for i in order["items"]}["6101"] == 3
+    (package,) = order["packageAttachment"]["packages"]
+    # the invoice covers what ships: the order's total after the two units were removed
+    assert package["invoiceValue"] == order["value"] == value_before - 2 * 150
+    assert sum(int(i["quantity"]) for i in package["items"]) == 1 + 3
+    assert package["trackingNumber"] == f"BR-{order_id}"
+    log = [i["message"] for i in sandbox.interactions(order_id)]
+    assert len(log) == 3
+    assert "2 unit(s) of SKU 6101 unavailable" in log[0]
+    assert "removed from the order" in log[1]
+    assert "Invoice NF-" in log[2]

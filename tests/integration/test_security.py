@@ -105,6 +105,26 @@ def hostile_connections(trap: int, sandbox_url: str) -> dict[str, tuple[dict[str
             "App Token",
             "AppToken with a newline",
         ),
+        "conn_type_http": (
+            {"conn_type": "http", "extra": at_trap},
+            "connection type 'http', not 'vtex'",
+            "a connection of type `http`",
+        ),
+        "extra_name_misspelled": (
+            {"extra": {**at_trap, "enviroment": "vtexcommercebeta"}},
+            "did you mean 'environment'?",
+            "extra name `enviroment`",
+        ),
+        "environment_misspelled": (
+            {"extra": {"environment": "vtexcomercestable"}},
+            "did you mean 'vtexcommercestable'?",
+            "environment `vtexcomercestable`",
+        ),
+        "base_url_plain_http_remote": (
+            {"extra": {"base_url": "http://10.255.255.1:8089"}},
+            "use https://",
+            "base_url `http://10.255.255.1:8089` (plain HTTP off this machine)",
+        ),
     }
 
 

@@ -145,6 +145,11 @@ def parse_feed_config(body: Any, sample_order: dict[str, Any]) -> FeedSettings:
     return FeedSettings(feed_filter, visibility, retention)
 
 
+def parse_filter(value: Any, sample_order: dict[str, Any]) -> FeedFilter:
+    """A feed filter, checked as in a configuration (the order hook's filter is the same)."""
+    return _parse_filter(value, sample_order)
+
+
 def _parse_filter(value: Any, sample_order: dict[str, Any]) -> FeedFilter:
     data = _object(value, "filter", _FILTER_FIELDS)
     kind = data.get("type")

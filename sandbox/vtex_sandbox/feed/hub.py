@@ -80,6 +80,11 @@ class _Document:
         return self._value
 
 
+def document_of(change: OrderChange) -> _Document:
+    """The order after ``change``, rendered on first use (for another matcher of the feed's filters)."""
+    return _Document(change)
+
+
 class FeedHub:
     """Every AppKey's feed; the VTEX feed routes and the order book's changes meet here."""
 

@@ -46,6 +46,10 @@ CONNECTION_CASES = (
     "verify_missing_file",
     "login_not_latin1",
     "token_newline",
+    "conn_type_http",
+    "extra_name_misspelled",
+    "environment_misspelled",
+    "base_url_plain_http_remote",
 )
 #: (task id, order id) sent to the invoice operator.
 ORDER_ID_CASES = (

@@ -28,9 +28,15 @@ class Conn:
     """What the hook reads of an Airflow connection."""
 
     def __init__(
-        self, login: Any = "KEY", password: Any = TOKEN, host: Any = "mystore", **extra: Any
+        self,
+        login: Any = "KEY",
+        password: Any = TOKEN,
+        host: Any = "mystore",
+        conn_type: Any = "vtex",
+        **extra: Any,
     ) -> None:
         self.login, self.password, self.host, self.extra_dejson = login, password, host, extra
+        self.conn_type = conn_type
 
 
 def config(**kwargs: Any) -> VtexConnectionConfig:
@@ -47,6 +53,14 @@ def config(**kwargs: Any) -> VtexConnectionConfig:
         ({"environment": "", "base_url": ""}, "https://mystore.vtexcommercestable.com.br"),
         ({"host": None, "base_url": "http://127.0.0.1:8089"}, "http://127.0.0.1:8089"),
         ({"base_url": "http://[::1]:8089"}, "http://[::1]:8089"),
+        ({"base_url": "http://localhost:8089/vtex"}, "http://localhost:8089/vtex"),
+        ({"base_url": "http://127.3.2.1"}, "http://127.3.2.1"),
+        ({"base_url": "https://10.0.0.8:8443"}, "https://10.0.0.8:8443"),
+        ({"environment": "VTEXCommerceBeta"}, "https://mystore.vtexcommercebeta.com.br"),
+        # What Airflow's own form stores, and types stated in other spellings or not at all.
+        ({"extra__vtex__base_url": "http://127.0.0.1:8089"}, "http://127.0.0.1:8089"),
+        ({"conn_type": "VTEX"}, "https://mystore.vtexcommercestable.com.br"),
+        ({"conn_type": None}, "https://mystore.vtexcommercestable.com.br"),
     ],
 )
 def test_base_url_from_account_environment_or_base_url(kwargs: dict[str, Any], base: str) -> None:
@@ -81,6 +95,24 @@ def test_missing_credentials_name_the_connection_and_field(fields: dict[str, Any
     assert named in str(caught.value)
     assert "AIRFLOW_CONN_VTEX_SHOP" in str(caught.value)
 
+
+#: Connections that are not what they say: another type, a misspelled extra or environment, a token in clear.
+NOT_WHAT_THEY_SAY: list[tuple[dict[str, Any], str]] = [
+    ({"conn_type": "http"}, "connection type 'http', not 'vtex'"),
+    ({"conn_type": "postgres"}, "connection type 'postgres'"),
+    ({"enviroment": "vtexcommercebeta"}, "did you mean 'environment'?"),
+    ({"baseurl": "http://127.0.0.1:8089"}, "did you mean 'base_url'?"),
+    ({"extra__vtex__enviroment": "vtexcommercebeta"}, "did you mean 'environment'?"),
+    ({"extra__http__endpoint": "x"}, "an extra 'extra__http__endpoint' that a VTEX connection does not read"),
+    ({"Timeout": 5}, "did you mean 'timeout'?"),
+    ({"environment": "vtexcomercestable"}, "did you mean 'vtexcommercestable'?"),
+    ({"environment": "sandbox"}, "not one of VTEX's environments"),
+    ({"environment": "myvtex"}, "put its full URL in the 'base_url' extra"),
+    ({"base_url": "http://mystore.vtexcommercestable.com.br"}, "use https://"),
+    ({"base_url": "http://10.0.0.8:8089"}, "plain http:// to a host other than this machine"),
+    ({"base_url": "http://127.0.0.1.example.com"}, "plain http://"),
+    ({"base_url": "http://localhost.evil.example"}, "plain http://"),
+]
 
 HOSTILE = [
     # where the token would go
@@ -123,6 +155,7 @@ HOSTILE = [
     ({"password": "TOK\nEN-Zq81"}, "App Token"),
     ({"password": "TOKEN-Zq81\r\nX-Evil: 1"}, "App Token"),
     ({"password": "TOKEN Zq81"}, "App Token"),
+    *NOT_WHAT_THEY_SAY,
 ]
 
 
@@ -138,7 +171,11 @@ def test_hostile_or_mistyped_settings_are_refused_naming_the_field(
     assert "Zq81" not in message  # no part of the token, even when the token itself is the problem
 
 
-@pytest.mark.parametrize(("fields", "fragment"), HOSTILE[:8], ids=[repr(f) for f, _ in HOSTILE[:8]])
+#: The operator test defines its connections by environment variable with conn_type 'vtex' (see below for others).
+ON_A_TASK = HOSTILE[:8] + [entry for entry in NOT_WHAT_THEY_SAY if "conn_type" not in entry[0]]
+
+
+@pytest.mark.parametrize(("fields", "fragment"), ON_A_TASK, ids=[repr(f) for f, _ in ON_A_TASK])
 def test_the_operator_fails_without_retries_and_opens_no_connection(
     vtex_connection: Callable[..., str],
     monkeypatch: pytest.MonkeyPatch,
@@ -177,3 +214,43 @@ def test_the_hook_reads_the_connection_once_and_masks_both_credentials(
     registered = {call.args[0] for call in masked.call_args_list}
     assert {"KEY", "TOKEN"} <= registered  # and the encoded forms a server may echo (test_scrub.py)
     assert registered == secret_forms(["TOKEN", "KEY"])
+
+
+@pytest.mark.parametrize(
+    ("uri", "fragment"),
+    [
+        ("http://KEY:TOKEN-Zq81@mystore", "connection type 'http', not 'vtex'"),
+        (
+            '{"conn_type": "postgres", "login": "KEY", "password": "TOKEN-Zq81", "host": "mystore"}',
+            "'postgres'",
+        ),
+        ("vtex://KEY:TOKEN-Zq81@mystore?enviroment=vtexcommercebeta", "did you mean 'environment'?"),
+        ("vtex://KEY:TOKEN-Zq81@mystore?environment=vtexcommercebta", "did you mean 'vtexcommercebeta'?"),
+    ],
+)
+def test_connections_defined_by_environment_variable_are_checked_before_any_request(
+    monkeypatch: pytest.MonkeyPatch, uri: str, fragment: str
+) -> None:
+    """What Airflow itself hands the hook for a URI or JSON ``AIRFLOW_CONN_*``: its type and extras."""
+
+    def no_network(self: socket.socket, address: Any) -> None:
+        raise AssertionError(f"a connection was opened to {address}")
+
+    monkeypatch.setenv("AIRFLOW_CONN_VTEX_SHOP", uri)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    hook = VtexHook("vtex_shop")
+    ok, message = hook.test_connection()
+    assert not ok
+    assert fragment in message
+    assert "AIRFLOW_CONN_VTEX_SHOP" in message
+    assert "Zq81" not in message
+    with pytest.raises(VtexConnectionConfigError, match=re.escape(fragment)):
+        VtexHook("vtex_shop").get_order("ORD-1")
+
+
+def test_a_vtex_uri_with_known_extras_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_VTEX_SHOP", "vtex://KEY:TOKEN-Zq81@mystore?environment=vtexcommercebeta&timeout=7"
+    )
+    config = VtexHook("vtex_shop").config
+    assert (config.base_url, config.timeout) == ("https://mystore.vtexcommercebeta.com.br", 7.0)

@@ -1,6 +1,7 @@
-"""The client subpackage stands without Airflow: it imports no ``airflow`` module and nothing of this
-provider outside ``client/``, ``models/`` and ``exceptions`` (the package's ``__init__`` and the
-provider-info constants it loads aside). Checked in a fresh interpreter where ``import airflow`` fails."""
+"""The client subpackage stands without Airflow: it imports no ``airflow`` module, no WTForms or Flask
+(the connection form is the hook's), and nothing of this provider outside ``client/``, ``models/`` and
+``exceptions`` (the package's ``__init__`` and the provider-info constants it loads aside). Checked in a
+fresh interpreter where ``import airflow`` (and WTForms, Flask) fails."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import importlib, json, pkgutil, sys
 
 class NoAirflow:
     def find_spec(self, name, path=None, target=None):
-        if name == "airflow" or name.startswith("airflow."):
+        if name.split(".")[0] in ("airflow", "wtforms", "flask", "flask_appbuilder", "flask_babel"):
             raise ImportError(f"the client imported {name}")
         return None
 

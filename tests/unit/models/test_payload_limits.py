@@ -4,6 +4,7 @@ Each is refused before any request, naming the field."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -11,15 +12,18 @@ import pytest
 import requests_mock as rm
 
 from airflow_provider_vtex.compat import AirflowFailException
-from airflow_provider_vtex.exceptions import VtexPayloadError
+from airflow_provider_vtex.exceptions import MAX_PROBLEMS_SHOWN, VtexPayloadError
 from airflow_provider_vtex.hooks.vtex import VtexHook
 from airflow_provider_vtex.models import Invoice, PiiInvoice, TrackingStatus
 from airflow_provider_vtex.models.types import (
     EVENT_DESCRIPTION_MAX,
     MAX_CENTS,
+    MAX_DEPTH,
     MAX_ITEMS,
+    MAX_PAYLOAD_CHARS,
     MAX_QUANTITY,
     MAX_TEXT,
+    SHOWN_KEY_CHARS,
 )
 from airflow_provider_vtex.operators.bulk import BulkInvoiceNotificationOperator
 from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
@@ -204,3 +208,120 @@ def test_the_hook_sends_nothing_beyond_the_bounds(
     with pytest.raises(VtexPayloadError, match="courier"):
         VtexHook().send_invoice(ORDER, _invoice(courier="x" * 10_000_000))
     assert requests_mock.call_count == 0
+
+
+# ---------------------------------------------------------------- depth, and messages bounded whatever came in
+def _nested(levels: int) -> dict[str, Any]:
+    """A dict nested ``levels`` deep, built without recursion."""
+    root: dict[str, Any] = {}
+    node = root
+    for _ in range(levels):
+        node["a"] = {}
+        node = node["a"]
+    return root
+
+
+DEEP_TEXT = '{"a": ' * 10_000 + "1" + "}" * 10_000
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        (_invoice(items=[{"id": "1", "price": 7497, "quantity": 1, "x": _nested(10_000)}]), "items.0.x.a…"),
+        (DEEP_TEXT, "(payload)"),
+        (json.dumps(_invoice(courier=_nested(MAX_DEPTH))), "courier.a.a.a…"),
+        (_invoice(items=json.dumps([_nested(MAX_DEPTH)])), "items"),
+    ],
+    ids=[
+        "dict-10000-levels",
+        "json-text-10000-levels",
+        "json-text-past-the-bound",
+        "items-as-deep-json-text",
+    ],
+)
+def test_a_payload_nested_too_deep_is_a_payload_error_naming_where(payload: Any, field: str) -> None:
+    with pytest.raises(VtexPayloadError) as refused:
+        Invoice.parse(payload)
+    ((named, message),) = refused.value.errors
+    assert named.startswith(field), refused.value
+    assert f"more than {MAX_DEPTH} levels deep" in message
+    assert "not a nested export" in message  # the fix
+
+
+def test_a_payload_at_the_depth_bound_is_read_as_usual() -> None:
+    with pytest.raises(VtexPayloadError) as refused:
+        Invoice.parse(_invoice(courier=_nested(MAX_DEPTH - 2)))
+    assert "levels deep" not in str(refused.value)
+    assert [field for field, _ in refused.value.errors] == ["courier"]  # a dict is not a courier's name
+
+
+def test_a_payload_text_beyond_any_real_one_is_refused_before_it_is_parsed() -> None:
+    text = '{"courier": "' + "c" * MAX_PAYLOAD_CHARS + '"}'
+    with pytest.raises(VtexPayloadError) as refused:
+        Invoice.parse(text)
+    ((field, message),) = refused.value.errors
+    assert field == "(payload)"
+    assert f"at most {MAX_PAYLOAD_CHARS:,}" in message
+
+
+def test_a_10_mb_unknown_key_gives_a_short_message_naming_it_and_the_fix() -> None:
+    key = "k" * 10_000_000
+    started = time.perf_counter()
+    with pytest.raises(VtexPayloadError) as refused:
+        Invoice.parse({**_invoice(), key: 1})
+    assert time.perf_counter() - started < 2
+    message = str(refused.value)
+    assert len(message) < 1_000
+    assert f"  - {'k' * SHOWN_KEY_CHARS}…: is not a field VTEX accepts here; allowed: courier" in message
+
+
+def test_thousands_of_problems_give_a_bounded_message_that_counts_them() -> None:
+    with pytest.raises(VtexPayloadError) as refused:
+        Invoice.parse({**_invoice(), **{f"unknown{n}": 1 for n in range(2_000)}})
+    message = str(refused.value)
+    assert "(2,000 problems)" in message
+    assert f"and {2_000 - MAX_PROBLEMS_SHOWN:,} more problem(s)" in message
+    assert len(message) < MAX_PROBLEMS_SHOWN * 300
+
+
+def test_a_10_mb_value_of_the_wrong_type_is_not_quoted_whole() -> None:
+    with pytest.raises(VtexPayloadError) as refused:
+        Invoice.parse(_invoice(invoiceValue="9" * 5_000_000 + ".5"))
+    assert len(str(refused.value)) < 2_000
+    assert "invoiceValue" in str(refused.value)
+
+
+# ---------------------------------------------------------------- refused on try 1, 0 requests sent
+def test_each_refused_case_fails_the_task_on_try_1_and_sends_nothing(vtex_sandbox_connection: Any) -> None:
+    """Proved with the sandbox's request log: not a single request reached it."""
+    from airflow_provider_vtex.operators.feed import VtexCommitOrderFeedOperator
+    from airflow_provider_vtex.operators.tracking import TrackingNotificationOperator
+
+    sandbox = vtex_sandbox_connection
+    refused = {
+        # As a DAG's payload reaches a task at run time: rendered text (Airflow itself cannot build an
+        # operator around a dict 10,000 levels deep: it walks template fields recursively).
+        "invoice 10,000 levels deep (JSON text)": InvoiceNotificationOperator(
+            task_id="b", order_id=ORDER, invoice=DEEP_TEXT
+        ),
+        "tracking 10,000 levels deep": TrackingNotificationOperator(
+            task_id="c", order_id=ORDER, invoice_number="NF-1", tracking=DEEP_TEXT
+        ),
+        "10 MB unknown key": InvoiceNotificationOperator(
+            task_id="d", order_id=ORDER, invoice={**_invoice(), "k" * 10_000_000: 1}
+        ),
+        "2 MB feed handle": VtexCommitOrderFeedOperator(task_id="e", handles=["h" * 2_000_000]),
+        "bulk rows 10,000 levels deep": BulkInvoiceNotificationOperator(task_id="f", invoices=DEEP_TEXT),
+    }
+    for case, operator in refused.items():
+        with pytest.raises(AirflowFailException) as failed:  # fails the task: Airflow does not retry it
+            operator.execute(context())
+        message = str(failed.value)
+        assert len(message) < 3_000, case
+        assert "RecursionError" not in message, case
+    hook = VtexHook()
+    with pytest.raises(VtexPayloadError, match="levels deep"):
+        hook.send_invoice(ORDER, _invoice(items=[{"id": "1", "x": _nested(10_000)}]))
+    with pytest.raises(VtexPayloadError, match="order list filters"):
+        hook.list_orders(q=_nested(10_000))
+    assert sandbox.requests == []

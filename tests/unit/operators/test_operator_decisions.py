@@ -25,7 +25,7 @@ from airflow_provider_vtex.exceptions import (
     VtexUnsupportedError,
 )
 from airflow_provider_vtex.hooks.vtex import VtexHook
-from airflow_provider_vtex.models import FeedItem, InvoiceResult, Outcome
+from airflow_provider_vtex.models import FeedItem, FeedLot, InvoiceResult, Outcome, UnreadableFeedItem
 from airflow_provider_vtex.operators.bulk import BulkInvoiceNotificationOperator
 from airflow_provider_vtex.operators.feed import VtexCommitOrderFeedOperator, VtexReadOrderFeedOperator
 from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
@@ -295,14 +295,30 @@ def test_reading_the_feed_reads_in_lots_of_ten_and_commits_nothing() -> None:
     item = iter(feed_item(f"e{n}", f"h{n}") for n in range(23))
     lots = [[next(item) for _ in range(size)] for size in (10, 10, 3)]
     with (
-        mock.patch.object(VtexHook, "get_feed_items", side_effect=lots) as read,
-        mock.patch.object(VtexHook, "commit_feed_items") as commit,
+        mock.patch.object(VtexHook, "read_feed_lot", side_effect=[FeedLot(lot, []) for lot in lots]) as read,
+        mock.patch.object(VtexHook, "_call") as sent,
     ):
         items = VtexReadOrderFeedOperator(task_id="read", max_items=25).execute(context())
     assert len(items) == 23
     assert [call.kwargs["max_lot"] for call in read.call_args_list] == [10, 10, 5]
     assert items[0]["order_id"] == ORDER
-    commit.assert_not_called()
+    sent.assert_not_called()  # nothing committed
+
+
+def test_an_unreadable_item_is_set_aside_committed_and_listed_for_a_dead_letter_task() -> None:
+    bad = UnreadableFeedItem(1, "e-bad", "h-bad", None, ("orderId: is missing",))
+    lots = [FeedLot([feed_item("e0", "h0"), feed_item("e2", "h2")], [bad])]
+    for keep, committed in ((False, [["h-bad"]]), (True, [])):
+        ctx = context()
+        with (
+            mock.patch.object(VtexHook, "read_feed_lot", side_effect=lots),
+            mock.patch.object(VtexHook, "commit_feed_items") as commit,
+        ):
+            operator = VtexReadOrderFeedOperator(task_id="read", max_items=3, keep_unreadable=keep)
+            items = operator.execute(ctx)
+        assert [item["event_id"] for item in items] == ["e0", "e2"]
+        assert [call.args[0] for call in commit.call_args_list if call.args[0]] == committed
+        ctx["ti"].xcom_push.assert_called_once_with(key="unreadable", value=[bad.to_xcom()])
 
 
 def test_committing_takes_feed_items_or_handles() -> None:
@@ -319,7 +335,7 @@ def test_an_event_handed_out_again_within_one_read_is_returned_once_and_every_ha
     """100 items handed out, of which 10 distinct events (the visibility timeout ran out during the
     read): 10 items downstream, 100 handles committed."""
     lots = [[feed_item(f"e{n % 10}", f"h{lot}-{n}") for n in range(10)] for lot in range(10)]
-    with mock.patch.object(VtexHook, "get_feed_items", side_effect=[*lots, []]):
+    with mock.patch.object(VtexHook, "read_feed_lot", side_effect=[FeedLot(lot, []) for lot in [*lots, []]]):
         items = VtexReadOrderFeedOperator(task_id="read", max_items=100).execute(context())
     assert [item["event_id"] for item in items] == [f"e{n}" for n in range(10)]
     assert items[3]["handles"] == [f"h{lot}-3" for lot in range(10)]

@@ -370,3 +370,90 @@ def test_the_standalone_loop_hands_over_at_most_the_bound_per_settle_window(
     busiest = max(sum(1 for t in stamps if start <= t < start + window) for start in stamps)
     assert busiest <= 100
     assert stamps[-1] - stamps[0] >= 2 * window * 0.9  # 300 items at 100 a window: three windows
+
+
+# ---------------------------------------------------------------- an item the provider cannot read
+def read_three_with_a_broken_middle(sandbox: Any) -> list[dict[str, Any]]:
+    """Three orders made ready, their items handed out once by the sandbox's feed, and served again as a
+    lot whose middle item has no orderId (the rest as VTEX wrote them)."""
+    import requests
+
+    sandbox.configure_feed(READY_FEED)
+    for n in range(3):
+        sandbox.place_order(f"DEAD-{n}-01", status="payment-approved")
+        sandbox.move_order(f"DEAD-{n}-01", "ready-for-handling")
+    lot = requests.get(
+        f"{sandbox.url}/api/orders/feed?maxlot=3",
+        headers={"X-VTEX-API-AppKey": sandbox.app_key, "X-VTEX-API-AppToken": sandbox.app_token},
+        timeout=5,
+    ).json()
+    del lot[1]["orderId"]
+    sandbox.add_fault("feed", "body", body=lot, count=1)
+    return list(lot)
+
+
+def test_an_unreadable_item_fires_a_dead_letter_event_and_the_good_orders_go_on(
+    vtex_sandbox_connection: Any,
+) -> None:
+    """The issue's case through the trigger's own loop: both good orders fire, the middle item fires an
+    ``unreadable`` event (what a DAG routes to a dead-letter task) and all three are committed."""
+    sandbox = vtex_sandbox_connection
+    first, middle, last = read_three_with_a_broken_middle(sandbox)
+    trigger = VtexOrderFeedTrigger(poll_interval=0.02, quiet_period=0.02, hook_params={"max_retries": 0})
+    events = run_until(trigger, 4)  # the lot's three, then a quiet event: the lot was committed by then
+    assert [(event["kind"], event.get("order_id")) for event in events] == [
+        ("order", first["orderId"]),
+        ("order", last["orderId"]),
+        ("unreadable", None),
+        ("quiet", None),
+    ]
+    assert events[2] == {
+        "kind": "unreadable",
+        "event_id": middle["eventId"],
+        "handle": middle["handle"],
+        "order_id": None,
+        "problems": ["orderId: is missing"],
+        "kept": False,
+    }
+    (commit,) = [entry["body"]["handles"] for entry in sandbox.requests if entry["route"] == "feed_commit"]
+    assert sorted(commit) == sorted(item["handle"] for item in (first, middle, last))
+    assert sandbox.stats()["feeds"][sandbox.app_key]["quantity"] == 0
+
+
+def test_with_keep_unreadable_the_dead_letter_event_fires_and_the_item_stays_in_the_feed(
+    vtex_sandbox_connection: Any,
+) -> None:
+    sandbox = vtex_sandbox_connection
+    first, _middle, last = read_three_with_a_broken_middle(sandbox)
+    trigger = VtexOrderFeedTrigger(
+        poll_interval=0.02, quiet_period=0.02, hook_params={"max_retries": 0}, keep_unreadable=True
+    )
+    events = run_until(trigger, 4)
+    assert events[2]["kind"] == "unreadable"
+    assert events[2]["kept"] is True
+    (commit,) = [entry["body"]["handles"] for entry in sandbox.requests if entry["route"] == "feed_commit"]
+    assert sorted(commit) == sorted([first["handle"], last["handle"]])
+    assert sandbox.stats()["feeds"][sandbox.app_key]["quantity"] == 1  # VTEX hands it out again
+
+
+def test_an_unreadable_item_fires_whatever_the_states_filter() -> None:
+    trigger = VtexOrderFeedTrigger(states=["ready-for-handling"])
+    unreadable: dict[str, Any] = {
+        "kind": "unreadable",
+        "event_id": "E9",
+        "handle": "H9",
+        "order_id": None,
+        "problems": [],
+    }
+
+    async def stream() -> Any:
+        yield {**unreadable, "kept": False}
+
+    async def run() -> list[dict[str, Any]]:
+        return [event.payload async for event in trigger.filter_shared_stream(stream())]
+
+    assert asyncio.run(run()) == [{**unreadable, "kept": False}]
+    assert trigger.settings.handle_to_commit({**unreadable, "kept": False}) == "H9"
+    keeping = VtexOrderFeedTrigger(keep_unreadable=True).settings
+    assert keeping.handle_to_commit({**unreadable, "kept": True}) is None
+    assert keeping.handle_to_commit(ITEM) == "H1"
