@@ -44,7 +44,7 @@ PROVIDER_SUITE = $(VENV)/bin/python -m pytest $(PYTEST_XDIST) --ignore=tests/dep
 # The unit suite: no real DAG runs (airflow_dag), no browser (tests/ui), no deployment (tests/deployment).
 UNIT_TESTS := tests --ignore=tests/ui --ignore=tests/deployment -m "not airflow_dag"
 
-.PHONY: demo test test-provider test-deployment test-sandbox test-ui test-airflow2 test-lowest test-distributed test-events test-hook \
+.PHONY: demo demo-ui test-vtex-page test test-provider test-deployment test-sandbox test-ui test-airflow2 test-lowest test-distributed test-events test-hook \
 	lint lock dist smoke smoke-all smoke-versions sandbox fault-matrix bench bench-deployment clean
 
 $(VENV)/.installed: pyproject.toml sandbox/pyproject.toml $(call LOCK,$(AIRFLOW_VERSION)) | $(UV)
@@ -83,6 +83,11 @@ $(CURDIR)/.venv-uv/bin/uv:
 demo: $(VENV)/.installed
 	$(VENV)/bin/python scripts/demo.py
 
+## demo-ui: the demo, then Airflow's UI (API server) and the sandbox until Ctrl-C: open VTEX in the UI's
+## navigation to see the demo's orders, its stuck order and its refused invoice (docs/vtex-page.md)
+demo-ui: $(VENV)/.installed
+	$(VENV)/bin/python scripts/demo.py --serve
+
 ## test: the whole test suite on Airflow 3.3: the provider's (unit, integration and the UI in a browser, on
 ## three workers), then its crash tests in a real deployment with, beside them, the sandbox's suite (the
 ## deployment mostly waits on Airflow's clocks; each part's output is printed whole when it ends)
@@ -111,6 +116,12 @@ test-sandbox: $(VENV)/.installed
 ## VTEX_UI_SCREENSHOT_DIR=docs make test-ui refreshes the README's screenshots.
 test-ui: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest tests/ui
+
+## test-vtex-page: the VTEX page (Airflow 3.1+) in Chromium against a real API server with sign-in and the
+## sandbox: a refused invoice, a throttled drain, a stuck order (a deployment: about 2-4 minutes).
+## VTEX_UI_SCREENSHOT_DIR=docs make test-vtex-page refreshes docs/vtex-page*.png.
+test-vtex-page: $(VENV)/.installed
+	VTEX_PAGE_TESTS=1 $(VENV)/bin/python -m pytest -p no:cacheprovider tests/ui/test_vtex_page.py
 
 ## test-airflow2: the provider's test suite on Airflow 2.11 (the sandbox's has no Airflow: `make test` runs it;
 ## tests/deployment needs Airflow 3's API server and task SDK, so it collects nothing here)

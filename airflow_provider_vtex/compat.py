@@ -27,6 +27,7 @@ SharedStreamProducer,      ``airflow.triggers.shared_stream`` (3.3)     ``None``
 reject_shared_stream_event
 Asset, AssetWatcher        ``airflow.sdk`` (3.0)                        ``None`` on 2.x (2.x has Datasets)
 conf                       ``airflow.sdk.configuration`` (3.2)          ``airflow.configuration``
+get_current_context        ``airflow.sdk`` (3.0)                        ``airflow.operators.python``
 =========================  ===========================================  =================================
 
 The trigger and asset names are imported on first use (see ``_LAZY_NAMES``); ``BaseEventTrigger``,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
         BaseOperator,
         BaseSensorOperator,
         PokeReturnValue,
+        get_current_context,
     )
     from airflow.sdk import Context as Context  # operators' execute() signature; types only
     from airflow.sdk.configuration import conf
@@ -68,6 +70,11 @@ else:
     except ImportError:  # Airflow 2.x
         from airflow.models import BaseOperator
         from airflow.sensors.base import BaseSensorOperator, PokeReturnValue
+
+    try:
+        from airflow.sdk import get_current_context
+    except ImportError:  # Airflow 2.x
+        from airflow.operators.python import get_current_context
 
     try:
         from airflow.sdk import BaseHook
@@ -157,6 +164,18 @@ def mask_secret(secret: str) -> None:
     _airflow_mask_secret()(secret)
 
 
+def vtex_budget_store() -> str:
+    """The provider's ``[vtex] budget_store`` (empty when unset), read at call time like the others."""
+    return str(conf.get("vtex", "budget_store", fallback="") or "")
+
+
+def airflow_home() -> str:
+    """Airflow's home folder, where the default request-budget store lives (as Airflow resolves it)."""
+    import os
+
+    return os.path.expanduser(os.environ.get("AIRFLOW_HOME") or "~/airflow")
+
+
 def default_deferrable() -> bool:
     """Airflow's ``[operators] default_deferrable`` (False when unset): the default of ``deferrable=``.
 
@@ -181,8 +200,11 @@ __all__ = [
     "PokeReturnValue",
     "SharedStreamProducer",
     "TriggerEvent",
+    "airflow_home",
     "conf",
     "default_deferrable",
+    "get_current_context",
     "mask_secret",
     "reject_shared_stream_event",
+    "vtex_budget_store",
 ]

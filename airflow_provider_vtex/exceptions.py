@@ -12,6 +12,7 @@ Airflow. The operators translate these errors into Airflow's: non-retryable ones
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 #: How much of an unexpected response body an error message quotes.
@@ -213,12 +214,19 @@ def json_kind(value: Any) -> str:
 
 
 def error_fields(body: Any) -> tuple[str | None, str | None]:
-    """Pull ``code`` and ``message`` out of VTEX's ``{"error": {"code", "message"}}`` error body."""
+    """Pull ``code`` and ``message`` out of VTEX's ``{"error": {"code", "message"}}`` error body.
+
+    A ``message`` that is not a string (an object, a list) is quoted as the JSON VTEX sent, not as
+    Python's ``repr`` of it."""
     if isinstance(body, dict):
         error = body.get("error")
         if isinstance(error, dict):
             code, message = error.get("code"), error.get("message")
-            return (None if code is None else str(code), None if message is None else str(message))
+            return (None if code is None else _text(code), None if message is None else _text(message))
         if isinstance(body.get("message"), str):
             return None, str(body["message"])
     return None, None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)

@@ -76,10 +76,41 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         ),
         "schema": {"type": ["string", "null"], "format": "password"},
     },
+    "max_requests_per_second": {
+        "label": "Max requests per second",
+        "description": (
+            "The account's request budget: at most this many requests reach VTEX in any second, counted "
+            "across every worker, the triggerer and deferred sensors (shared through [vtex] budget_store). "
+            "Empty: no cap (a 429 still pauses every process of the account)."
+        ),
+        "schema": {"type": ["number", "null"], "minimum": 0},
+    },
     "max_retries": {
         "label": "Max retries",
         "description": "Retries of a request after a rate limit (429), an outage (502/503/504) or a network error.",
         "schema": {"type": ["integer", "null"], "minimum": 0, "default": DEFAULT_MAX_RETRIES},
+    },
+}
+
+
+#: The provider's ``[vtex]`` section of Airflow's config (``airflow config list`` shows it).
+CONFIG: dict[str, Any] = {
+    "vtex": {
+        "description": "Settings of the VTEX provider shared by every VTEX connection of the deployment.",
+        "options": {
+            "budget_store": {
+                "description": (
+                    "Where every process keeps each VTEX account's request budget and its 429 pauses. Empty: a "
+                    "file under AIRFLOW_HOME, shared by every process of one machine (right for a single-machine "
+                    "deployment). For workers and triggerers on several machines, a Redis URL every one of them "
+                    "reaches (needs the provider's 'redis' extra), or sqlite:////path on a local disk they share."
+                ),
+                "version_added": "0.1.0",
+                "type": "string",
+                "example": "redis://redis:6379/0",
+                "default": "",
+            },
+        },
     },
 }
 
@@ -144,10 +175,12 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "connection-types": [connection_type],
-        # Airflow 3's API server mounts the order hook's receiver from this plugin (on 2.11 it adds nothing).
+        # Airflow 3's API server mounts the order hook's receiver and (3.1+) the VTEX page from this plugin (on
+        # 2.11 it adds nothing).
         "plugins": [{"name": "vtex", "plugin-class": "airflow_provider_vtex.plugins.plugin.VtexPlugin"}],
         # common.messaging's MessageQueueTrigger(scheme="vtex"); skipped when that provider is not installed.
         "queues": ["airflow_provider_vtex.queues.vtex.VtexMessageQueueProvider"],
+        "config": CONFIG,
         # Airflow 3 normalises every Asset("vtex://{account}/{kind}") with the handler (one asset, whatever
         # the case or trailing slash; a kind that does not exist fails the DAG file at parse time).
         "asset-uris": [

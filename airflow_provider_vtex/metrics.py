@@ -10,7 +10,10 @@ name                           type       tags
                                           ``status_class`` (``2xx``, ``3xx``, ``4xx``, ``5xx``, ``transport``)
 ``vtex.request_duration``      timer      ``route``
 ``vtex.rate_limited``          counter    ``route``: one per 429 VTEX answered
-``vtex.rate_limit_wait``       timer      the seconds a request waited for the connection's request-rate cap
+``vtex.rate_limit_wait``       timer      the seconds a request waited for the hook's own request-rate cap
+``vtex.budget_wait``           timer      ``kind`` (``intake``, ``writes``, ``events``): the seconds a request
+                                          waited for the account's request budget (a 429 pause included)
+``vtex.budget_paused``         counter    (none): one per 429 that paused every process of the account
 ``vtex.read_back_wait``        timer      (none): each wait before reading an order back to learn whether a
                                           write whose answer was lost (or an earlier attempt's) was applied
 ``vtex.invoices``              counter    ``outcome``: ``sent``, ``already_invoiced``,
@@ -45,6 +48,8 @@ NAMES = (
     "vtex.request_duration",
     "vtex.rate_limited",
     "vtex.rate_limit_wait",
+    "vtex.budget_wait",
+    "vtex.budget_paused",
     "vtex.read_back_wait",
     "vtex.invoices",
     "vtex.feed.items_read",

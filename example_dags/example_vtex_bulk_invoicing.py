@@ -3,12 +3,11 @@
 ``fetch_invoices_from_erp`` stands for your ERP's export of the invoices issued since the last run.
 ``split_into_chunks`` cuts the list into chunks of ``chunk_size``; ``BulkInvoiceNotificationOperator`` is
 mapped over the chunks, so with the Celery or Kubernetes executor each chunk can run on a different
-worker. Inside a chunk, up to ``max_concurrency`` invoices are in flight, never more than
-``max_requests_per_second`` request starts per second (a 429 from VTEX pauses the whole chunk).
+worker. Inside a chunk, up to ``max_concurrency`` invoices are in flight.
 
-Sizing (see the README, "Bulk invoicing"): VTEX's rate limits are per account and undisclosed; the
-account-wide rate is about ``max_active_tis_per_dagrun`` times ``max_requests_per_second``. Stay well under
-what your account tolerates, e.g. 4 chunks at once, 20 requests/s each: 80 requests/s.
+Rate: VTEX's rate limits are per account and undisclosed. Set the account's budget once, on the
+connection (extra ``max_requests_per_second``): every chunk on every worker, and the triggerer, share it,
+and a 429 pauses all of them (docs: "Accounts and request budgets"). Nothing to divide per chunk.
 """
 
 from __future__ import annotations
@@ -70,7 +69,8 @@ def example_vtex_bulk_invoicing() -> None:
     BulkInvoiceNotificationOperator.partial(
         task_id="notify_invoices",
         max_concurrency=8,  # CHANGE: invoices in flight per chunk
-        max_requests_per_second=25,  # CHANGE: per chunk; keep chunks times this under your account's limit
+        # The account's budget is the connection's max_requests_per_second, shared by every chunk; a
+        # chunk's own max_requests_per_second is only a further cap on that chunk.
         max_active_tis_per_dagrun=4,  # CHANGE: chunks running at once
     ).expand(invoices=split_into_chunks(fetch_invoices_from_erp()))  # type: ignore[arg-type]
 

@@ -122,8 +122,9 @@ if Asset is not None and AssetWatcher is not None:  # Airflow 3: event-driven sc
             return created + [order_id for order_id in candidates if order_id in in_erp]
 
         # One start-handling task at a time across runs: a run that overlaps another finds the orders the
-        # other started in handling and leaves them. CHANGE: max_requests_per_second, the share of your
-        # account's request budget that starting orders may use (two requests an order).
+        # other started in handling and leaves them. The account's request budget (the connection's
+        # max_requests_per_second, shared by every process) bounds it, two requests an order; this
+        # task's max_requests_per_second would only be a further cap on it.
         VtexStartHandlingOperator(
             task_id="start_handling",
             # an XComArg stands for its value at run time, which Airflow's types cannot say

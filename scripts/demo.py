@@ -15,7 +15,12 @@ Python of a venv holding another Airflow version and the built wheel. In one Pyt
 5. runs every example DAG with ``dag.test()``, what ``airflow dags test <dag_id>`` runs (logs in
    ``<Airflow home>/demo-logs/``): one process pays Airflow's start-up once, not once per DAG, and on
    Airflow 3.0 to 3.2 its tasks share one in-process Execution API, as on 3.3 (see reuse_execution_api);
-6. stops the sandbox and prints what VTEX now holds for each order.
+6. provokes what the VTEX page (Airflow 3.1+) shows as trouble: VTEX refuses one invoice (a run of
+   ``example_vtex_invoice_from_ui`` for the order seeded canceled: expected to fail), and one order placed
+   two hours ago waits in ready-for-handling, stuck;
+7. stops the sandbox and prints what VTEX now holds for each order. With ``--serve`` (``make demo-ui``) it
+   first starts Airflow's API server on this home and keeps it and the sandbox running until Ctrl-C, so the
+   VTEX page (Airflow's UI, VTEX in the navigation) shows the demo's orders, the stuck one and the refusal.
 
 It exits non-zero, naming the step and its log, if the connection test or any DAG run does not succeed.
 Run from ``scripts/``, it imports the provider installed in this Python's environment (the built wheel,
@@ -53,8 +58,8 @@ DAGS = [
     *INVOICE_AFTER_INTAKE,
 ]
 #: Run configuration per DAG: the bulk example invoices 10,000 orders by default; the demo asks for
-#: fewer, in three chunks (three mapped bulk tasks), at the example's own rate cap (25 requests/s per
-#: chunk; dag.test() runs the chunks one after the other), to finish in seconds.
+#: fewer, in three chunks (three mapped bulk tasks; dag.test() runs them one after the other), to finish
+#: in seconds.
 DAG_CONF: dict[str, dict[str, Any]] = {
     "example_vtex_bulk_invoicing": {"invoice_count": 90, "chunk_size": 30},
     # the order is STOCKOUT_ORDER, below
@@ -78,9 +83,24 @@ STOCKOUT_ITEMS = [
     {"id": "6100", "name": "Garden hose", "quantity": 1, "price": 8900},
     {"id": "6101", "name": "Hose clamp", "quantity": 5, "price": 150},
 ]
+#: What the demo provokes for the VTEX page: an invoice VTEX refuses (the seeded canceled order's) and an
+#: order nobody takes into handling, placed two hours before the demo (stuck past the page's 30 minutes).
+REFUSED_DAG = "example_vtex_invoice_from_ui"
+REFUSED_CONF = {
+    "order_id": "1172452900790-01",
+    "invoice_number": "NF-DEMO-REFUSED",
+    "invoice_value": 15900,
+    "items": [{"id": "5002", "price": 15900, "quantity": 1}],
+}
+STUCK_ORDER = "DEMO-STUCK-01"
 #: Orders the seed holds in a state no example changes, and why that is expected.
+#: The other accounts of example_vtex_several_accounts, served by the same sandbox: a franchise account
+#: selling as the main store's white-label seller, and a store on the PII data architecture.
+FRANCHISE_ORDER = "FRA-5001-01"
+MARKETPLACE_ORDER = "DEMO-MKT-5001-01"
+SHOE = [{"id": "2001", "name": "Running shoe", "quantity": 1, "price": 2499}]
 SEEDED_ON_PURPOSE = {
-    "canceled": "seeded canceled on purpose, to show the status sensor's failure path; expected"
+    "canceled": "seeded canceled on purpose: the status sensor's failure path, and the invoice VTEX refuses; expected"
 }
 
 
@@ -135,15 +155,24 @@ def migrate_database() -> None:
     upgradedb()
 
 
-def define_connection(conn_json: str) -> None:
-    """(Re)create ``vtex_default`` in Airflow's database, as ``airflow connections add --conn-json`` does."""
+def define_connection(conn_json: str, conn_id: str = CONN_ID) -> None:
+    """(Re)create ``conn_id`` in Airflow's database, as ``airflow connections add --conn-json`` does."""
     from airflow.models.connection import Connection
     from airflow.utils.session import create_session
     from sqlalchemy import delete
 
     with create_session() as session:
-        session.execute(delete(Connection).where(Connection.conn_id == CONN_ID))
-        session.add(Connection.from_json(conn_json, conn_id=CONN_ID))
+        session.execute(delete(Connection).where(Connection.conn_id == conn_id))
+        session.add(Connection.from_json(conn_json, conn_id=conn_id))
+
+
+def _with_budget(conn_json: str, per_second: float) -> str:
+    """The connection with the account's request budget (the sandbox answers 429 above the same)."""
+    import json
+
+    spec = json.loads(conn_json)
+    spec["extra"]["max_requests_per_second"] = per_second
+    return json.dumps(spec)
 
 
 def test_connection() -> tuple[bool, str]:
@@ -219,16 +248,99 @@ def reuse_execution_api() -> bool:
     return True
 
 
-def run_dag(dag: Any, log: Path) -> str:
+def run_dag(dag: Any, log: Path, conf: dict[str, Any] | None = None) -> str:
     """One run of ``dag`` with ``dag.test()``, its output in ``log``; the run's final state."""
     with output_to(log):
         try:
-            dag_run = dag.test(run_conf=DAG_CONF.get(dag.dag_id))
+            dag_run = dag.test(run_conf=conf if conf is not None else DAG_CONF.get(dag.dag_id))
         except Exception as error:  # noqa: BLE001 - into the DAG's log, and the run counts as failed
             traceback.print_exc()
             return f"error ({type(error).__name__})"
     state = dag_run.state if dag_run is not None else None
     return str(getattr(state, "value", state))
+
+
+def provoke_trouble(sandbox: VtexSandbox, dags: dict[str, Any], logs: Path, failures: list[str]) -> None:
+    """What the VTEX page shows as trouble: an invoice VTEX refuses, and an order stuck in ready-for-handling."""
+    import datetime as dt
+
+    step = time.monotonic()
+    log = logs / f"{REFUSED_DAG}-refused.log"
+    state = run_dag(dags[REFUSED_DAG], log, REFUSED_CONF)
+    print(
+        f"demo: {REFUSED_DAG:<39} {state:<8} {time.monotonic() - step:5.1f} s   log: {shown(log)}  "
+        f"(the invoice of canceled order {REFUSED_CONF['order_id']}: VTEX refuses it, as expected)"
+    )
+    if state != "failed":
+        failures.append(f"{REFUSED_DAG} for the canceled order ({state}, expected failed; see {shown(log)})")
+    placed = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=2)
+    sandbox.place_order(
+        STUCK_ORDER, status="ready-for-handling", creationDate=placed.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    print(f"demo: order {STUCK_ORDER} placed two hours ago waits in ready-for-handling: stuck")
+
+
+def page_available() -> bool:
+    """Whether this Airflow shows the VTEX page (3.1+: the provider's plugin adds it)."""
+    from airflow_provider_vtex.plugins import vtex_page
+
+    return vtex_page.supported()
+
+
+def serve(home: Path, logs: Path) -> None:
+    """Airflow's API server (the UI) on this home until Ctrl-C; the sandbox runs meanwhile."""
+    import signal
+    import socket
+    import subprocess
+    import urllib.request
+
+    if not page_available():
+        print("demo: the VTEX page needs Airflow 3.1+; this Airflow has no UI plugins to show it")
+        return
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        # A local demo: everyone is admin, no sign-in (never so in a deployment).
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__API__BASE_URL": url,
+    }
+    log = logs / "api-server.log"
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # SIGTERM as Ctrl-C: the API server is stopped, not left behind
+
+    signal.signal(signal.SIGTERM, stop)
+    with log.open("w", encoding="utf-8") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline and server.poll() is None:
+                try:
+                    with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=5):
+                        break
+                except OSError:
+                    time.sleep(1)
+            else:
+                print(f"demo: the API server did not start (see {shown(log)})")
+                return
+            print(
+                f"demo: Airflow's UI at {url} (no sign-in: a local demo). Open VTEX in the navigation, or "
+                f"{url}/vtex/page/ alone. Ctrl-C stops the UI and the sandbox."
+            )
+            server.wait()
+        except KeyboardInterrupt:
+            print("\ndemo: stopping the API server and the sandbox")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def shown(path: Path) -> str:
@@ -283,6 +395,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Airflow home (SQLite database, logs); default .airflow/ in the repository",
     )
     parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="then serve Airflow's UI (API server) with the sandbox until Ctrl-C, to open the VTEX page",
+    )
+    parser.add_argument(
         "--smoke-checks",
         action="store_true",
         help="first run scripts/smoke_checks.py's checks of the installed provider, in this process",
@@ -330,10 +447,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo: {len(MORNING_ORDERS)} orders placed and paid this morning: {', '.join(MORNING_ORDERS)}")
         sandbox.add_order(STOCKOUT_ORDER, STOCKOUT_ITEMS, status="handling")
         print(f"demo: order {STOCKOUT_ORDER} in handling, for the stockout example")
+        # Two more accounts in the same sandbox, for example_vtex_several_accounts: a franchise whose
+        # order fulfils a sale of the main store (already invoiced there), and a PII store (seeded).
+        sandbox.add_order(MARKETPLACE_ORDER, SHOE, status="handling", sellerOrderId=FRANCHISE_ORDER)
+        franchise = sandbox.add_account(
+            "franchise",
+            app_key="franchise-key",
+            app_token="franchise-token",
+            orders=[{"orderId": FRANCHISE_ORDER, "items": SHOE, "marketplaceOrderId": MARKETPLACE_ORDER}],
+            max_requests_per_second=20,
+        )
+        store_br = sandbox.add_account(
+            "store-br",
+            app_key="store-br-key",
+            app_token="store-br-token",
+            data_architecture="pii",
+            seed_default=True,
+            max_requests_per_second=20,
+        )
         step = time.monotonic()
         log = logs / "connections-test.log"
         with output_to(log):
             define_connection(sandbox.airflow_connection())
+            for conn_id, account in (("vtex_franchise", franchise), ("vtex_store_br", store_br)):
+                define_connection(_with_budget(account.airflow_connection(), 20), conn_id)
             tested, message = test_connection()
             print(f"{CONN_ID}: {'success' if tested else 'FAILED'}: {message}")
         print(
@@ -365,8 +502,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"demo: {dag_id:<39} {state:<8} {time.monotonic() - step:5.1f} s   log: {shown(log)}")
             if state != "success":
                 failures.append(f"{dag_id} ({state}; see {shown(log)})")
+        provoke_trouble(sandbox, dags, logs, failures)
         summary = sandbox.summary()
         requests_served = len(sandbox.requests)
+        if args.serve and not failures:
+            serve(home, logs)
     print(f"demo: sandbox stopped after serving {requests_served} VTEX API requests")
     print_summary(summary, seeded)
     if finish_smoke_checks is not None and not finish_smoke_checks():
@@ -380,6 +520,11 @@ def main(argv: list[str] | None = None) -> int:
         + (f", {skipped} skipped (they need Airflow 3)" if skipped else "")
         + f"; {time.monotonic() - started:.0f} s in all"
     )
+    if page_available():
+        print(
+            "demo: to see the VTEX page (the demo's orders, the stuck order, the refusal): `make demo-ui` runs the "
+            "demo, then serves Airflow's UI with the sandbox until Ctrl-C (docs/vtex-page.md)"
+        )
     print(
         "demo: each ran with dag.test(), what `airflow dags test <dag_id>` runs, in this one process. To run "
         "one yourself: start the sandbox (`vtex-sandbox --port 8089`), export the connection it prints, then "

@@ -8,6 +8,7 @@ only runs DAGs it can find in the configured DAGs folder.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tempfile
@@ -52,6 +53,26 @@ os.environ.update(
 # (`--hypothesis-profile=compat`, Makefile): a tenth of hypothesis's default of 100, by which the property
 # tests scale their counts (tests/unit/operators/test_bad_input.py).
 settings.register_profile("compat", max_examples=10)
+
+
+_BUDGET_STORES = _AIRFLOW_HOME / "budget-stores"
+_BUDGET_STORES.mkdir()
+_BUDGET_STORE_NUMBERS = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def own_budget_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test its own account budgets (``[vtex] budget_store``): a 429 one test provokes pauses its
+    account for VTEX's advised time, and tests reuse base URLs. Deployment tests keep the deployment's."""
+    if "deployment" in request.node.path.parts:
+        yield
+        return
+    from airflow_provider_vtex.client.budget import close_stores
+
+    path = _BUDGET_STORES / f"{next(_BUDGET_STORE_NUMBERS)}.sqlite3"
+    monkeypatch.setenv("AIRFLOW__VTEX__BUDGET_STORE", f"sqlite:///{path}")
+    yield
+    close_stores()
 
 
 @pytest.fixture

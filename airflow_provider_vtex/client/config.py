@@ -52,6 +52,7 @@ MIN_HOOK_SECRET_LENGTH = 24
 #: Upper bounds that catch typos (a timeout in milliseconds) without limiting real use.
 MAX_TIMEOUT = 3600.0
 MAX_RETRIES_LIMIT = 100
+MAX_RATE = 10_000.0
 #: Every extra this connection reads; any other name is a typo or another connection type's setting.
 KNOWN_EXTRAS = (*CONN_FIELDS, "verify")
 #: How Airflow's connection form (Airflow 2 before 2.3, and forms saved then) prefixes an extra's name.
@@ -78,6 +79,8 @@ class VtexConnectionConfig:
     data_architecture: DataArchitecture = "standard"
     #: What VTEX's order hook sends in a header with every call, the receiver's proof of origin.
     hook_secret: str | None = field(default=None, repr=False)
+    #: The account's request budget (``None``: no cap), shared by every process using the account.
+    max_requests_per_second: float | None = None
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -136,6 +139,7 @@ class VtexConnectionConfig:
             verify=extras.verify(),
             data_architecture=extras.data_architecture(),
             hook_secret=extras.hook_secret(),
+            max_requests_per_second=extras.rate("max_requests_per_second"),
         )
 
 
@@ -321,6 +325,18 @@ class _Extras:
             raise self.where.error(
                 f"has extra '{name}' {self.get(name)!r}: it must be a number of seconds greater than 0 and at "
                 f"most {MAX_TIMEOUT:g}, e.g. 30"
+            )
+        return number
+
+    def rate(self, name: str) -> float | None:
+        number = self._number(name)
+        if number is None:
+            return None
+        if not math.isfinite(number) or not 0 < number <= MAX_RATE:
+            raise self.where.error(
+                f"has extra '{name}' {self.get(name)!r}: it must be a number of requests per second greater "
+                f"than 0 and at most {MAX_RATE:g} (e.g. 50; VTEX documents 6,000 a minute, 100 a second, for "
+                "reading orders), or empty for no cap"
             )
         return number
 

@@ -1,11 +1,13 @@
-"""The invoice-once engine: a write that may have been applied is never sent again blindly.
+"""The invoice-once rule, and its one owner: a write that may have been applied is never sent again blindly.
 
-VTEX accepts a write (an invoice, a start-handling, a cancel) and shows it on the order only seconds
-later, and an answer can be lost after VTEX applied the write. So every decision "send or not" is made
-here, from what the order shows, and nowhere else:
+VTEX accepts a write (an invoice, a start-handling, a cancel, a payment notification) and shows it on
+the order only seconds later, and an answer can be lost after VTEX applied the write. So every decision
+"send or not" is made here, from what the order shows, and nowhere else:
 
-- **read first** (:func:`read_first`): whether a task reads the order before sending (``check_existing``:
-  every attempt, or only a retry, whose earlier attempt may have sent it);
+- **whether to read first** (:func:`read_first`): whether a task reads the order before sending
+  (``check_existing``: every attempt, or only a retry, whose earlier attempt may have sent it);
+- **the read-first step** (:meth:`WriteOnce.check_first`): the order is read (polled until the visibility
+  window of an earlier attempt has passed), and an invoice VTEX already holds decides the result;
 - **what an invoice VTEX holds means** (:func:`resolve_held`, ``if_already_invoiced``): skip, fail or
   resend;
 - **absent or unknown** (:meth:`WriteOnce.poll_for`): an invoice is concluded absent only once VTEX's
@@ -14,9 +16,11 @@ here, from what the order shows, and nowhere else:
 - **read back** (:meth:`WriteOnce.write`): after a failure that may have been applied, the order is read
   back before anything is re-sent.
 
-The hook (:class:`~airflow_provider_vtex.hooks.vtex.VtexHook`) supplies the VTEX calls; the operators
-only pass their options through. No Airflow here; the operators import this module when a DAG is parsed,
-so the models (pydantic) and the retry rules are imported only when a decision is made.
+The hook (:class:`~airflow_provider_vtex.hooks.vtex.VtexHook`) supplies the VTEX calls (reading the
+order, sending the write) and calls these for every write; the single and the bulk invoice operators
+call the hook, and only pass their options through. No Airflow here; the operators import this module
+when a DAG is parsed, so the models (pydantic) and the retry rules are imported only when a decision is
+made.
 """
 
 from __future__ import annotations
@@ -218,6 +222,43 @@ class WriteOnce:
                     what,
                     self.readback_timeout,
                 )
+
+    def check_first(
+        self,
+        find_held: Callable[[], Mapping[str, Any] | None],
+        *,
+        order_id: str,
+        invoice_number: str,
+        if_already_invoiced: IfAlreadyInvoiced,
+        data_architecture: str,
+        budget: Budget,
+        maybe_sent_at: dt.datetime | None = None,
+    ) -> InvoiceResult | None:
+        """The read-first step: what the invoice VTEX already holds means, or ``None`` for "send it".
+
+        ``find_held`` reads the order and returns the invoice's package if VTEX shows it. It is read
+        once, or, when an earlier attempt may have sent the invoice at ``maybe_sent_at``, polled until
+        VTEX's visibility window since then has passed. An invoice VTEX holds is resolved as
+        ``if_already_invoiced`` says (:func:`resolve_held`): a result (``skip``), an error (``fail``), or
+        ``None`` (``resend``, on purpose); an invoice VTEX does not show is ``None``: send it.
+        """
+        held = self.poll_for(
+            find_held,
+            self.window_end(maybe_sent_at),
+            budget,
+            order_id=order_id,
+            what=f"invoice {invoice_number}",
+        )
+        if held is None:
+            return None
+        return resolve_held(
+            order_id,
+            invoice_number,
+            held,
+            if_already_invoiced,
+            data_architecture=data_architecture,
+            log=self.log,
+        )
 
     def window_end(self, maybe_sent_at: dt.datetime | None) -> float:
         """The monotonic time at which a write sent at ``maybe_sent_at`` must be visible (now if None)."""

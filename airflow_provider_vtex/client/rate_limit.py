@@ -1,4 +1,5 @@
-"""A client-side request rate cap that holds where VTEX counts, shared by every thread of one hook.
+"""A client-side request rate cap that holds where VTEX counts, shared by every thread and coroutine of
+one hook (the sync face's threads and the async face's coroutines: :mod:`~airflow_provider_vtex.client.sending`).
 
 Why this shape: VTEX throttles per account and does not publish its limits, so a merchant sets a cap
 and expects VTEX never to see more in any second. Counting request *starts* on the client is not
@@ -13,6 +14,7 @@ ends and the next begins in the same second.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -21,7 +23,24 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Hashable, Iterator
+
+#: The longest a coroutine sleeps before looking at the cap again (it is not woken by a release).
+ASYNC_RECHECK = 0.05
+
+
+async def sleep_async(seconds: float) -> None:
+    """A coroutine's wait for the cap (a module-level name, so tests can move a fake clock instead)."""
+    await asyncio.sleep(seconds)
+
+
+def _caller() -> Hashable:
+    """Who is asking: the thread, and within it the asyncio task (coroutines share their thread)."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no event loop in this thread
+        task = None
+    return (threading.get_ident(), None if task is None else id(task))
 
 
 class RequestRateLimiter:
@@ -44,7 +63,7 @@ class RequestRateLimiter:
         self._finished: deque[float] = deque()
         self._next_start = 0.0
         self._paused_until = 0.0
-        self._pause_owner: int | None = None
+        self._pause_owner: Hashable | None = None
         self._condition = threading.Condition()
 
     @contextmanager
@@ -61,17 +80,39 @@ class RequestRateLimiter:
         if not self.capacity and self._paused_until == 0.0:
             return 0.0
         waited = 0.0
+        caller = _caller()
         with self._condition:
             while True:
                 now = time.monotonic()
-                delay = self._delay(now)
+                delay = self._take(now, caller)
                 if delay <= 0:
-                    if self.capacity:
-                        self._in_flight += 1
-                        self._next_start = max(now, self._next_start) + self.interval
                     return waited
                 self._condition.wait(delay)
                 waited += time.monotonic() - now
+
+    async def acquire_async(self) -> float:
+        """As :meth:`acquire`, for a coroutine: it sleeps without blocking the event loop (the lock is
+        held only to read and update the counts). Returns the seconds waited."""
+        if not self.capacity and self._paused_until == 0.0:
+            return 0.0
+        waited = 0.0
+        caller = _caller()
+        while True:
+            now = time.monotonic()
+            with self._condition:
+                delay = self._take(now, caller)
+            if delay <= 0:
+                return waited
+            await sleep_async(min(delay, ASYNC_RECHECK))
+            waited += time.monotonic() - now
+
+    def _take(self, now: float, caller: Hashable) -> float:
+        """Take a unit if a request may start now (0); else the seconds to wait. Under the lock."""
+        delay = self._delay(now, caller)
+        if delay <= 0 and self.capacity:
+            self._in_flight += 1
+            self._next_start = max(now, self._next_start) + self.interval
+        return delay
 
     def release(self) -> None:
         """The request's answer arrived (or it failed): it keeps its unit for one more window."""
@@ -82,11 +123,11 @@ class RequestRateLimiter:
             self._finished.append(time.monotonic())
             self._condition.notify_all()
 
-    def _delay(self, now: float) -> float:
+    def _delay(self, now: float, caller: Hashable) -> float:
         if self._paused_until and self._paused_until <= now:
             self._paused_until, self._pause_owner = 0.0, None
-        # The thread that was told to wait sleeps that wait itself; the others wait here.
-        delay = self._paused_until - now if self._pause_owner != threading.get_ident() else 0.0
+        # The caller that was told to wait sleeps that wait itself; the others wait here.
+        delay = self._paused_until - now if self._pause_owner != caller else 0.0
         if not self.capacity:
             return delay
         while self._finished and self._finished[0] + self.window <= now:
@@ -98,12 +139,14 @@ class RequestRateLimiter:
         return max(delay, self._next_start - now)
 
     def hold(self, seconds: float) -> None:
-        """Pause the other threads' requests for ``seconds`` (e.g. VTEX's Retry-After after a 429).
+        """Pause the other threads' and coroutines' requests for ``seconds`` (e.g. VTEX's Retry-After
+        after a 429).
 
-        The calling thread is expected to sleep the same wait before its own retry.
+        The calling thread (or coroutine) is expected to sleep the same wait before its own retry.
         """
+        caller = _caller()
         with self._condition:
             until = time.monotonic() + seconds
             if until > self._paused_until:
                 self._paused_until = until
-                self._pause_owner = threading.get_ident()
+                self._pause_owner = caller

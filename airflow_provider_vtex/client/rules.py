@@ -9,10 +9,12 @@ They decide which calls are safe to repeat:
   failure is *ambiguous* (:func:`maybe_applied`): the caller must read back before sending again.
 
 Every wait of one call (backoff, ``Retry-After``, the caller's read-backs) draws on one :class:`Budget`,
-so ``max_total_wait`` bounds the whole call, not each loop separately. Every quote of VTEX's answer has
-the AppKey and AppToken scrubbed at the source (:class:`~airflow_provider_vtex.client.scrub.Scrubber`, in
-every form a server may echo them), so no message, log line or XCom can carry them. Nothing here imports Airflow or an HTTP library: the requests client of the hook and the
-httpx client of the triggers share it.
+so ``max_total_wait`` bounds the whole call, not each loop separately. Every answer has the AppKey and
+AppToken scrubbed at the source (:class:`~airflow_provider_vtex.client.scrub.Scrubber`, in every form a
+server may echo them): the quote of an error answer, bounded, and a successful answer's JSON too, so no
+message, log line, result or XCom can carry them. Nothing here imports Airflow, and no HTTP library
+sends anything from here (urllib3's ``Retry-After`` parser is the one piece borrowed): the requests
+client of the hook and the httpx client of the triggers share these rules.
 """
 
 from __future__ import annotations
@@ -42,7 +44,6 @@ from airflow_provider_vtex.exceptions import (
     VtexTransportError,
     VtexUnexpectedResponseError,
     error_fields,
-    excerpt,
     root_cause,
 )
 from airflow_provider_vtex.get_provider_info import __version__
@@ -55,6 +56,8 @@ if TYPE_CHECKING:
     from airflow_provider_vtex.client.scrub import Scrubber
 
 USER_AGENT = f"airflow-provider-vtex/{__version__}"
+#: How much of VTEX's error code an error message quotes (codes are short: ``ORD002``, ``1``).
+CODE_EXCERPT_CHARS = 100
 #: Statuses after which a write may or may not have been applied.
 AMBIGUOUS_STATUSES = frozenset({500, 502, 503, 504})
 
@@ -170,21 +173,23 @@ class AnswerRules:
                 return None
             parsed = _json_or_none(content)
             if route.scalar_answer and isinstance(parsed, bool | int | float | str):
-                return parsed  # a route whose answer is one JSON value (a number, true/false)
-            if not isinstance(parsed, dict | list):
-                raise VtexUnexpectedResponseError(
-                    f"VTEX answered {method} {path} with {status} but a {_content_type(headers)} body instead of "
-                    f"JSON: {self._quote(content)!r}. An HTML page here usually means a proxy or login page, not "
-                    f"VTEX's API: check the base URL of connection '{self.conn_id}'.",
-                    http_status=status,
-                    method=method,
-                    path=path,
-                )
-            return parsed
+                # A route whose answer is one JSON value (a number, true/false): a string may echo anything.
+                return self.scrub.value(parsed, raw=content.decode("utf-8", errors="replace"))
+            if isinstance(parsed, dict | list):
+                # A result, an XCom, a trigger event or a log line may quote any of it.
+                return self.scrub.value(parsed, raw=content.decode("utf-8", errors="replace"))
+            raise VtexUnexpectedResponseError(
+                f"VTEX answered {method} {path} with {status} but a {_content_type(headers)} body instead of "
+                f"JSON: {self._quote(content)!r}. An HTML page here usually means a proxy or login page, not "
+                f"VTEX's API: check the base URL of connection '{self.conn_id}'.",
+                http_status=status,
+                method=method,
+                path=path,
+            )
         if 300 <= status < 400:
             raise VtexUnexpectedResponseError(
                 f"VTEX answered {method} {path} with a redirect ({status}) to "
-                f"{self.scrub(headers.get('Location') or 'nowhere')!r}. Redirects are not followed, so the "
+                f"{self.scrub.excerpt(headers.get('Location') or 'nowhere')!r}. Redirects are not followed, so the "
                 f"credentials go only to the base URL: point connection '{self.conn_id}' at the final address.",
                 http_status=status,
                 method=method,
@@ -193,21 +198,22 @@ class AnswerRules:
         raise self.error_for(answer, method, path, route)
 
     def _quote(self, content: bytes) -> str:
-        return excerpt(self.scrub(content.decode("utf-8", errors="replace")))
+        return self.scrub.excerpt(content.decode("utf-8", errors="replace"))
 
     def error_for(self, answer: Answer, method: str, path: str, route: Route) -> VtexApiError:
         """The typed error an HTTP error answer means, quoting VTEX's message (scrubbed)."""
         status, reason, headers, content = answer
         parsed = _json_or_none(content)
         code, message = error_fields(parsed)
-        code = None if code is None else self.scrub(code)
-        message = None if message is None else self.scrub(message)
+        code = None if code is None else self.scrub.excerpt(code, CODE_EXCERPT_CHARS)
+        message = None if message is None else self.scrub.excerpt(message)
         if message is None and parsed is None:
             said = f"a {_content_type(headers)} body: {self._quote(content)!r}" if content else "no body"
         else:
             said = f"error {code!r}: {message!r}" if code else repr(message or self._quote(content))
         head = (
-            f"VTEX answered {status} {self.scrub(reason or '')}".rstrip() + f" to {method} {path} ({said})."
+            f"VTEX answered {status} {self.scrub.excerpt(reason or '', CODE_EXCERPT_CHARS)}".rstrip()
+            + f" to {method} {path} ({said})."
         )
         details: dict[str, Any] = {
             "http_status": status,
@@ -269,11 +275,15 @@ class RetryRules:
     The per-call :class:`Budget` and attempt limit travel in the wrapped call's keyword arguments
     (``budget=``, ``attempts=``), so one ``Retrying`` built per kind of call serves every call and thread.
 
-    :param on_throttle: called with the wait after a 429, so other callers can pause too.
+    :param on_throttle: called after a 429 with the caller's wait and VTEX's ``Retry-After`` (``None``
+        when absent), so other callers can pause too.
     """
 
     def __init__(
-        self, policy: RetryPolicy, logger: Any, on_throttle: Callable[[float], None] | None = None
+        self,
+        policy: RetryPolicy,
+        logger: Any,
+        on_throttle: Callable[[float, float | None], None] | None = None,
     ) -> None:
         self.policy = policy
         self.log = logger
@@ -299,7 +309,7 @@ class RetryRules:
         else:
             wait = min(self.policy.backoff(state.attempt_number), self.policy.backoff_max)
         if isinstance(exc, VtexRateLimitedError) and self.on_throttle is not None:
-            self.on_throttle(wait)  # the account is throttled: every caller of this client waits
+            self.on_throttle(wait, retry_after)  # the account is throttled: every caller of this client waits
         return wait
 
     def _log_wait(self, state: tenacity.RetryCallState) -> None:
@@ -389,7 +399,7 @@ class TransportErrors:
 
     def error(self, kind: TransportFailure, method: str, path: str, reason: str, exc_name: str) -> VtexError:
         where, conn_id = self.config.base_url, self.config.conn_id
-        reason = self.scrub(reason)
+        reason = self.scrub.excerpt(reason)
         messages = {
             TransportFailure.TLS: f"TLS with {where} failed ({reason}). If the server uses a private CA or a "
             f"self-signed certificate, set the 'verify' extra of connection '{conn_id}' to its CA bundle path.",

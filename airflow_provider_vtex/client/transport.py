@@ -1,5 +1,6 @@
-"""The HTTP client of the hook: one pooled ``requests`` session, following the rules of
-:mod:`~airflow_provider_vtex.client.rules` (what to retry, how long to wait, what VTEX's answers mean).
+"""The HTTP client of the hook (the sync face): one pooled ``requests`` session, each attempt sent through
+the :class:`~airflow_provider_vtex.client.sending.SendingPolicy` the triggers' client uses too (the
+request-rate cap, 429 pauses, retries, what VTEX's answers mean, scrubbing, the reports of each attempt).
 
 It imports nothing from Airflow. Requests are built directly from the checked route templates and the
 connection's headers, and redirects are never followed (a redirect would carry the AppToken header to
@@ -9,7 +10,6 @@ another host).
 from __future__ import annotations
 
 import json
-import logging
 import re
 import time
 from functools import cached_property
@@ -23,23 +23,16 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from airflow_provider_vtex.client.config import VtexConnectionConfig, environment_settings
-from airflow_provider_vtex.client.rate_limit import RequestRateLimiter
-from airflow_provider_vtex.client.rules import (
-    USER_AGENT,
-    Answer,
-    AnswerRules,
-    Budget,
-    RetryPolicy,
-    RetryRules,
-    TransportErrors,
-    TransportFailure,
-)
-from airflow_provider_vtex.client.scrub import Scrubber
+from airflow_provider_vtex.client.rules import USER_AGENT, Answer, Budget, RetryPolicy, TransportFailure
+from airflow_provider_vtex.client.sending import SendingPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from airflow_provider_vtex.client.budget import AccountBudget
+    from airflow_provider_vtex.client.rate_limit import RequestRateLimiter
     from airflow_provider_vtex.client.routes import Route
+    from airflow_provider_vtex.client.sending import AttemptObserver
     from airflow_provider_vtex.exceptions import VtexError
 
 
@@ -51,8 +44,13 @@ class VtexClient:
     :param policy: retries and waits.
     :param timeout: seconds per request (overrides the connection's).
     :param pool_maxsize: connections kept open (raise it for concurrent use).
-    :param rate_limiter: the request-rate cap shared by every thread using this client.
+    :param rate_limiter: a further request-rate cap shared by every thread using this client.
+    :param budget: the account's request budget, shared by every process using the account
+        (:mod:`~airflow_provider_vtex.client.budget`); ``None``: none (tests, and clients built by hand).
+    :param observer: told about every attempt (the hook reports them to Airflow's metrics).
     :param logger: where waits and retries are reported (the hook passes its Airflow task logger).
+    :param sending: the policy every attempt goes through, when shared with the async face (the hook
+        passes its own); otherwise one is built from the arguments above.
     """
 
     def __init__(
@@ -63,22 +61,30 @@ class VtexClient:
         timeout: float | None = None,
         pool_maxsize: int = 10,
         rate_limiter: RequestRateLimiter | None = None,
+        budget: AccountBudget | None = None,
+        observer: AttemptObserver | None = None,
         logger: Any = None,
+        sending: SendingPolicy | None = None,
     ) -> None:
+        self.sending = sending or SendingPolicy(
+            config,
+            policy,
+            timeout=timeout,
+            rate_limiter=rate_limiter,
+            budget=budget,
+            observer=observer,
+            logger=logger,
+        )
         self.config = config
         self.policy = policy
-        self.timeout = timeout if timeout is not None else config.timeout
+        self.timeout = self.sending.timeout
         self.pool_maxsize = pool_maxsize
-        self.rate_limiter = rate_limiter or RequestRateLimiter(None)
-        self.log = logger or logging.getLogger(__name__)
-        self.scrub = Scrubber(config.secrets)
-        self.rules = AnswerRules(config.conn_id, self.scrub)
-        self.transport_errors = TransportErrors(config, self.timeout, self.scrub)
-        self.retry_rules = RetryRules(policy, self.log, on_throttle=self.rate_limiter.hold)
+        self.log = self.sending.log
         # One Retrying per kind of call; tenacity keeps per-thread state, so threads may share them.
         self._retryings = {
             flag: tenacity.Retrying(
-                **self.retry_rules.arguments(idempotent=flag), sleep=lambda seconds: time.sleep(seconds)
+                **self.sending.retry_rules.arguments(idempotent=flag),
+                sleep=lambda seconds: time.sleep(seconds),
             )
             for flag in (True, False)
         }
@@ -139,7 +145,7 @@ class VtexClient:
         """One attempt: send, then turn the outcome into the JSON body or a typed error."""
         method = route.method
         prepared = self._prepare(method, path, json_body, params)
-        with self.rate_limiter.slot():
+        with self.sending.attempt(route) as attempt:
             started = time.monotonic()
             try:
                 response = self.session.send(
@@ -152,11 +158,15 @@ class VtexClient:
                 )
             except requests.exceptions.RequestException as exc:
                 raise self._transport_error(exc, method, path) from None
-        self.log.debug(
-            "%s %s -> %s in %.0f ms", method, path, response.status_code, (time.monotonic() - started) * 1000
-        )
-        answer = Answer(response.status_code, response.reason or "", response.headers, response.content)
-        return self.rules.interpret(answer, method, path, route)
+            self.log.debug(
+                "%s %s -> %s in %.0f ms",
+                method,
+                path,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+            )
+            answer = Answer(response.status_code, response.reason or "", response.headers, response.content)
+            return self.sending.interpret(answer, method, path, route, attempt)
 
     def _prepare(
         self, method: str, path: str, json_body: Any, params: Mapping[str, Any] | None
@@ -199,7 +209,7 @@ class VtexClient:
             kind = TransportFailure.DROPPED if sent else TransportFailure.NOT_CONNECTED
         else:  # InvalidHeader, InvalidURL and the like: the request could not even be built
             kind = TransportFailure.UNSENDABLE
-        return self.transport_errors.error(kind, method, path, _reason(exc), type(exc).__name__)
+        return self.sending.transport_errors.error(kind, method, path, _reason(exc), type(exc).__name__)
 
 
 def _failed_before_sending(exc: requests.exceptions.ConnectionError) -> bool:

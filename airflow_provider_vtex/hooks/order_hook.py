@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_vtex.client.scrub import REDACTED
 from airflow_provider_vtex.exceptions import VtexConnectionConfigError, VtexNotFoundError
 from airflow_provider_vtex.models.feed import FeedFilter
 from airflow_provider_vtex.models.order_hook import SECRET_HEADER, HookConfig, HookStatus, HookTarget
@@ -79,7 +80,7 @@ class OrderHookCalls(_Hook):
         if (
             held is not None
             and held.url == url
-            and held.sends_header(SECRET_HEADER, wanted.hook.headers[SECRET_HEADER])
+            and _sends_our_secret(held, wanted.hook.headers[SECRET_HEADER])
             and _same_filter(held.filter, wanted.filter)
         ):
             self.log.info("VTEX holds the order hook to %s as wanted: nothing to do.", url)
@@ -93,6 +94,14 @@ class OrderHookCalls(_Hook):
         )
         self.set_hook_config(wanted)
         return True
+
+
+def _sends_our_secret(held: HookStatus, secret: str) -> bool:
+    """Whether VTEX sends the connection's secret header. VTEX echoes the header on GET, and every answer
+    is scrubbed before the hook reads it (:mod:`~airflow_provider_vtex.client.scrub`: the secret reaches
+    no result, log or XCom), so the secret VTEX holds arrives as the scrubber's mask when it is ours; an
+    old secret, not the connection's, arrives as itself and differs."""
+    return held.sends_header(SECRET_HEADER, REDACTED) or held.sends_header(SECRET_HEADER, secret)
 
 
 def _same_filter(held: Mapping[str, Any] | None, wanted: FeedFilter) -> bool:

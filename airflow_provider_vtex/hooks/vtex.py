@@ -1,12 +1,19 @@
 """VtexHook: the ``vtex`` Airflow connection glued to the HTTP client, and VTEX's order calls.
 
-Three layers, three modules: :mod:`~airflow_provider_vtex.client.config` reads and checks the connection,
-:mod:`~airflow_provider_vtex.client.transport` sends requests (session, retries, error mapping, no Airflow),
-and this hook exposes what a DAG does with VTEX. It is also the one place that knows the rule that
-matters most: **a write that may have been applied is never sent again blindly**. An invoice (or a
-start-handling, or a cancel) whose answer was lost is read back from the order, for as long as VTEX takes
-to show what it applied (``readback_timeout``), before anything is re-sent; see :meth:`VtexHook.send_invoice`.
-That rule's decisions are :mod:`~airflow_provider_vtex.client.invoice_once`'s; this hook supplies its VTEX calls.
+The hook is the Airflow side of the provider's client: the connection is read and checked by
+:mod:`~airflow_provider_vtex.client.config`; requests are sent by :mod:`~airflow_provider_vtex.client.transport`
+(this hook's calls, ``requests``) and :mod:`~airflow_provider_vtex.client.async_transport` (its triggers'
+calls, ``httpx``), both through the one :mod:`~airflow_provider_vtex.client.sending` policy the hook
+builds (cap, 429 pauses, retries, scrubbing, metrics via :mod:`~airflow_provider_vtex.hooks.metered`); the
+paths come from :mod:`~airflow_provider_vtex.client.routes`; the connection form is
+:mod:`~airflow_provider_vtex.hooks.connection_form`'s. This hook exposes what a DAG does with VTEX.
+
+The rule that matters most, **a write that may have been applied is never sent again blindly**, is
+owned by :mod:`~airflow_provider_vtex.client.invoice_once` (read first, what an invoice VTEX holds means,
+absent versus unknown, read back); this hook supplies its VTEX calls (reading the order, sending the
+write) and applies it to every write: an invoice (or a start-handling, a cancel, a payment notification)
+whose answer was lost is read back from the order, for as long as VTEX takes to show what it applied
+(``readback_timeout``), before anything is re-sent; see :meth:`VtexHook.send_invoice`.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vtex import metrics
+from airflow_provider_vtex.client.budget import AccountBudget, BudgetRule, open_store
 from airflow_provider_vtex.client.config import VtexConnectionConfig
 from airflow_provider_vtex.client.invoice_once import (
     CANCELED_STATUSES,
@@ -25,8 +33,8 @@ from airflow_provider_vtex.client.invoice_once import (
     IfAlreadyInvoiced,
     WriteOnce,
     invoice_package,
-    resolve_held,
 )
+from airflow_provider_vtex.client.rate_limit import RequestRateLimiter
 from airflow_provider_vtex.client.routes import (
     RESOURCE_NOTIFY_INVOICE,
     RESOURCE_VIEW_ORDER,
@@ -36,7 +44,15 @@ from airflow_provider_vtex.client.routes import (
 )
 from airflow_provider_vtex.client.rules import Budget, RetryPolicy
 from airflow_provider_vtex.client.scrub import secret_forms
-from airflow_provider_vtex.compat import AirflowNotFoundException, BaseHook, mask_secret
+from airflow_provider_vtex.client.sending import SendingPolicy
+from airflow_provider_vtex.client.transport import VtexClient
+from airflow_provider_vtex.compat import (
+    AirflowNotFoundException,
+    BaseHook,
+    airflow_home,
+    mask_secret,
+    vtex_budget_store,
+)
 from airflow_provider_vtex.exceptions import (
     VtexAuthError,
     VtexConnectionConfigError,
@@ -52,7 +68,7 @@ from airflow_provider_vtex.exceptions import (
 from airflow_provider_vtex.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID, HOOK_NAME
 from airflow_provider_vtex.hooks.changes import ChangesMixin
 from airflow_provider_vtex.hooks.connection_form import connection_form_widgets, ui_field_behaviour
-from airflow_provider_vtex.hooks.metered import MeteredRateLimiter, MeteredVtexClient
+from airflow_provider_vtex.hooks.metered import MetricsObserver
 from airflow_provider_vtex.hooks.order_hook import OrderHookCalls
 from airflow_provider_vtex.hooks.orders import OrdersMixin
 from airflow_provider_vtex.models import (
@@ -70,6 +86,7 @@ from airflow_provider_vtex.models import (
     TrackingStatus,
 )
 from airflow_provider_vtex.models.feed import MAX_HANDLE_LENGTH, MAX_LOT, UnreadableFeedItem
+from airflow_provider_vtex.models.report import RequestTally
 from airflow_provider_vtex.models.tracking import TRACKING_KEYS
 from airflow_provider_vtex.models.types import too_deep
 
@@ -87,7 +104,8 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
     """Talks to VTEX's Orders API for one ``vtex`` connection, over one pooled HTTP session.
 
     :param vtex_conn_id: the Airflow connection: login = AppKey, password = AppToken, host = account name;
-        extras ``environment``, ``base_url``, ``timeout``, ``max_retries``, ``verify``, ``data_architecture``.
+        extras ``environment``, ``base_url``, ``timeout``, ``max_retries``, ``verify``, ``data_architecture``,
+        ``max_requests_per_second`` (the account's request budget, shared by every process).
     :param timeout: seconds per request; overrides the connection's ``timeout``.
     :param max_retries: retries after a retryable failure; overrides the connection's ``max_retries``.
     :param backoff_initial: first exponential backoff step in seconds (doubles each retry, with jitter).
@@ -98,8 +116,11 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
         show it on the order. A write is concluded absent only once this long has passed since it may
         have been sent.
     :param readback_interval: seconds between two read-backs.
-    :param max_requests_per_second: cap on requests per second at VTEX across all threads using this
-        hook (``None``: no cap). Whatever the cap, a 429 pauses every thread for the wait VTEX asked for.
+    :param max_requests_per_second: a further cap on requests per second across the threads of this hook
+        and the coroutines of its async calls (a trigger's) only (``None``: none), below the account's
+        budget. The account's budget, shared by every process using the account, is the connection's
+        ``max_requests_per_second`` extra (see :attr:`account_budget`). Whatever the caps, a 429 pauses
+        every process of the account for the wait VTEX asked for.
     """
 
     conn_name_attr = "vtex_conn_id"
@@ -132,7 +153,10 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
         self.pool_maxsize = pool_maxsize
         self.readback_timeout = readback_timeout
         self.readback_interval = readback_interval
-        self.rate_limiter = MeteredRateLimiter(max_requests_per_second)
+        #: The request-rate cap (and 429 pauses) of every call of this hook, sync and async alike.
+        self.rate_limiter = RequestRateLimiter(max_requests_per_second)
+        #: What this hook's requests met, both faces alike: the figures of the task's ``vtex_report`` XCom.
+        self.tally = RequestTally()
         self._async_client: AsyncVtexClient | None = None
 
     # ------------------------------------------------------------------ connection form (Airflow < 3.2)
@@ -181,17 +205,36 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
         )
 
     @cached_property
-    def client(self) -> MeteredVtexClient:
-        """The HTTP client (one pooled session), built on first use; it reports each request to Airflow's
-        metrics when the deployment has them on (:mod:`airflow_provider_vtex.metrics`)."""
-        return MeteredVtexClient(
+    def sending(self) -> SendingPolicy:
+        """What every attempt of this hook goes through, its sync calls and its triggers' async ones
+        alike: the request-rate cap and 429 pauses (:attr:`rate_limiter`), retries, scrubbing, and the
+        reports to Airflow's metrics when the deployment has them on (:mod:`airflow_provider_vtex.metrics`)
+        and to :attr:`tally`."""
+        return SendingPolicy(
             self.config,
             self._policy(),
             timeout=self.timeout_override,
-            pool_maxsize=self.pool_maxsize,
             rate_limiter=self.rate_limiter,
+            budget=self.account_budget,
+            observer=MetricsObserver(self.tally),
             logger=self.log,
         )
+
+    @cached_property
+    def account_budget(self) -> AccountBudget:
+        """The account's request budget, shared by every process using the account through the store of
+        ``[vtex] budget_store`` (by default a file under AIRFLOW_HOME); keyed by the connection's base URL,
+        so each account has its own. See :mod:`airflow_provider_vtex.client.budget`."""
+        timeout = self.timeout_override if self.timeout_override is not None else self.config.timeout
+        cap = self.config.max_requests_per_second
+        rule = BudgetRule(cap, lease=timeout + BudgetRule(cap).window)  # answered or given up by then
+        store = open_store(vtex_budget_store(), airflow_home())
+        return AccountBudget(store, self.config.base_url, rule)
+
+    @cached_property
+    def client(self) -> VtexClient:
+        """The HTTP client of the sync calls (one pooled session), built on first use."""
+        return VtexClient(self.config, self._policy(), pool_maxsize=self.pool_maxsize, sending=self.sending)
 
     @property
     def data_architecture(self) -> str:
@@ -215,18 +258,18 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
         params: Mapping[str, Any] | None = None,
         **path_values: Any,
     ) -> Any:
-        """As the sync calls, over the async client (built on first use, in the running event loop)."""
+        """As the sync calls, over the async client (built on first use, in the running event loop),
+        through the same :attr:`sending` policy: the same cap, pauses, retries, scrubbing and metrics."""
         if self._async_client is None:
             from asgiref.sync import sync_to_async
 
             from airflow_provider_vtex.client.async_transport import AsyncVtexClient
 
             # Built in a thread: Airflow's connection lookup blocks (DB, secrets backend), and so does
-            # loading the CA bundle into an SSL context; a triggerer's event loop must not wait on either.
+            # loading the CA bundle into an SSL context, and opening the budget's store; a triggerer's event
+            # loop must not wait on any of them.
             self._async_client = await sync_to_async(
-                lambda: AsyncVtexClient(
-                    self.config, self._policy(), timeout=self.timeout_override, logger=self.log
-                )
+                lambda: AsyncVtexClient(self.config, self._policy(), sending=self.sending)
             )()
         route = route_for(self.data_architecture, operation)
         return await self._async_client.request(
@@ -285,6 +328,7 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
         **path_values: Any,
     ) -> Any:
         route = route_for(self.data_architecture, operation)
+        self.tally.touched(path_values.get("order_id"))
         return self.client.request(
             route,
             route.path(**path_values),
@@ -308,7 +352,8 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
         check_first: bool = False,
         maybe_sent_at: dt.datetime | None = None,
     ) -> InvoiceResult:
-        """Send an order's invoice to VTEX exactly once; the one place that decides "send or not".
+        """Send an order's invoice to VTEX exactly once, under the invoice-once rule
+        (:mod:`~airflow_provider_vtex.client.invoice_once` decides "send or not"; this supplies the calls).
 
         1. The invoice is checked against the route set's contract (:class:`VtexPayloadError`, nothing sent).
         2. With ``check_first`` the order is read first. An invoice VTEX holds is handled as
@@ -355,18 +400,11 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
         number = model.invoice_number
         budget = self.budget()
         if check_first:
-            once = self._once()
-            held = once.poll_for(
-                lambda: self._held_before_sending(order_id, number, budget),
-                once.window_end(maybe_sent_at),
-                budget,
-                order_id=order_id,
-                what=f"invoice {number}",
+            decided = self.check_invoice_first(
+                order_id, number, if_already_invoiced, maybe_sent_at=maybe_sent_at, budget=budget
             )
-            if held is not None:
-                decided = self.resolve_held(order_id, number, held, if_already_invoiced)
-                if decided is not None:
-                    return decided
+            if decided is not None:
+                return decided
         answer, confirmed = self._write_once(
             "invoice",
             order_id,
@@ -387,6 +425,31 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
         receipt = Receipt.from_answer(answer, order_id)
         return InvoiceResult(order_id, number, Outcome.SENT, receipt=receipt.receipt, date=receipt.date)
 
+    def check_invoice_first(
+        self,
+        order_id: str,
+        invoice_number: str,
+        if_already_invoiced: IfAlreadyInvoiced,
+        *,
+        maybe_sent_at: dt.datetime | None = None,
+        budget: Budget | None = None,
+    ) -> InvoiceResult | None:
+        """The read-first step of the invoice-once rule for this connection
+        (:meth:`WriteOnce.check_first <airflow_provider_vtex.client.invoice_once.WriteOnce.check_first>`):
+        the result an invoice VTEX already holds decides, or ``None`` for "send it". The single invoice
+        (:meth:`send_invoice` with ``check_first``) and bulk invoicing both read first through here."""
+        order_id, invoice_number = self.checked_route_values(order_id, invoice_number)
+        budget = budget or self.budget()
+        return self._once().check_first(
+            lambda: self._held_before_sending(order_id, invoice_number, budget),
+            order_id=order_id,
+            invoice_number=invoice_number,
+            if_already_invoiced=if_already_invoiced,
+            data_architecture=self.data_architecture,
+            budget=budget,
+            maybe_sent_at=maybe_sent_at,
+        )
+
     def _held_before_sending(self, order_id: str, number: str, budget: Budget) -> dict[str, Any] | None:
         """The package of invoice ``number`` if the order shows it now. An order VTEX does not know (404)
         holds no invoice: the POST then gets VTEX's own answer (a 404 again, or, on a sandbox that
@@ -397,24 +460,6 @@ class VtexHook(BaseHook, OrdersMixin, ChangesMixin, OrderHookCalls):
             self.log.info("VTEX does not know order %s (404): it holds no invoice %s.", order_id, number)
             return None
         return invoice_package(order, number)
-
-    def resolve_held(
-        self,
-        order_id: str,
-        invoice_number: str,
-        package: Mapping[str, Any],
-        if_already_invoiced: IfAlreadyInvoiced,
-    ) -> InvoiceResult | None:
-        """What an invoice VTEX already holds means: a result, an error, or ``None`` for "send it anyway"
-        (:func:`~airflow_provider_vtex.client.invoice_once.resolve_held`, for this connection's route set)."""
-        return resolve_held(
-            order_id,
-            invoice_number,
-            package,
-            if_already_invoiced,
-            data_architecture=self.data_architecture,
-            log=self.log,
-        )
 
     def wait_out_visibility_window(self, maybe_sent_at: dt.datetime) -> float:
         """Sleep until ``readback_timeout`` has passed since ``maybe_sent_at``; returns the seconds slept.

@@ -7,6 +7,10 @@ The error policy is the tasks' contract with Airflow's retries: a failure that a
 payload, rejected credentials, an unknown order) raises ``AirflowFailException`` so the task fails at
 once; a failure that time may fix (a rate limit, an outage, an answer lost) raises normally so the task's
 ``retries`` apply.
+
+Whichever way the VTEX work ends, the task leaves a small record of what VTEX answered it as the XCom
+``vtex_report`` (:mod:`airflow_provider_vtex.models.report`): the outcome, VTEX's error code, the 429s and
+the seconds waited. The VTEX page in Airflow's UI reads them; they hold no secret.
 """
 
 from __future__ import annotations
@@ -17,8 +21,19 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_vtex.compat import AirflowFailException, BaseOperator
-from airflow_provider_vtex.exceptions import VtexError, VtexPayloadError
+from airflow_provider_vtex.compat import (
+    AirflowException,
+    AirflowFailException,
+    BaseOperator,
+    get_current_context,
+)
+from airflow_provider_vtex.exceptions import (
+    VtexApiError,
+    VtexError,
+    VtexOutcomeUnknownError,
+    VtexPayloadError,
+    root_cause,
+)
 from airflow_provider_vtex.get_provider_info import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
@@ -26,6 +41,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_vtex.compat import Context
     from airflow_provider_vtex.hooks.vtex import VtexHook
+    from airflow_provider_vtex.models.report import TaskOutcome
 
 #: Template fields every VTEX task class has.
 VTEX_TEMPLATE_FIELDS = ("vtex_conn_id",)
@@ -59,15 +75,48 @@ class VtexHookMixin:
 
     @contextmanager
     def vtex_errors(self) -> Iterator[None]:
-        """Fail the task without retries for errors a retry cannot fix; let the others through."""
+        """Fail the task without retries for errors a retry cannot fix; let the others through. A failure
+        leaves the task's ``vtex_report`` XCom (see the module docstring; success leaves it in
+        ``post_execute``, whatever part of ``execute`` called VTEX)."""
         try:
             yield
         except VtexPayloadError as exc:
+            self._leave_report(_report_of(exc))
             raise AirflowFailException(f"{exc}\nNothing was sent to VTEX; fix the values above.") from exc
         except VtexError as exc:
+            self._leave_report(_report_of(exc))
             if exc.retryable:
                 raise
             raise AirflowFailException(str(exc)) from exc
+        except AirflowFailException:
+            self._leave_report(("failed", None, None))
+            raise
+        except AirflowException:  # what the task's retries are for
+            self._leave_report(("retrying", None, None))
+            raise
+
+    def post_execute(self, context: Any, result: Any = None) -> None:
+        """Airflow calls this after a successful ``execute``: the task's ``vtex_report`` says so."""
+        super().post_execute(context, result)  # type: ignore[misc]  # BaseOperator's, next in the MRO
+        self._leave_report(("success", None, None), task_instance(context))
+
+    def _leave_report(self, parts: tuple[TaskOutcome, str | None, str | None], ti: Any = None) -> None:
+        """Push the record to the running task instance (none when ``execute`` runs outside Airflow, or
+        before any hook was built: nothing was asked of VTEX)."""
+        ti = ti if ti is not None else current_task_instance()
+        if ti is None or "hook" not in self.__dict__:
+            return
+        from airflow_provider_vtex.models.report import REPORT_XCOM_KEY, TaskReport
+
+        outcome, error_code, unknown_order_id = parts
+        record = TaskReport.of(
+            self.vtex_conn_id,
+            self.hook.tally,
+            outcome,
+            error_code=error_code,
+            unknown_order_id=unknown_order_id,
+        )
+        ti.xcom_push(key=REPORT_XCOM_KEY, value=record.to_xcom())
 
 
 class VtexBaseOperator(VtexHookMixin, BaseOperator):
@@ -75,6 +124,30 @@ class VtexBaseOperator(VtexHookMixin, BaseOperator):
 
     ui_color = "#f71963"  # VTEX pink
     ui_fgcolor = "#ffffff"
+
+
+def _report_of(exc: VtexError) -> tuple[TaskOutcome, str | None, str | None]:
+    """Outcome, error code and unknown order of a task's VTEX work that ended with ``exc``."""
+    cause = root_cause(exc)
+    code = None
+    if isinstance(cause, VtexApiError):
+        code = cause.error_code or f"HTTP {cause.http_status}"
+    if isinstance(exc, VtexOutcomeUnknownError) or isinstance(cause, VtexOutcomeUnknownError):
+        unknown = exc if isinstance(exc, VtexOutcomeUnknownError) else cause
+        return "outcome_unknown", code, getattr(unknown, "order_id", None)
+    if exc.retryable:
+        return "retrying", code, None
+    if isinstance(cause, VtexApiError) and 400 <= cause.http_status < 500:
+        return "refused", code, None
+    return "failed", code, None
+
+
+def current_task_instance() -> Any:
+    """The task instance running this code, or None outside a task (``execute`` called from a test)."""
+    try:
+        return get_current_context().get("ti")
+    except (RuntimeError, AirflowException):  # no task is running in this process
+        return None
 
 
 def task_instance(context: Context | dict[str, Any]) -> Any:

@@ -7,8 +7,8 @@ never letting VTEX see more requests per second than asked, pausing every thread
 and stopping early when VTEX is down instead of trying each invoice to exhaustion.
 
 The decision "send or not" is :mod:`~airflow_provider_vtex.client.invoice_once`'s, through the hook
-(:meth:`~airflow_provider_vtex.hooks.vtex.VtexHook.send_invoice` and
-:meth:`~airflow_provider_vtex.hooks.vtex.VtexHook.resolve_held`); this task only schedules it.
+(:meth:`~airflow_provider_vtex.hooks.vtex.VtexHook.check_invoice_first` for the read-first step,
+:meth:`~airflow_provider_vtex.hooks.vtex.VtexHook.send_invoice` for the rest); this task only schedules it.
 """
 
 from __future__ import annotations
@@ -262,15 +262,10 @@ class BulkInvoiceNotificationOperator(VtexBaseOperator):
             entry = entries[index]
             assert entry.order_id is not None
             assert entry.invoice_number is not None
-            held = self.hook.find_invoice(entry.order_id, entry.invoice_number)
-            if held is None:
-                with lock:
-                    missing.append(index)
-                return None
-            decided = self.hook.resolve_held(
-                entry.order_id, entry.invoice_number, held, self.if_already_invoiced
+            decided = self.hook.check_invoice_first(
+                entry.order_id, entry.invoice_number, self.if_already_invoiced
             )
-            if decided is None:  # resend on purpose
+            if decided is None:  # VTEX does not show it (yet), or resend on purpose
                 with lock:
                     missing.append(index)
                 return None

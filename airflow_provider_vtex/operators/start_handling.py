@@ -73,24 +73,24 @@ class VtexStartHandlingOperator(VtexBaseOperator):
             ids = [self.hook.checked_order_id(order_id) for order_id in _order_ids(self.order_ids)]
             if ids:
                 _ = self.hook.config  # a missing or broken connection fails once, saying why, not per order
-        for order_id in ids:
-            try:
-                results.append(self._start(order_id))
-            except VtexError as exc:
-                self.log.error("Order %s: %s", order_id, exc)
-                failures.append((order_id, exc))
-        counts: dict[str, int] = {}
-        for result in results:
-            counts[result["outcome"]] = counts.get(result["outcome"], 0) + 1
-        self.log.info(
-            "Start handling: %s.", ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no orders"
-        )
-        if failures:
-            named = "; ".join(f"{order_id} ({type(exc).__name__})" for order_id, exc in failures[:20])
-            message = f"Start handling failed for {len(failures)} of {len(ids)} orders: {named}."
-            if any(exc.retryable for _, exc in failures):
-                raise AirflowException(message + " A retry starts only the orders still ready.")
-            raise AirflowFailException(message)
+            for order_id in ids:
+                try:
+                    results.append(self._start(order_id))
+                except VtexError as exc:
+                    self.log.error("Order %s: %s", order_id, exc)
+                    failures.append((order_id, exc))
+            counts: dict[str, int] = {}
+            for result in results:
+                counts[result["outcome"]] = counts.get(result["outcome"], 0) + 1
+            self.log.info(
+                "Start handling: %s.", ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no orders"
+            )
+            if failures:
+                named = "; ".join(f"{order_id} ({type(exc).__name__})" for order_id, exc in failures[:20])
+                message = f"Start handling failed for {len(failures)} of {len(ids)} orders: {named}."
+                if any(exc.retryable for _, exc in failures):
+                    raise AirflowException(message + " A retry starts only the orders still ready.")
+                raise AirflowFailException(message)
         started = [r["order_id"] for r in results if r["outcome"] in ("started", "confirmed_by_read_back")]
         emit_asset_event(self, context, self.asset_account, HANDLING, {"order_ids": started})
         return results

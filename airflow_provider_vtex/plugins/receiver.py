@@ -195,7 +195,8 @@ def handle(conn_id: str, secret: str | None, raw: bytes, hold_before: float | No
         log.info("Order hook ping for connection %r answered.", conn_id)
         return 200, "pong"
     notification = check_origin(config, body)
-    payload = notification.to_event_payload()
+    # the connection, as the feed trigger's events carry it (several accounts feeding one DAG)
+    payload = {"vtex_conn_id": conn_id, **notification.to_event_payload()}
     if hold_before is not None and _changed_before(payload, hold_before):
         log.info(
             "Order %s of order %s held off (503): the change predates this API server's start, and the "

@@ -307,8 +307,9 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
     Event payloads (a DAG finds each in ``triggering_asset_events[asset][n].extra["payload"]``; Airflow
     stores the event as ``{"from_trigger": True, "payload": {...}}``):
 
-    * ``{"kind": "order", "order_id", "state", "last_state", "handle", "event_id", "last_change",
-      "current_change", "domain"}``: an order changed;
+    * ``{"kind": "order", "vtex_conn_id", "order_id", "state", "last_state", "handle", "event_id",
+      "last_change", "current_change", "domain"}``: an order changed (``vtex_conn_id``: the account it
+      belongs to, for a DAG that watches several);
     * ``{"kind": "quiet"}`` after a burst (see the module docstring for why);
     * ``{"kind": "unreadable", "event_id", "handle", "order_id", "problems", "kept"}``: a feed item the
       provider cannot read (a field missing or of the wrong type, an oversized value), set aside so the
@@ -394,7 +395,7 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
                     await poller.commit(taken)
                 for item in lot:
                     if self.settings.wanted(item):
-                        yield _event(item)
+                        yield _event(item, self.settings.vtex_conn_id)
                     else:
                         self.log.info(
                             "Dropped feed item %s of order %s: state %s not wanted.",
@@ -418,13 +419,17 @@ class VtexOrderFeedTrigger(BaseEventTrigger):  # type: ignore[misc,valid-type]  
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
         async for item in shared_stream:
             if self.settings.wanted(item):
-                yield _event(item)
+                yield _event(item, self.settings.vtex_conn_id)
             else:  # committed by the producer, as dropped
                 reject_shared_stream_event()
 
 
-def _event(item: dict[str, Any]) -> Any:
-    payload = item if item.get("kind") in (QUIET, UNREADABLE) else {"kind": "order", **item}
+def _event(item: dict[str, Any], vtex_conn_id: str) -> Any:
+    payload = (
+        item
+        if item.get("kind") in (QUIET, UNREADABLE)
+        else {"kind": "order", "vtex_conn_id": vtex_conn_id, **item}
+    )
     return TriggerEvent(payload)  # type: ignore[no-untyped-call]
 
 

@@ -2,8 +2,9 @@
 
 Payment approval can take days; a sensor in poke or reschedule mode holds (or keeps re-taking) a worker
 slot per waiting order, while this trigger costs one coroutine in the triggerer. It polls with the
-hook's async client (httpx), under the same rules as the hook: headers, timeouts, 429/503 waits, typed
-errors, scrubbed messages.
+hook's async client (httpx), under the same policy as the hook (:mod:`airflow_provider_vtex.client.policy`):
+headers, timeouts, the request-rate cap, 429/503 waits, metrics, typed errors, and the AppKey and
+AppToken scrubbed from every answer before it can reach an event.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vtex.compat import BaseTrigger, TriggerEvent
-from airflow_provider_vtex.exceptions import VtexError
+from airflow_provider_vtex.exceptions import VtexError, excerpt
 from airflow_provider_vtex.get_provider_info import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
+
+#: How much of the order's status an event or a message quotes (VTEX's statuses are ~25 characters).
+STATUS_EXCERPT_CHARS = 100
 
 
 class VtexOrderStatusTrigger(BaseTrigger):
@@ -90,7 +94,8 @@ class VtexOrderStatusTrigger(BaseTrigger):
                         "Could not read order %s this time (%s); will check again.", self.order_id, exc
                     )
                 else:
-                    status = str(order.get("status"))
+                    # Scrubbed by the client like every answer; bounded here, as it reaches the event.
+                    status = excerpt(str(order.get("status")), STATUS_EXCERPT_CHARS)
                     if status in self.failed_statuses:
                         yield self._event(
                             "failed",

@@ -7,6 +7,7 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any
 
+from vtex_sandbox.accounts import ACCOUNT_PREFIX, RequestBudget
 from vtex_sandbox.clock import SandboxClock
 from vtex_sandbox.errors import SandboxError
 from vtex_sandbox.faults import Fault, FaultError, FaultSet
@@ -94,6 +95,9 @@ class VtexSandbox:
         cancellation_window_seconds: float = 0.0,
         change_processing_seconds: float = DONE_SECONDS,
         list_index_lag_seconds: float = 0.0,
+        max_requests_per_second: float | None = None,
+        account: str = "sandbox",
+        clock: SandboxClock | None = None,
     ) -> None:
         if not app_key or not app_token:
             raise ValueError("app_key and app_token must be non-empty")
@@ -112,7 +116,12 @@ class VtexSandbox:
         self.permissions: set[str] | None = set(permissions) if permissions is not None else None
         self.retry_after_seconds = retry_after_seconds
         self.data_architecture = check_architecture(data_architecture)
-        self.clock = SandboxClock()
+        self.account = account
+        self.request_budget = RequestBudget(max_requests_per_second) if max_requests_per_second else None
+        #: The other accounts this sandbox serves, by name (see :meth:`add_account`).
+        self.accounts: dict[str, VtexSandbox] = {}
+        self._parent: VtexSandbox | None = None
+        self.clock = clock or SandboxClock()
         self.feeds = FeedHub(self.clock)
         self.hooks = HookHub(self.clock)
         self.state = OrderBook(
@@ -142,6 +151,9 @@ class VtexSandbox:
 
     def start(self) -> VtexSandbox:
         """Bind (port 0 = a free port) and serve from a daemon thread; returns ``self``."""
+        if self._parent is not None:
+            self._parent.start()
+            return self
         if self._server is not None:
             return self
         context = self._ssl_context
@@ -169,6 +181,8 @@ class VtexSandbox:
         """Stop serving (and a running simulation), cut open keep-alive connections and release the port."""
         self._cancel_simulation()
         self.hooks.stop()
+        for other in self.accounts.values():
+            other._cancel_simulation()
         server, thread = self._server, self._thread
         if server is None:
             return
@@ -198,17 +212,22 @@ class VtexSandbox:
 
     @property
     def running(self) -> bool:
-        return self._server is not None
+        return self._parent.running if self._parent is not None else self._server is not None
 
     @property
     def port(self) -> int:
+        if self._parent is not None:
+            return self._parent.port
         if self._server is None:
             raise RuntimeError("the sandbox is not started; call start() first")
         return self._server.server_port
 
     @property
     def url(self) -> str:
-        """Base URL, e.g. ``http://127.0.0.1:54321`` (no trailing slash)."""
+        """Base URL, e.g. ``http://127.0.0.1:54321`` (no trailing slash); an account added with
+        :meth:`add_account` has ``{the sandbox's url}/_account/{name}``."""
+        if self._parent is not None:
+            return f"{self._parent.url}/{ACCOUNT_PREFIX}/{self.account}"
         scheme = "https" if self.tls else "http"
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{scheme}://{host}:{self.port}"
@@ -219,6 +238,8 @@ class VtexSandbox:
 
         ``None`` when the sandbox serves plain HTTP or uses a caller's ``ssl_context``.
         """
+        if self._parent is not None:
+            return self._parent.ca_file
         if not self._self_signed:
             return None
         if self._certificate is None:
@@ -242,10 +263,72 @@ class VtexSandbox:
                 "conn_type": conn_type,
                 "login": self.app_key,
                 "password": self.app_token,
-                "host": "sandbox",
+                "host": self.account,
                 "extra": extra,
             }
         )
+
+    def add_account(
+        self,
+        name: str,
+        *,
+        app_key: str,
+        app_token: str,
+        data_architecture: str = "standard",
+        orders: list[dict[str, Any]] | None = None,
+        seed_default: bool = False,
+        max_requests_per_second: float | None = None,
+        permissions: Iterable[str] | None = None,
+        invoice_visibility_delay: float = 0.0,
+        auto_create_orders: bool = False,
+    ) -> VtexSandbox:
+        """Serve another VTEX account from this sandbox's server, at ``{url}/_account/{name}``.
+
+        The account is a sandbox of its own (its keys, data architecture, orders, feeds, faults, request
+        log and budget: use the returned object as you would this one) sharing this one's server, clock
+        and ``Retry-After``. It starts without the bundled seed unless ``seed_default``. Its keys answer
+        only under its own URL: another account's AppKey/AppToken there is a 401, as at VTEX.
+        """
+        if self._parent is not None:
+            return self._parent.add_account(
+                name,
+                app_key=app_key,
+                app_token=app_token,
+                data_architecture=data_architecture,
+                orders=orders,
+                seed_default=seed_default,
+                max_requests_per_second=max_requests_per_second,
+                permissions=permissions,
+                invoice_visibility_delay=invoice_visibility_delay,
+                auto_create_orders=auto_create_orders,
+            )
+        if name in self.accounts or name == self.account or not _is_account_name(name):
+            raise ValueError(
+                f"account name {name!r} is taken or not a bare name (letters, digits and '-', as in a host)"
+            )
+        other = VtexSandbox(
+            self.host,
+            app_key=app_key,
+            app_token=app_token,
+            orders=orders,
+            seed_default=seed_default,
+            permissions=permissions,
+            invoice_visibility_delay=invoice_visibility_delay,
+            retry_after_seconds=self.retry_after_seconds,
+            auto_create_orders=auto_create_orders,
+            data_architecture=data_architecture,
+            max_requests_per_second=max_requests_per_second,
+            account=name,
+            clock=self.clock,
+        )
+        other._parent = self
+        other.tls = self.tls
+        self.accounts[name] = other
+        return other
+
+    def for_account(self, name: str | None) -> VtexSandbox | None:
+        """The state serving account ``name`` (``None``: this sandbox's own); ``None`` if unknown."""
+        return self if name is None else self.accounts.get(name)
 
     # -- state -------------------------------------------------------------------------------------
 
@@ -451,6 +534,7 @@ class VtexSandbox:
         """
         return {
             **self.log.busiest_second(),
+            "budget": self.request_budget.stats() if self.request_budget else None,
             "orders": self.state.invoice_counts(),
             "workflow": self.state.workflow_stats(),
             "feeds": self.feeds.stats(),
@@ -490,3 +574,9 @@ class VtexSandbox:
     def __repr__(self) -> str:
         where = self.url if self.running else "not started"
         return f"<VtexSandbox {where}>"
+
+
+def _is_account_name(name: str) -> bool:
+    import re
+
+    return re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?", name) is not None

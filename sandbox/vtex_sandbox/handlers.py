@@ -36,7 +36,7 @@ from vtex_sandbox.routes import (
     wrong_architecture_message,
 )
 from vtex_sandbox.validation import pii, standard
-from vtex_sandbox.views.deprecated import LEGACY_CHANGES_HEADERS, feed_v2_gone
+from vtex_sandbox.views.deprecated import LEGACY_CHANGES_HEADERS, check_feed_v2_query, feed_v2_gone
 
 if TYPE_CHECKING:
     from email.message import Message
@@ -171,17 +171,18 @@ def _operate(sandbox: VtexSandbox, route: Route, request: Request, body: Any) ->
             options = standard.list_options(query)
         return Answer(200, book.list_orders(page, per_page, statuses, **options), parsed_body=body)
     if route.name == "user_orders":
-        page, per_page, _ = standard.validate_list_query(query)
-        statuses = {s for raw in query.get("status", []) for s in raw.split(",") if s}
-        email = (query.get("clientEmail") or [""])[0] or None
+        page, per_page, statuses, email = standard.validate_user_orders_query(query)
         return Answer(200, book.list_orders(page, per_page, statuses, client_email=email), parsed_body=body)
     if route.name == "order_group":
         assert route.order_group is not None
         return Answer(200, book.order_group(route.order_group), parsed_body=body)
     if route.name == "feed_v2":
+        check_feed_v2_query(query)
         return Answer(410, feed_v2_gone(), parsed_body=body)
     assert route.order_id is not None
     order_id = route.order_id
+    if route.name == "user_order":
+        standard.validate_user_orders_query(query)
     if route.name in ("get_order", "user_order"):
         unmasked = any(v.strip() for v in query.get("reason", []))
         return Answer(200, book.get_order(order_id, unmasked=unmasked), parsed_body=body)

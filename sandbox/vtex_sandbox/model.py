@@ -300,6 +300,20 @@ class Order:
     deny_cancellation: str | None = None
     #: The items before the first applied modification (the change summary's ``original``).
     original_items: list[OrderItem] | None = None
+    #: On a seller's (franchise, white-label seller) order: the marketplace (main account) order it
+    #: fulfils; VTEX then shows ``origin`` ``Fulfillment``. Empty on the store's own orders.
+    marketplace_order_id: str = ""
+    #: On a marketplace's order: the seller's order id; VTEX's own orders show ``00-{orderId}``.
+    seller_order_id: str | None = None
+
+    @property
+    def origin(self) -> str:
+        """``Fulfillment`` on a seller's order for a marketplace, else ``Marketplace`` (VTEX's values)."""
+        return "Fulfillment" if self.marketplace_order_id else "Marketplace"
+
+    @property
+    def seller_order(self) -> str:
+        return self.seller_order_id or f"00-{self.order_id}"
 
     @property
     def items_total(self) -> int:

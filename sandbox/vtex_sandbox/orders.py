@@ -576,9 +576,12 @@ class OrderBook:
 
     # -- order modifications ---------------------------------------------------------------------------
 
-    def create_change(self, order_id: str, body: Any, *, preview: bool = False) -> dict[str, Any]:
+    def create_change(
+        self, order_id: str, body: Any, *, preview: bool = False, request_id: str | None = None
+    ) -> dict[str, Any]:
         """PATCH .../changes (202, processed on the sandbox clock) or POST .../changes/preview (200, no
-        effect): see :mod:`vtex_sandbox.modifications` for VTEX's rules."""
+        effect): see :mod:`vtex_sandbox.modifications` for VTEX's rules. ``request_id`` names the request
+        instead of a random UUID (a test's set-up that must know it in advance)."""
         parsed = changes.parse_change(body)
         with self._lock:
             order = self._existing(order_id)
@@ -587,6 +590,8 @@ class OrderBook:
             request = modifications.plan(
                 order, parsed, self._catalog(), self.clock.now(), self.change_seconds
             )
+            if request_id is not None:
+                request.request_id = request_id
             if not preview:
                 order.changes.append(request)
                 self._settle(order)

@@ -245,10 +245,13 @@ def _bind(spec: RouteSpec, segments: list[str]) -> dict[str, str] | None:
 def _match_set(
     routes: tuple[RouteSpec, ...], method: str, segments: list[str]
 ) -> Route | MethodNotAllowed | None:
+    # A literal segment beats a parameter: ``.../changes/preview`` is the preview, not a change request
+    # named "preview" (which would put GET in its Allow header).
+    bound = [(spec, params) for spec in routes if (params := _bind(spec, segments)) is not None]
+    most_literal = max((len(spec.segments) - len(params) for spec, params in bound), default=0)
     allowed: list[str] = []
-    for spec in routes:
-        params = _bind(spec, segments)
-        if params is None:
+    for spec, params in bound:
+        if len(spec.segments) - len(params) < most_literal:
             continue
         if spec.method == method:
             return Route(

@@ -65,6 +65,15 @@ def build_order(definition: Any, sequence: int) -> Order:
         client_email=str(definition.get("clientEmail") or f"{_slug(client_name, '.')}@example.com"),
         shipping_value=shipping,
     )
+    for key, attribute in (
+        ("marketplaceOrderId", "marketplace_order_id"),
+        ("sellerOrderId", "seller_order_id"),
+    ):
+        related = definition.get(key)
+        if related is not None:
+            if not isinstance(related, str) or not is_text(related):
+                raise ValueError(f"order {order_id}: {key} must be a non-empty string")
+            setattr(order, attribute, related)
     payment_id = definition.get("paymentId")
     if payment_id is not None:
         if not isinstance(payment_id, str) or not is_text(payment_id):

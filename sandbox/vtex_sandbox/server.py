@@ -22,9 +22,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from vtex_sandbox.accounts import ACCOUNT_PREFIX, split_account
 from vtex_sandbox.admin import answer_admin
 from vtex_sandbox.clock import vtex_now
-from vtex_sandbox.errors import CODE_INVALID_REQUEST, error_body
+from vtex_sandbox.errors import CODE_INVALID_REQUEST, CODE_ROUTE_NOT_FOUND, error_body
 from vtex_sandbox.faults import REPLACING_KINDS, FaultAction
 from vtex_sandbox.handlers import (
     Answer,
@@ -216,12 +217,20 @@ class _Handler(BaseHTTPRequestHandler):
             return
         # VTEX decodes %2F too (known issue 1302085): decode before splitting, as OMS does.
         segments = [s for s in unquote(raw_path).split("/") if s != ""]
+        name, segments = split_account(segments)
+        sandbox = self.server.sandbox.for_account(name)
+        if sandbox is None:
+            message = f"No account {name!r} in this sandbox (add it with VtexSandbox.add_account)"
+            self._send(Answer(404, error_body(CODE_ROUTE_NOT_FOUND, message)))
+            return
+        if name is not None:  # the path as the account's own host would see it
+            raw_path = raw_path.split(f"/{ACCOUNT_PREFIX}/{name}", 1)[-1] or "/"
         if segments and segments[0] == "_sandbox":
-            self._send(answer_admin(self.server.sandbox, self.command, segments[1:], raw_body, raw_query))
+            self._send(answer_admin(sandbox, self.command, segments[1:], raw_body, raw_query))
             return
         request = Request(self.command, raw_path, segments, raw_query, self.headers, raw_body)
         try:
-            self._vtex(request, started)
+            self._vtex(sandbox, request, started)
         except ConnectionError:
             raise  # the client went away (e.g. its timeout fired); nothing to answer
         except Exception:
@@ -229,8 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(Answer(500, error_body("500", "Internal error in vtex-sandbox (see its log)")))
 
-    def _vtex(self, request: Request, started: float) -> None:
-        sandbox = self.server.sandbox
+    def _vtex(self, sandbox: VtexSandbox, request: Request, started: float) -> None:
         matched = match(sandbox.data_architecture, request.method, request.segments)
         route = matched if isinstance(matched, Route) else None
         entry: dict[str, Any] = {
@@ -244,7 +252,9 @@ class _Handler(BaseHTTPRequestHandler):
             "fault": None,
         }
         action = FaultAction()
-        if route is not None:
+        if route is not None and not _within_budget(sandbox):
+            action = FaultAction(kind="rate_limit", status=429, retry_after=sandbox.retry_after_seconds)
+        elif route is not None:
             action = sandbox.faults.match(route.name, sandbox.retry_after_seconds)
             if action.latency:
                 time.sleep(action.latency)
@@ -280,3 +290,9 @@ class _Handler(BaseHTTPRequestHandler):
         entry["status"] = answer.status
         sandbox.log.append(entry)
         self._send(answer, truncate=action.kind in ("truncated", "truncated_after_commit"))
+
+
+def _within_budget(sandbox: VtexSandbox) -> bool:
+    """Whether the account's request budget takes one more request now (always, without a budget)."""
+    budget = sandbox.request_budget
+    return budget is None or budget.admit(time.monotonic())

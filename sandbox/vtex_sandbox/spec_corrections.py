@@ -80,6 +80,27 @@ FEED_CONFIG_GET = ("standard", "get", "/api/orders/feed/config")
 FEED_CONFIG_SET = ("standard", "post", "/api/orders/feed/config")
 JSONATA_TEST = ("standard", "post", "/api/orders/expressions/jsonata")
 PII_GET = ("pii", "get", "/api/orders/pvt/document/{orderId}")
+CHANGES = "/api/order-system/orders/{changeOrderId}/changes"
+CHANGE_CREATE = ("standard", "patch", CHANGES)
+CHANGE_PREVIEW = ("standard", "post", CHANGES + "/preview")
+CHANGE_DETAIL = ("standard", "get", CHANGES + "/{changeRequestId}")
+CHANGE_SETTINGS = "/api/order-system/orders/changes/settings"
+ORDER_GROUP = ("standard", "get", "/api/oms/pvt/orders/order-group/{orderGroup}")
+LEGACY_CHANGES = ("standard", "post", "/api/oms/pvt/orders/{orderId}/changes")
+CHANGE_SUMMARY = ("standard", "get", "/api/orders/pvt/document/{orderId}/change-summary")
+FEED_V2 = ("standard", "get", "/api/oms/pvt/feed/orders/status")
+#: The examples the conformance test's requests start from, fitted to the sandbox's seed: an order in
+#: handling (the one status of those that allow modifications the sandbox plays), a change request the
+#: test's set-up creates under this id, and the seed's purchase split into -01 and more.
+EXAMPLE_CHANGE_ORDER = "1172452900789-01"
+EXAMPLE_CHANGE_REQUEST = "3f1c9f1e-0000-4000-8000-000000000001"
+EXAMPLE_ORDER_GROUP = "v71021948str"
+EXAMPLE_CHANGE = {
+    "reason": "Headphone case out of stock: a pouch instead",
+    "replace": [
+        {"from": {"items": [{"id": "3120", "quantity": 1}]}, "to": {"items": [{"id": "6101", "quantity": 1}]}}
+    ],
+}
 
 
 @dataclass(frozen=True)
@@ -261,6 +282,115 @@ def _feed_config_rules_from_prose(spec: dict[str, Any]) -> None:
     queue["MessageRetentionPeriodInSeconds"].update(minimum=60, maximum=1209600)
 
 
+def _operation_ids(spec: dict[str, Any]) -> None:
+    names = {
+        ("get", ORDER_GROUP[2]): "GetOrdersByOrderGroup",
+        ("put", CHANGE_SETTINGS): "UpdateOrderModificationsSettings",
+        ("get", CHANGE_SETTINGS): "GetOrderModificationsSettings",
+    }
+    for (verb, path), name in names.items():
+        spec["paths"][path][verb].setdefault("operationId", name)
+
+
+def _change_totals_are_objects(spec: dict[str, Any]) -> None:
+    _, verb, path = CHANGE_CREATE
+    content = spec["paths"][path][verb]["responses"]["202"]["content"]["application/json"]
+    schema = _resolve(spec, content["schema"])
+    schema["properties"]["totals"]["items"] = {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "value": {"type": "number"}},
+    }
+
+
+def _path_example(spec: dict[str, Any], path: str, verb: str, name: str, value: str) -> None:
+    for parameter in spec["paths"][path][verb].get("parameters", []):
+        resolved = _resolve(spec, parameter)
+        if resolved.get("name") == name and resolved.get("in") == "path":
+            resolved["example"] = value
+            resolved.setdefault("schema", {"type": "string"})["example"] = value
+
+
+def _examples_fit_the_seed(spec: dict[str, Any]) -> None:
+    for path, verb, _ in list(_operations(spec)):
+        if path.startswith("/api/order-system/orders/{changeOrderId}"):
+            _path_example(spec, path, verb, "changeOrderId", EXAMPLE_CHANGE_ORDER)
+            _path_example(spec, path, verb, "changeRequestId", EXAMPLE_CHANGE_REQUEST)
+    for _, verb, path in (CHANGE_CREATE, CHANGE_PREVIEW):
+        spec["paths"][path][verb]["requestBody"]["content"]["application/json"]["example"] = EXAMPLE_CHANGE
+    _path_example(spec, ORDER_GROUP[2], "get", "orderGroup", EXAMPLE_ORDER_GROUP)
+    _path_example(spec, CHANGE_SUMMARY[2], "get", "orderId", EXAMPLE_CHANGE_ORDER)
+    _path_example(spec, LEGACY_CHANGES[2], "post", "orderId", EXAMPLE_CHANGE_ORDER)
+    legacy = spec["paths"][LEGACY_CHANGES[2]]["post"]["requestBody"]["content"]["application/json"]
+    legacy["example"] = {
+        "requestId": "erp-change-1",
+        "reason": "Stock shortage",
+        "discountValue": 0,
+        "incrementValue": 0,
+        "itemsRemoved": [{"id": "3120", "price": 3990, "quantity": 1}],
+        "itemsAdded": [],
+    }
+
+
+def _change_summary_nulls_as_get_order(spec: dict[str, Any]) -> None:
+    item = _resolve(spec, spec["components"]["schemas"]["ChangeSummary"])["properties"]["original"]["items"]
+    properties = _resolve(spec, item)["properties"]
+    _resolve(spec, properties["additionalInfo"])["properties"]["offeringTypeId"]["nullable"] = True
+    _resolve(spec, properties["priceDefinition"])["properties"]["reason"]["nullable"] = True
+
+
+def _user_orders_means_are_numbers(spec: dict[str, Any]) -> None:
+    for name in ("TotalItems1", "TotalValue1"):
+        properties = spec["components"]["schemas"][name]["properties"]
+        properties["Mean"] = {"type": "number"}
+        properties["StdDev"] = {"type": "number"}
+
+
+def _user_order_is_an_order(spec: dict[str, Any]) -> None:
+    content = spec["paths"]["/api/oms/user/orders/{orderId}"]["get"]["responses"]["200"]["content"]
+    content["application/json"]["schema"] = copy.deepcopy(_response_schema(spec, STANDARD_GET))
+
+
+def _account_parameter_optional(spec: dict[str, Any]) -> None:
+    for path, _, operation in _operations(spec):
+        if not path.startswith("/api/order-system/"):
+            continue
+        for parameter in operation.get("parameters", []):
+            resolved = _resolve(spec, parameter)
+            if resolved.get("in") == "query" and resolved.get("name") in ("an", "accountName"):
+                resolved["required"] = False
+
+
+_UNPLAYED_CHANGE_PARTS = ("shippingData", "customData", "clientProfileData")
+
+
+def _unplayed_change_parts_unchecked(spec: dict[str, Any]) -> None:
+    def prune(node: Any) -> None:
+        node = _resolve(spec, node)
+        if isinstance(node, dict):
+            for name in _UNPLAYED_CHANGE_PARTS:
+                node.get("properties", {}).pop(name, None)
+            for value in node.values():
+                prune(value)
+        elif isinstance(node, list):
+            for value in node:
+                prune(value)
+
+    for path, _, operation in _operations(spec):
+        if path.startswith("/api/order-system/orders/{changeOrderId}") and "requestBody" in operation:
+            prune(operation["requestBody"])
+
+
+def _feed_v2_is_gone(spec: dict[str, Any]) -> None:
+    _, verb, path = FEED_V2
+    for parameter in spec["paths"][path][verb]["parameters"]:
+        if _resolve(spec, parameter).get("name") == "maxLot":
+            parameter["schema"] = {"type": "string", "pattern": "^[0-9]+$", "example": "10"}
+    spec["paths"][path][verb]["responses"]["410"] = {
+        "description": "Feed v2 was discontinued (VTEX, 2019-07-25): use Feed v3",
+        "content": {"application/json": {"schema": ERROR_ENVELOPE}},
+    }
+
+
 def _hook_headers_are_a_map(spec: dict[str, Any]) -> None:
     spec["components"]["schemas"]["Headers"] = {
         "title": "Headers",
@@ -417,6 +547,94 @@ EXCEPTIONS: tuple[SpecException, ...] = (
         "Written as enums and bounds, so schemathesis generates configurations VTEX's prose allows.",
         "conformance",
         _feed_config_rules_from_prose,
+    ),
+    SpecException(
+        "standard",
+        "GET .../orders/order-group/{orderGroup}, PUT and GET /api/order-system/orders/changes/settings",
+        "The three operations have no operationId.",
+        "Named (GetOrdersByOrderGroup, UpdateOrderModificationsSettings, GetOrderModificationsSettings) so "
+        "that a test or a generated client can select them like the others.",
+        "both",
+        _operation_ids,
+    ),
+    SpecException(
+        "standard",
+        "PATCH /api/order-system/orders/{changeOrderId}/changes 202: totals",
+        "Typed an array of strings, while the history, detail and preview answers type the same totals "
+        "as objects {id, name, value} and the preview's example shows objects.",
+        "One change request has one shape in every answer; objects, as the other three say.",
+        "both",
+        _change_totals_are_objects,
+    ),
+    SpecException(
+        "standard",
+        "order modifications (changeOrderId, changeRequestId, bodies), order-group, change summary, the "
+        "legacy changes route: examples",
+        "The examples name orders, SKUs and requests of VTEX's own stores (changeOrderId has none at all).",
+        "Fitted to the sandbox's seed (an order in handling, its SKUs, a request the test creates, the seed's "
+        "split purchase), so schemathesis reaches each operation's success answer and checks its schema.",
+        "conformance",
+        _examples_fit_the_seed,
+    ),
+    SpecException(
+        "standard",
+        "GET /api/orders/pvt/document/{orderId}/change-summary 200: original[].additionalInfo.offeringTypeId, "
+        "original[].priceDefinition.reason",
+        "Not nullable, while GET order's schema types the same item fields nullable (and its examples "
+        "show null).",
+        "The summary's original items are the order's items; the sandbox answers them as GET order does.",
+        "both",
+        _change_summary_nulls_as_get_order,
+    ),
+    SpecException(
+        "standard",
+        "GET /api/oms/user/orders 200: stats (TotalItems1, TotalValue1): Mean, StdDev",
+        "Typed integer.",
+        "A mean and a standard deviation of integers are fractional (List orders' schema types the same "
+        "statistics as numbers); the sandbox answers the same stats on both lists.",
+        "both",
+        _user_orders_means_are_numbers,
+    ),
+    SpecException(
+        "standard",
+        "order modifications' request bodies: shippingData, customData, clientProfileData",
+        "Not a mistake of the file: parts of a modification the sandbox does not play (shipping changes, "
+        "custom fields, the client's data); it takes and ignores them.",
+        "Left out of the conformance schema, so schemathesis does not expect the sandbox to police "
+        "contracts it does not implement; the contract check still holds the provider to them.",
+        "conformance",
+        _unplayed_change_parts_unchecked,
+    ),
+    SpecException(
+        "standard",
+        "order modifications (/api/order-system/...): query parameter an (accountName on PATCH)",
+        "Marked required.",
+        "The account is the host's (https://{accountName}.vtexcommercestable.com.br); vtexpy 0.0.0b47, a "
+        "client in production use, reads a modification history without it, so VTEX serves it without one "
+        "and the sandbox does too. The contract check still holds the provider to the file (it sends it).",
+        "conformance",
+        _account_parameter_optional,
+    ),
+    SpecException(
+        "standard",
+        "GET /api/oms/user/orders/{orderId} 200: the Userorderdetails schema",
+        "An older copy of GET order's schema: the same fields, without the nullable markers GET order's "
+        "schema has for them (cancellationData, taxData, marketplace, merchantName, payment url and "
+        "dueDate, logistics ids...), so an order VTEX serves with those nulls would violate it.",
+        "A user's order is the order, seen by its customer: the sandbox answers it as GET order does, and "
+        "the correction checks it against GET order's (corrected) schema. Applied after GET order's "
+        "corrections, which it copies.",
+        "both",
+        _user_order_is_an_order,
+    ),
+    SpecException(
+        "standard",
+        "GET /api/oms/pvt/feed/orders/status (Feed v2, deprecated): responses, maxLot",
+        "Documents only a 200, with no schema; maxLot's example is the Postman variable '{{maxLot}}'.",
+        "VTEX discontinued Feed v1 and v2 on 2019-07-25 (help center announcement of 2019-06-12); the "
+        "sandbox answers 410 Gone naming Feed v3 (see vtex_sandbox/views/deprecated.py).",
+        "conformance",
+        _feed_v2_is_gone,
     ),
     SpecException(
         "standard",

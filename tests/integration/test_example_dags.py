@@ -261,3 +261,43 @@ def test_stockout_modifies_the_order_invoices_what_ships_and_logs_each_step(
     assert "2 unit(s) of SKU 6101 unavailable" in log[0]
     assert "removed from the order" in log[1]
     assert "Invoice NF-" in log[2]
+
+
+@pytest.mark.airflow_dag
+def test_several_accounts_reads_each_account_and_relates_franchise_orders(
+    vtex_sandbox_connection: Any, run_dag: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One sandbox, three accounts (one PII): one mapped task per connection id, each account's orders
+    read with its own keys from its own URL, the franchise's order put beside the main store's."""
+    main = vtex_sandbox_connection
+    shoe = [{"id": "2001", "name": "Running shoe", "quantity": 1, "price": 2499}]
+    main.add_order("MKT-7001-01", shoe, status="handling", sellerOrderId="FRA-7001-01")
+    franchise = main.add_account(
+        "franchise",
+        app_key="fr-key",
+        app_token="fr-token",
+        orders=[{"orderId": "FRA-7001-01", "items": shoe, "marketplaceOrderId": "MKT-7001-01"}],
+    )
+    store_br = main.add_account(
+        "store-br", app_key="br-key", app_token="br-token", data_architecture="pii", seed_default=True
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_VTEX_FRANCHISE", franchise.airflow_connection())
+    monkeypatch.setenv("AIRFLOW_CONN_VTEX_STORE_BR", store_br.airflow_connection())
+    dag_run = run_dag("example_vtex_several_accounts")
+    assert task_states(dag_run)["ready_orders"] == ["success"] * 3
+    (related,) = xcom_values(dag_run, "relate")
+    assert related == [
+        {
+            "seller_account": "vtex_franchise",
+            "seller_order_id": "FRA-7001-01",
+            "marketplace_order_id": "MKT-7001-01",
+            "marketplace_names_the_seller_order": True,
+            "marketplace_status": "handling",
+        }
+    ]
+    for account in (main, franchise, store_br):
+        entries = account.log.entries()
+        assert entries
+        assert {entry["headers"]["X-VTEX-API-AppKey"] for entry in entries} == {account.app_key}
+        assert {entry["status"] for entry in entries} == {200}
+    assert {entry["route"] for entry in store_br.log.entries()} == {"list_orders", "get_order"}

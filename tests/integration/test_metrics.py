@@ -166,3 +166,48 @@ def test_an_event_handed_out_twice_within_one_read_counts_as_redelivered(
     lines = received(statsd_listener)
     assert "airflow.vtex.feed.items_read:10|c" in lines
     assert "airflow.vtex.feed.items_redelivered:9|c" in lines
+
+
+def test_a_triggers_calls_keep_the_cap_and_report_each_request(
+    statsd_listener: socket.socket, vtex_connection: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The async face (the triggers') goes through the hook's cap and metrics, as the sync face does."""
+    import asyncio
+    import itertools
+    import time
+
+    import httpx
+
+    from airflow_provider_vtex.triggers.order_status import VtexOrderStatusTrigger
+
+    vtex_connection()
+    statuses = iter(["handling", "handling", "invoiced"])
+    sent: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(time.monotonic())
+        return httpx.Response(200, json={"orderId": "1172452900788-01", "status": next(statuses)})
+
+    monkeypatch.setattr(
+        "airflow_provider_vtex.client.async_transport.httpx.AsyncHTTPTransport",
+        lambda **_: httpx.MockTransport(handler),
+    )
+
+    async def fire() -> Any:
+        trigger = VtexOrderStatusTrigger(
+            order_id="1172452900788-01",
+            statuses=["invoiced"],
+            poll_interval=0,
+            hook_params={"max_requests_per_second": 4},
+        )
+        async for event in trigger.run():
+            return event.payload
+        return None
+
+    assert asyncio.run(fire())["status"] == "success"
+    assert len(sent) == 3
+    assert all(later - earlier >= 0.2 for earlier, later in itertools.pairwise(sent)), "starts were not paced"
+    lines = received(statsd_listener)
+    assert lines.count("airflow.vtex.requests,route=get_order,status_class=2xx:1|c") == 3
+    assert sum(line.startswith("airflow.vtex.request_duration,route=get_order:") for line in lines) == 3
+    assert any(line.startswith("airflow.vtex.rate_limit_wait:") for line in lines)

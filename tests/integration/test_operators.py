@@ -44,6 +44,10 @@ def test_jinja_and_xcom_templating_end_to_end(
     (delivered,) = xcom_values(dag_run, "delivered")
     assert delivered["tracking_receipt"] is None
     assert delivered["status_receipt"]["receipt"]
+    (report,) = xcom_values(dag_run, "invoice", key="vtex_report")
+    assert (report["conn_id"], report["outcome"], report["rate_limited"]) == ("vtex_default", "success", 0)
+    assert report["accepted"]["invoice"] == 1
+    assert report["order_ids"] == ["70caf3941s6df1"]
 
 
 def test_payload_from_an_upstream_json_string_xcom(
@@ -98,6 +102,12 @@ def test_unknown_order_fails_without_retries(
     assert task_states(dag_run)["invoice"] == ["failed"]
     assert dag_run.get_task_instance("invoice").try_number == 1
     assert vtex_sandbox_connection.post_count() == 1
+    # The task's record of what VTEX answered (read by the VTEX page): refused, with the 404's code.
+    (report,) = xcom_values(dag_run, "invoice", key="vtex_report")
+    assert report["outcome"] == "refused"
+    assert report["error_code"] == "OMS007"
+    assert report["refusals"] == {"OMS007": 2}  # the read before sending, and the invoice itself
+    assert report["order_ids"] == ["no-such-order"]
 
 
 #: A PII store's order whose item 67 the reference payload invoices (3 lines of 3 units, 24.99 each line).

@@ -23,11 +23,14 @@ def valid_invoice() -> dict[str, Any]:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """Fake time in the hook, client, rules, invoice-once and rate-limiter modules (see :class:`FakeClock`)."""
-    from airflow_provider_vtex.client import invoice_once, rate_limit, rules, transport
+    """Fake time in the hook, client, rules, sending, budget, invoice-once and rate-limiter modules (see
+    :class:`FakeClock`), a coroutine's wait for the cap included."""
+    from airflow_provider_vtex.client import budget, invoice_once, rate_limit, rules, sending, transport
     from airflow_provider_vtex.hooks import vtex
 
     fake = FakeClock()
-    for module in (transport, rate_limit, rules, invoice_once, vtex):
+    for module in (transport, rate_limit, rules, invoice_once, sending, vtex, budget):
         monkeypatch.setattr(module, "time", fake)
+    monkeypatch.setattr(rate_limit, "sleep_async", fake.sleep_async)
+    monkeypatch.setattr(budget, "sleep_async", fake.sleep_async)
     return fake

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 
 class FakeClock:
     """A clock for the hook's modules only: ``sleep`` records the wait and moves ``monotonic``/``time`` on.
@@ -23,6 +25,11 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += max(0.0, seconds)
+
+    async def sleep_async(self, seconds: float) -> None:
+        """``sleep``, for a coroutine: the clock moves on, and the other coroutines get their turn."""
+        self.sleep(seconds)
+        await asyncio.sleep(0)
 
     @property
     def slept(self) -> float:

@@ -39,6 +39,8 @@ SANDBOX_PACKAGE = "vtex_sandbox"
 #: Entry points Airflow relies on: {group: {name: target}}. Nothing else: no pytest plugin, no script.
 ENTRY_POINTS = {
     "apache_airflow_provider": {"provider_info": f"{PACKAGE}.get_provider_info:get_provider_info"},
+    # The VTEX page (Airflow 3.1+): its plugin class.
+    "airflow.plugins": {"vtex": f"{PACKAGE}.plugins.plugin:VtexPlugin"},
 }
 #: The sandbox's entry points: its pytest fixtures and its command.
 SANDBOX_ENTRY_POINTS = {

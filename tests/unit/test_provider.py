@@ -38,7 +38,15 @@ def test_connection_form_fields_labels_and_hidden_fields() -> None:
     widgets = {key for key in manager.connection_form_widgets if key.startswith("extra__vtex__")}
     assert widgets == {
         f"extra__vtex__{name}"
-        for name in ("environment", "base_url", "timeout", "data_architecture", "hook_secret", "max_retries")
+        for name in (
+            "environment",
+            "base_url",
+            "timeout",
+            "data_architecture",
+            "max_requests_per_second",
+            "hook_secret",
+            "max_retries",
+        )
     }
     # the order hook's secret is typed into a password field, never shown back
     assert manager.connection_form_widgets["extra__vtex__hook_secret"].is_sensitive

@@ -69,29 +69,20 @@ def parse_change(body: Any) -> ChangeBody:
         )
     removed: list[ItemMove] = []
     added: list[ItemMove] = []
-    if root.get("remove") is not None:
+    if "remove" in root:
         removed.extend(_items(root["remove"], "remove"))
-    if root.get("add") is not None:
+    if "add" in root:
         added.extend(_items(root["add"], "add"))
-    replace = root.get("replace")
-    if replace is not None:
-        if not isinstance(replace, list):
-            raise bad_request("replace must be a list of {from: {items}, to: {items}} objects")
-        for index, raw in enumerate(replace):
-            pair = canonical_keys(
-                require_object(raw, f"replace[{index}]"), ("from", "to"), f"replace[{index}]."
-            )
-            for side in ("from", "to"):
-                if side not in pair:
-                    raise bad_request(f"replace[{index}].{side} is required ({{'items': [...]}})")
-            removed.extend(_items(pair["from"], f"replace[{index}].from"))
-            added.extend(_items(pair["to"], f"replace[{index}].to"))
+    if "replace" in root:
+        for gone, came in _replace_pairs(root["replace"]):
+            removed.extend(gone)
+            added.extend(came)
     if not removed and not added:
         raise bad_request(
             f"The modification changes nothing: send add, remove or replace items, e.g. {_EXAMPLE}"
         )
-    if root.get("settings") is not None:
-        require_object(root["settings"], "settings")
+    if "settings" in root:
+        parse_settings(root["settings"])
     return ChangeBody(
         reason,
         tuple(removed),
@@ -99,6 +90,21 @@ def parse_change(body: Any) -> ChangeBody:
         discount=sum(m.manual_discount for m in added),
         increment=sum(m.manual_increment for m in added),
     )
+
+
+def _replace_pairs(replace: Any) -> list[tuple[list[ItemMove], list[ItemMove]]]:
+    if not isinstance(replace, list):
+        raise bad_request("replace must be a list of {from: {items}, to: {items}} objects")
+    pairs = []
+    for index, raw in enumerate(replace):
+        pair = canonical_keys(require_object(raw, f"replace[{index}]"), ("from", "to"), f"replace[{index}].")
+        for side in ("from", "to"):
+            if side not in pair:
+                raise bad_request(f"replace[{index}].{side} is required ({{'items': [...]}})")
+        pairs.append(
+            (_items(pair["from"], f"replace[{index}].from"), _items(pair["to"], f"replace[{index}].to"))
+        )
+    return pairs
 
 
 def _items(value: Any, where: str) -> list[ItemMove]:
@@ -117,17 +123,20 @@ def _item(raw: Any, where: str) -> ItemMove:
     quantity = item.get("quantity")
     if not is_int(quantity) or quantity <= 0:
         raise bad_request(f"{where}.quantity is required: an integer greater than 0")
+    # The optional fields are typed, not nullable: null is refused like any other wrong type.
     unique_id = item.get("uniqueId")
-    if unique_id is not None and not isinstance(unique_id, str):
+    if "uniqueId" in item and not isinstance(unique_id, str):
         raise bad_request(f"{where}.uniqueId must be a string (the line's uniqueId in GET order)")
+    if "measurementUnit" in item and not isinstance(item["measurementUnit"], str):
+        raise bad_request(f"{where}.measurementUnit must be a string (e.g. 'un' or 'kg')")
     numbers = {}
     for key in ("price", "manualDiscountValue", "manualIncrementValue"):
         number = item.get(key)
-        if number is not None and (not is_int(number) or number < 0):
+        if key in item and (not is_int(number) or number < 0):
             raise bad_request(f"{where}.{key} must be an integer >= 0 (cents)")
         numbers[key] = number
     multiplier = item.get("unitMultiplier")
-    if multiplier is not None and (
+    if "unitMultiplier" in item and (
         isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)) or multiplier <= 0
     ):
         raise bad_request(f"{where}.unitMultiplier must be a number greater than 0")
@@ -155,9 +164,9 @@ def parse_legacy_change(body: Any) -> ChangeBody:
             raise bad_request(f"{key} is required: an integer >= 0 (cents)")
     moves: dict[str, list[ItemMove]] = {"itemsRemoved": [], "itemsAdded": []}
     for key, found in moves.items():
-        raw = root.get(key)
-        if raw is None:
+        if key not in root:
             continue
+        raw = root[key]
         if not isinstance(raw, list):
             raise bad_request(f"{key} must be a list of {{id, price, quantity}} items")
         found.extend(_item(item, f"{key}[{index}]") for index, item in enumerate(raw))
@@ -171,14 +180,18 @@ def parse_legacy_change(body: Any) -> ChangeBody:
 
 
 def parse_retry_or_cancel(body: Any) -> str | None:
-    """Retry and cancel of a change request: the file's body is ``{"reason": ...}``; VTEX's clients send
-    it or nothing, so it is optional here."""
+    """Retry and cancel of a change request: the body is optional (a retry needs nothing new); when one
+    is sent it is the file's ``{"reason": string, ...}``."""
     if body is None:
         return None
     root = canonical_keys(require_object(body), ("reason", "replace", "settings"))
     reason = root.get("reason")
-    if reason is not None and not isinstance(reason, str):
-        raise bad_request("reason must be a string")
+    if not isinstance(reason, str):
+        raise bad_request("reason is required in a body: a string saying why (or send no body)")
+    if "replace" in root:
+        _replace_pairs(root["replace"])
+    if "settings" in root:
+        parse_settings(root["settings"])
     return reason
 
 

@@ -247,3 +247,18 @@ def _query_int(query: dict[str, list[str]], name: str, default: int) -> int:
     if not _DIGITS.fullmatch(raw) or int(raw) < 1:
         raise bad_request(f"Query parameter {name} must be a positive integer")
     return int(raw)
+
+
+def validate_user_orders_query(query: dict[str, list[str]]) -> tuple[int, int, set[str], str | None]:
+    """GET /api/oms/user/orders (and one user order): (page, per_page, statuses, clientEmail); the same
+    checks as the list's, and ``my_pending_approvals`` is a boolean."""
+    for name, values in query.items():
+        if len(values) > 1:
+            raise bad_request(f"Query parameter {name} is given {len(values)} times; give it once")
+    if "my_pending_approvals" in query and query["my_pending_approvals"][0] not in ("true", "false"):
+        raise bad_request("Query parameter my_pending_approvals must be true or false")
+    page, per_page = _query_int(query, "page", 1), _query_int(query, "per_page", 15)
+    check_page_cap(page)
+    statuses = {s for raw in query.get("status", []) for s in raw.split(",") if s}
+    email = (query.get("clientEmail") or [""])[0] or None
+    return page, per_page, statuses, email

@@ -71,7 +71,14 @@ def change_request(
         "replace": [_pair(order, line) for line in request.lines],
         "date": request.date,
         "origin": {"account": common.STORE, "orderId": order.order_id, "component": "OrderModifications"},
-        "settings": copy.deepcopy(settings),
+        # The detail's schema spells the settings flat ({customPaymentSystemsAllowed}), the PATCH's nested
+        # by section: both are given, so either reading finds its field.
+        "settings": {
+            **copy.deepcopy(settings),
+            "customPaymentSystemsAllowed": list(
+                settings["paymentConfiguration"]["customPaymentSystemsAllowed"]
+            ),
+        },
     }
     if detail:
         view["logs"] = list(request.logs)
@@ -195,12 +202,8 @@ def summary(order: Order) -> dict[str, Any]:
         "manualDiscountValueAggregated": discount,
         "manualIncrementValueAggregated": increment,
         "totalChangeValueAggregated": total,
-        "totals": [
-            [
-                {"id": "Items", "name": "Items Total", "value": total + discount - increment},
-                {"id": "ManualValues", "name": "Manual Values Total", "value": increment - discount},
-            ]
-        ],
+        # The order's totals now (TotalsUpdated: Items, Discounts, Shipping, Tax), as one group.
+        "totals": [common.totals(order)],
         "lastChange": done[-1].date if done else order.last_change,
     }
 

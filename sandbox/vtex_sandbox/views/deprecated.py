@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vtex_sandbox.errors import error_body
+from vtex_sandbox.errors import bad_request, error_body
 
 #: 2026-03-01T00:00:00Z as RFC 9745's ``@<epoch seconds>``.
 _LEGACY_CHANGES_DEPRECATED = "@1772323200"
@@ -25,6 +25,13 @@ LEGACY_CHANGES_HEADERS: dict[str, str] = {
     "Link": '</api/order-system/orders/{changeOrderId}/changes>; rel="successor-version"',
 }
 CODE_GONE = "OMS410"  # invented: VTEX documents no answer for the discontinued Feed v2
+
+
+def check_feed_v2_query(query: dict[str, list[str]]) -> None:
+    """The route's own contract first (``maxLot``, required): a malformed call gets the 400 it always got."""
+    values = query.get("maxLot", [])
+    if len(values) != 1 or not values[0].isdigit():
+        raise bad_request("maxLot is required: how many feed items to read, a whole number (Feed v2)")
 
 
 def feed_v2_gone() -> dict[str, Any]:

@@ -211,7 +211,10 @@ def test_a_feed_item_first_is_stored_in_the_feed_triggers_shape_and_the_hooks_co
     assert post(client, hook_conn, feed_handover()).json() == {"status": "unchanged"}  # a redelivery
     assert post(client, hook_conn, notification()).json() == {"status": "unchanged"}
     (extra,) = events(asset_id)
-    assert extra == {"from_trigger": True, "payload": {"kind": "order", **feed_handover()["FeedItem"]}}
+    assert extra == {
+        "from_trigger": True,
+        "payload": {"kind": "order", "vtex_conn_id": hook_conn, **feed_handover()["FeedItem"]},
+    }
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,9 @@
 Property-based: any token of the alphabet a connection allows (visible ASCII, see
 ``client/config.py``), echoed raw, percent-encoded, JSON-escaped, HTML-escaped or base64'd (as a
 Basic ``Authorization`` of ``key:token``), on every way an answer or a request error becomes a
-message, through the hook's requests client and the triggers' httpx client alike.
+message, through the hook's requests client and the triggers' httpx client alike; and (issue 26)
+upper- or lower-cased, split by line breaks or spaces, inside a JSON error whose ``message`` is an
+object (quoted as Python's ``repr``), and in successful answers, which become results and XComs.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from hypothesis import strategies as st
 from airflow_provider_vtex.client.async_transport import AsyncVtexClient
 from airflow_provider_vtex.client.config import VtexConnectionConfig
 from airflow_provider_vtex.client.routes import route_for
-from airflow_provider_vtex.client.rules import RetryPolicy
+from airflow_provider_vtex.client.rules import Answer, AnswerRules, RetryPolicy
 from airflow_provider_vtex.client.scrub import Scrubber, secret_forms
 from airflow_provider_vtex.client.transport import VtexClient
 from airflow_provider_vtex.exceptions import VtexError
@@ -325,3 +327,216 @@ def test_the_feed_triggers_reads_carry_no_form_of_the_token(
     failure = asyncio.run(read())
     assert "X-VTEX-API-AppToken=***" in str(failure)
     assert _leaks(_everything_said(failure)) == []
+
+
+# ---------------------------------------------------------------- case, splits, repr, successful answers
+#: What a server (or the masker's blind spot) does to an echo before encoding it: ``(token, where) -> echo``.
+TRANSFORMS: dict[str, Callable[[str, int], str]] = {
+    "as is": lambda t, at: t,
+    "upper-cased": lambda t, at: t.upper(),
+    "lower-cased": lambda t, at: t.lower(),
+    "case swapped": lambda t, at: t.swapcase(),
+    "split by \\n": lambda t, at: _split(t, [at], "\n"),
+    "split by \\r\\n": lambda t, at: _split(t, [at], "\r\n"),
+    "split by spaces": lambda t, at: _split(t, [at], "  "),
+    "split twice, upper-cased": lambda t, at: _split(t, [at, at + 3], "\r\n").upper(),
+}
+
+
+def _split(token: str, places: list[int], gap: str) -> str:
+    """``token`` with ``gap`` inserted between two of its characters at each place (wrapped to fit)."""
+    cuts = sorted({1 + place % (len(token) - 1) for place in places})
+    return gap.join(token[start:end] for start, end in zip([0, *cuts], [*cuts, len(token)], strict=True))
+
+
+#: The encodings of a whole token (base64 is of the token itself: a changed token is another secret).
+TEXT_ENCODINGS: dict[str, Callable[[str], str]] = {
+    **{name: encode for name, encode in ENCODINGS.items() if not name.startswith("base64")},
+    "python repr": lambda t: repr(t)[1:-1],
+    "python repr in JSON": lambda t: json.dumps(repr(t)[1:-1])[1:-1],
+    "json of json": lambda t: json.dumps(json.dumps(t)[1:-1])[1:-1],
+}
+#: Each answer the echo comes in: ``echo -> (status, JSON body)``.
+ANSWERS: dict[str, Callable[[str], tuple[int, Any]]] = {
+    "JSON error message": lambda echo: (400, {"error": {"code": "X1", "message": f"AppToken: {echo}"}}),
+    "JSON error whose message is an object": lambda echo: (
+        400,
+        {"error": {"code": "X1", "message": {"detail": f"bad header {echo}", "headers": {"t": echo}}}},
+    ),
+    "top-level message object": lambda echo: (500, {"message": {"X-VTEX-API-AppToken": echo}}),
+    "200 echoing it in receipt": lambda echo: (
+        200,
+        {"date": "2024-01-01", "orderId": ORDER, "receipt": echo},
+    ),
+    "200 echoing it in a key and a list": lambda echo: (200, {"orderId": ORDER, echo: [1, {"x": echo}]}),
+}
+
+
+def _said(rules: AnswerRules, status: int, body: Any) -> str:
+    """Everything a message, a result or an XCom could hold of this answer, through the rules both
+    clients share (the tests above show both go through them)."""
+    answer = Answer(
+        status,
+        "OK" if status == 200 else "Bad",
+        {"Content-Type": "application/json"},
+        json.dumps(body).encode(),
+    )
+    try:
+        return json.dumps(rules.interpret(answer, "GET", PATH, ROUTE))
+    except VtexError as exc:
+        return _everything_said(exc)
+
+
+@functools.cache
+def _answer_baseline(answer: str) -> str:
+    return _said(AnswerRules("vtex_default", Scrubber(["unused-secret"])), *ANSWERS[answer]("***"))
+
+
+@settings(max_examples=250, deadline=None)
+@given(
+    token=TOKENS,
+    transform=st.sampled_from(list(TRANSFORMS)),
+    encoding=st.sampled_from(list(TEXT_ENCODINGS)),
+    answer=st.sampled_from(list(ANSWERS)),
+    at=st.integers(min_value=1, max_value=7),
+)
+def test_a_changed_or_split_echo_is_scrubbed_from_errors_and_successful_answers(
+    token: str, transform: str, encoding: str, answer: str, at: int
+) -> None:
+    baseline = _answer_baseline(answer)
+    changed = TRANSFORMS[transform](token, at)
+    echo = TEXT_ENCODINGS[encoding](changed)
+    assume(token.lower() not in baseline.lower() and KEY.lower() not in echo.lower())
+    said = _said(AnswerRules("vtex_default", Scrubber([token, KEY])), *ANSWERS[answer](echo))
+    assert said == baseline, "the echo was not replaced by *** exactly where it stood"
+    assert token.lower() not in said.lower()
+
+
+def test_the_quick_test_of_a_successful_answer_lets_an_answer_without_secrets_through_unchanged() -> None:
+    scrub = Scrubber([TOKEN, KEY])
+    order = {
+        "orderId": ORDER,
+        "items": [{"name": "Tênis 42 & co 10%", "price": 2499}] * 50,
+        "status": "invoiced",
+    }
+    raw = json.dumps(order, ensure_ascii=False)
+    assert not scrub.may_hold(raw)
+    assert scrub.value(order, raw=raw) is order
+    assert scrub.may_hold(raw.replace("invoiced", TOKEN.upper()))
+
+
+@pytest.mark.parametrize("size", [10_000, 3_000_000])
+def test_a_huge_error_message_is_quoted_bounded_and_scrubbed(size: int) -> None:
+    rules = AnswerRules("vtex_default", Scrubber([TOKEN, KEY]))
+    for message in ("x" * size + TOKEN, TOKEN.upper() + " y" * size, "z" * 290 + TOKEN + "w" * size):
+        said = _said(rules, 400, {"error": {"code": "C" * size, "message": message}})
+        assert len(said) < 3_000
+        assert TOKEN.lower() not in said.lower()
+        assert TOKEN[:8].lower() not in said.lower()  # no half of an echo the quote cut
+
+
+def test_an_invoice_whose_200_echoes_the_token_in_receipt_leaves_none_in_the_xcom(
+    vtex_connection: Callable[..., str], requests_mock: rm.Mocker
+) -> None:
+    from airflow_provider_vtex.operators.invoice import InvoiceNotificationOperator
+
+    vtex_connection(login=KEY, password=TOKEN)
+    echo = quote(TOKEN.upper(), safe="")
+    requests_mock.get(ORDER_URL, json={"orderId": ORDER, "status": "handling", "packageAttachment": {}})
+    requests_mock.post(
+        f"{ORDER_URL}/invoice", json={"date": "2024-01-01", "orderId": ORDER, "receipt": f"r-{echo}"}
+    )
+    operator = InvoiceNotificationOperator(
+        task_id="invoice",
+        order_id=ORDER,
+        invoice={
+            "type": "Output",
+            "invoiceNumber": "NF-1",
+            "invoiceValue": 100,
+            "issuanceDate": "2024-01-31T18:25:43-03:00",
+            "items": [{"id": "1", "price": 100, "quantity": 1}],
+        },
+    )
+    xcom = operator.execute({})  # type: ignore[arg-type]
+    assert xcom["receipt"] == "r-***"
+    assert TOKEN.lower() not in json.dumps(xcom).lower()
+    assert echo not in json.dumps(xcom)
+
+
+@pytest.mark.parametrize("split", ["\n", "\r\n", " "])
+def test_the_sensors_trigger_event_carries_no_changed_or_split_token(
+    split: str, vtex_connection: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A status VTEX answers (200) and an error whose message is an object (401) both reach the event."""
+    from airflow_provider_vtex.triggers.order_status import VtexOrderStatusTrigger
+
+    vtex_connection(login=KEY, password=TOKEN)
+    echo = TOKEN[:6] + split + TOKEN[6:].upper()
+    answers = iter(
+        [
+            httpx.Response(200, json={"orderId": ORDER, "status": f"odd-{echo}"}),
+            httpx.Response(401, json={"error": {"code": "1", "message": {"headers": {"token": echo}}}}),
+        ]
+    )
+    monkeypatch.setattr(
+        "airflow_provider_vtex.client.async_transport.httpx.AsyncHTTPTransport",
+        lambda **_: httpx.MockTransport(lambda request: next(answers)),
+    )
+
+    async def events() -> list[Any]:
+        seen = []
+        for statuses in ([f"odd-{echo}", "odd-***"], ["invoiced"]):
+            trigger = VtexOrderStatusTrigger(order_id=ORDER, statuses=statuses, poll_interval=0)
+            async for event in trigger.run():
+                seen.append(event.payload)
+                break
+        return seen
+
+    success, failure = asyncio.run(events())
+    assert success == {"status": "success", "order_id": ORDER, "order_status": "odd-***"}
+    assert failure["status"] == "failed"
+    said = json.dumps([success, failure])
+    assert TOKEN.lower() not in said.lower().replace(split.lower(), "")
+    assert TOKEN[6:].upper() not in said
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": {"code": "1", "message": {"detail": f"token {TOKEN.upper()}"}}},
+        {"message": f"token {TOKEN[:5]}\r\n{TOKEN[5:]}"},
+    ],
+)
+def test_test_connection_carries_no_changed_split_or_repr_token(
+    body: dict[str, Any], vtex_connection: Callable[..., str], requests_mock: rm.Mocker
+) -> None:
+    from airflow_provider_vtex.hooks.vtex import VtexHook
+
+    vtex_connection(login=KEY, password=TOKEN)
+    requests_mock.get(f"{BASE}/api/oms/pvt/orders", status_code=401, json=body)
+    ok, message = VtexHook().test_connection()
+    assert not ok
+    assert TOKEN.lower() not in message.lower()
+    assert TOKEN[5:] not in message
+
+
+def test_a_successful_answer_of_the_async_face_is_scrubbed_too(
+    vtex_connection: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_vtex.hooks.vtex import VtexHook
+
+    vtex_connection(login=KEY, password=TOKEN)
+    body = {"orderId": ORDER, "status": "invoiced", "clientProfileData": {"note": TOKEN.lower()}}
+    monkeypatch.setattr(
+        "airflow_provider_vtex.client.async_transport.httpx.AsyncHTTPTransport",
+        lambda **_: httpx.MockTransport(lambda request: httpx.Response(200, json=body)),
+    )
+
+    async def read() -> dict[str, Any]:
+        hook = VtexHook()
+        try:
+            return await hook.aget_order(ORDER)
+        finally:
+            await hook.aclose()
+
+    assert asyncio.run(read())["clientProfileData"] == {"note": "***"}

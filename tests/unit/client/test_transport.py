@@ -184,7 +184,9 @@ def test_client_errors_are_not_retried(
 def test_retry_after_seconds_and_dates_are_honoured(
     hook: VtexHook, requests_mock: rm.Mocker, clock: FakeClock
 ) -> None:
-    when = email.utils.formatdate(time.time() + 5, usegmt=True)
+    # A date 20 s ahead: urllib3 measures it against the real clock, and on a busy machine seconds of real
+    # time can pass before the second answer is read (the first request loads the contract checker).
+    when = email.utils.formatdate(time.time() + 20, usegmt=True)
     requests_mock.get(
         ORDER_URL,
         [
@@ -195,10 +197,13 @@ def test_retry_after_seconds_and_dates_are_honoured(
         ],
     )
     hook.get_order(ORDER)
-    first, second, third = clock.sleeps
+    first, second, third, paused = clock.sleeps
     assert first == 3.0
-    assert 3.0 <= second <= 5.0
+    assert 10.0 <= second <= 20.0  # the date, not a backoff step (at most 1 s at the second retry)
     assert 0.5 <= third <= 2.0  # the third backoff step of 0.5 s, between half and all of 2 s
+    # With no usable Retry-After the account stays paused for VTEX's advised minute, this caller included,
+    # cut to backoff_max (30 s here), the hook's cap on any single wait.
+    assert third + paused == pytest.approx(30.0)
 
 
 def test_a_single_wait_is_capped(hook: VtexHook, requests_mock: rm.Mocker, clock: FakeClock) -> None:

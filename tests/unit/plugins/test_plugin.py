@@ -1,5 +1,6 @@
 """The provider's one plugin: declared in the provider info and the ``airflow.plugins`` entry point, and
-on Airflow 3 it brings the order hook's receiver into the API server at ``/vtex/order-hook``."""
+on Airflow 3 it brings the order hook's receiver into the API server at ``/vtex/order-hook`` (and, on 3.1+,
+the VTEX page at ``/vtex/page``)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ def test_airflow_loads_the_receiver_into_its_api_server() -> None:
     if not HAS_API_SERVER:  # Airflow 2: nothing to mount, and the module imported without FastAPI
         assert VtexPlugin.fastapi_apps == []
         return
-    (receiver,) = VtexPlugin.fastapi_apps
+    receiver, *page = VtexPlugin.fastapi_apps
     assert receiver["url_prefix"] == "/vtex/order-hook"
+    # The VTEX page (Airflow 3.1+) mounts beside it, under a prefix that cannot shadow the receiver's.
+    assert [app["url_prefix"] for app in page] in ([], ["/vtex/page"])
     assert receiver["name"] == "VTEX order hook receiver"

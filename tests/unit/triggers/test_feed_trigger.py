@@ -83,7 +83,7 @@ def test_an_unwanted_state_is_rejected_and_a_wanted_one_fires() -> None:
 
     with mock.patch.object(order_feed, "reject_shared_stream_event") as reject:
         payloads = asyncio.run(run())
-    assert payloads == [{"kind": "order", **ITEM}, {"kind": "quiet"}]
+    assert payloads == [{"kind": "order", "vtex_conn_id": "vtex_default", **ITEM}, {"kind": "quiet"}]
     reject.assert_called_once_with()
 
 
