@@ -238,12 +238,11 @@ bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/bench_bulk.py
 	$(VENV)/bin/python benchmarks/bench_memory.py
 
-## bench-deployment: the benchmarks in a real Airflow 3.3 deployment (about 32 minutes): event-driven runs vs
-## a DAG polling the feed every minute (latency, throughput), pushed (order hook) vs polled (feed trigger), and 200 order-status sensors deferred vs
+## bench-deployment: the benchmarks in a real Airflow 3.3 deployment (about 25 minutes): event-driven runs vs
+## a DAG polling the feed every minute (latency, throughput), and 200 order-status sensors deferred vs
 ## rescheduled vs poking (worker-slot-seconds, wall time)
 bench-deployment: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/bench_events.py
-	$(VENV)/bin/python benchmarks/bench_push.py
 	$(VENV)/bin/python benchmarks/bench_sensors.py
 
 clean:
