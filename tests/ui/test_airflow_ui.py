@@ -302,6 +302,10 @@ def test_connection_form_renders_the_vtex_fields_and_saves_them(page: Page, depl
         "base_url": sandbox.url,
         "timeout": 10,
         "data_architecture": "standard",  # the form's default choice
+        # Left empty in the form, stored as null: no account budget, no order hook (read as unset below,
+        # where `airflow connections test` uses this connection).
+        "max_requests_per_second": None,
+        "hook_secret": None,
         "max_retries": 2,
     }
     [cli] = json.loads(deployment.stack.cli("connections", "get", "vtex_default", "-o", "json"))
