@@ -29,6 +29,7 @@ from airflow_provider_vtex.plugins.vtex_page_data import (
     VtexFiguresCache,
     dag_activity,
     per_minute,
+    read_hook_notifications,
     read_task_records,
     stuck_orders,
     vtex_connection_ids,
@@ -65,6 +66,7 @@ def create_app() -> FastAPI:
         now = dt.datetime.now(dt.timezone.utc)
         records = read_task_records(now - dt.timedelta(hours=LOOKBACK_HOURS), _readable_dag_ids(user))
         conn_ids = sorted({*vtex_connection_ids(), *(r.report.conn_id for r in records)})
+        pushed = read_hook_notifications(now - dt.timedelta(hours=LOOKBACK_HOURS))
         accounts = []
         for conn_id in conn_ids:
             vtex = VTEX_FIGURES.get(conn_id)
@@ -82,6 +84,7 @@ def create_app() -> FastAPI:
                         tracking_hours=tracking_hours,
                     ),
                     minutes=per_minute(records, conn_id, now),
+                    last_notification=pushed.get(conn_id),
                 )
             )
         page = render_page(

@@ -197,6 +197,43 @@ def read_task_records(since: dt.datetime, dag_ids: set[str] | None) -> list[Task
     return records
 
 
+#: The most asset events the page reads to find each connection's last pushed change (newest first).
+HOOK_EVENTS_READ = 2000
+
+
+def read_hook_notifications(since: dt.datetime) -> dict[str, dt.datetime]:
+    """When each connection's order hook last pushed a change, since ``since``: the newest asset event the
+    receiver stored for it (``via: "hook"``, the connection in ``vtex_conn_id``). From Airflow's own
+    records: VTEX's hook configuration does not say when it last called."""
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+    from sqlalchemy import Text, cast, select
+
+    query = (
+        select(AssetEvent.timestamp, AssetEvent.extra)
+        .where(
+            AssetEvent.timestamp >= since,
+            # a cheap pre-filter on the JSON text; the payload itself decides
+            cast(AssetEvent.extra, Text).contains('"hook"', autoescape=True),
+        )
+        .order_by(AssetEvent.timestamp.desc())
+        .limit(HOOK_EVENTS_READ)
+    )
+    latest: dict[str, dt.datetime] = {}
+    with create_session() as session:
+        for at, extra in session.execute(query):
+            payload = (extra or {}).get("payload") if isinstance(extra, dict) else None
+            conn_id = payload.get("vtex_conn_id") if isinstance(payload, dict) else None
+            if (
+                payload
+                and payload.get("via") == "hook"
+                and isinstance(conn_id, str)
+                and conn_id not in latest
+            ):
+                latest[conn_id] = at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
+    return latest
+
+
 def vtex_connection_ids() -> list[str]:
     """The ids of the ``vtex`` connections in Airflow's database."""
     from airflow.models.connection import Connection
@@ -362,3 +399,5 @@ class AccountView:
     dags: list[DagActivity]
     stuck: list[StuckOrder]
     minutes: list[Minute]
+    #: When the order hook last pushed a change (the receiver's newest event), ``None``: none in the window.
+    last_notification: dt.datetime | None = None

@@ -76,7 +76,7 @@ def _figure(label: str, value: str, note: str = "") -> str:
     return f'<div class="figure"><span class="muted">{esc(label)}</span><b>{esc(value)}</b>{note}</div>'
 
 
-def intake(vtex: VtexFigures | None, now: dt.datetime) -> str:
+def intake(vtex: VtexFigures | None, now: dt.datetime, last_notification: dt.datetime | None = None) -> str:
     if vtex is None:
         return '<p class="muted">VTEX not read.</p>'
     feed = "-" if vtex.feed_queue is None else str(vtex.feed_queue)
@@ -85,7 +85,17 @@ def intake(vtex: VtexFigures | None, now: dt.datetime) -> str:
         '<div class="figures">',
         _figure("Feed queue", feed, f'<span class="muted">{esc(vtex.feed_note or "items waiting")}</span>'),
         _figure("Oldest feed item", duration(vtex.feed_oldest_seconds)),
-        _figure("Order hook", vtex.hook),
+        _figure(
+            "Order hook",
+            vtex.hook,
+            '<span class="muted">'
+            + (
+                f"last change pushed {esc(_since(last_notification, now))} ago"
+                if last_notification is not None
+                else "no change pushed lately"
+            )
+            + "</span>",
+        ),
         _figure("Ready for handling", ready, '<span class="muted">orders waiting</span>'),
         _figure(
             "Oldest ready order",
@@ -202,7 +212,7 @@ def render_page(
         sections.append(
             f'<section class="account" data-conn-id="{esc(account.conn_id)}">'
             f"<h2>Connection {esc(account.conn_id)}</h2>"
-            f"<h3>Intake</h3>{intake(account.vtex, now)}"
+            f"<h3>Intake</h3>{intake(account.vtex, now, account.last_notification)}"
             f"<h3>Stuck orders</h3>{stuck_table(account.stuck, now, base_path)}"
             f"<h3>Refusals and throttling, last {hours:g} h</h3>{activity_table(account.dags)}"
             f"<h3>Orders in and out, last hour</h3>{chart(account.minutes)}"

@@ -136,6 +136,24 @@ def test_a_notification_becomes_an_asset_event_in_the_feed_triggers_shape(
         assert payload["current_change"] == "2026-12-08T01:25:53.3667550Z"
 
 
+def test_the_vtex_page_finds_when_the_hook_last_pushed_a_change(client: TestClient, hook_conn: str) -> None:
+    """The page's "last change pushed" comes from the events the receiver stored (Airflow's records):
+    none before the first notification, the time of the stored event after it, for that connection only."""
+    import datetime as dt
+
+    from airflow_provider_vtex.plugins.vtex_page_data import read_hook_notifications
+
+    # Since this test began: the module's other tests pushed changes through the same connection before.
+    since = dt.datetime.now(dt.timezone.utc)
+    watch(hook_conn)
+    assert hook_conn not in read_hook_notifications(since)
+    assert post(client, hook_conn, notification()).status_code == 200
+    pushed = read_hook_notifications(since)
+    assert set(pushed) == {hook_conn}
+    assert since <= pushed[hook_conn] <= dt.datetime.now(dt.timezone.utc)
+    assert read_hook_notifications(dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=1)) == {}
+
+
 def test_a_duplicate_or_replay_is_answered_200_and_stored_once(client: TestClient, hook_conn: str) -> None:
     asset_id = watch(hook_conn)
     for _ in range(3):

@@ -12,7 +12,13 @@ import pytest
 from airflow_provider_vtex.models.report import TaskReport
 from airflow_provider_vtex.plugins import vtex_page
 from airflow_provider_vtex.plugins.plugin import VtexPlugin
-from airflow_provider_vtex.plugins.vtex_page_data import AccountView, StuckOrder, TaskRecord, per_minute
+from airflow_provider_vtex.plugins.vtex_page_data import (
+    AccountView,
+    StuckOrder,
+    TaskRecord,
+    VtexFigures,
+    per_minute,
+)
 
 NOW = dt.datetime(2026, 12, 8, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -53,6 +59,17 @@ def test_the_page_refuses_a_request_without_valid_credentials(headers: dict[str,
         api_app._AuthManagerState.instance = None
     assert answer.status_code in (401, 403), answer.text
     assert "VTEX" not in answer.text
+
+
+def test_the_intake_says_when_the_order_hook_last_pushed_a_change() -> None:
+    from airflow_provider_vtex.plugins.vtex_page_html import intake
+
+    vtex = VtexFigures(conn_id="vtex_default", read_at=NOW, hook="registered")
+    quiet = intake(vtex, NOW)
+    assert "registered" in quiet
+    assert "no change pushed lately" in quiet
+    pushed = intake(vtex, NOW, NOW - dt.timedelta(minutes=3))
+    assert "last change pushed 3 min ago" in pushed, pushed
 
 
 @pytest.mark.skipif(importlib.util.find_spec("airflow.api_fastapi") is None, reason="Airflow 3's API only")
