@@ -62,6 +62,9 @@ class VtexFigures:
     feed_oldest_seconds: float | None = None
     feed_note: str | None = None
     hook: str = "unknown"
+    #: The account's request budget as requests a minute (the connection's ``max_requests_per_second``
+    #: times 60), ``None`` without one: the line the chart's requests are drawn against.
+    budget_per_minute: float | None = None
     ready_count: int | None = None
     #: Orders ready for handling (the first page VTEX lists), with when each was placed.
     ready_orders: list[tuple[str, dt.datetime | None]] = field(default_factory=list)
@@ -115,6 +118,8 @@ def read_vtex(conn_id: str, hook_factory: Callable[[str], VtexHook] | None = Non
         except VtexError as exc:
             errors.append(f"orders: {_short(exc)}")
         figures["hook"] = hook_status(hook)
+        cap = hook.config.max_requests_per_second
+        figures["budget_per_minute"] = None if cap is None else cap * 60
     finally:
         hook.close()
     return VtexFigures(conn_id=conn_id, read_at=read_at, error="; ".join(errors) or None, **figures)

@@ -8,6 +8,7 @@ the page lives in the frame of Airflow's UI).
 from __future__ import annotations
 
 import html
+import math
 import urllib.parse
 from typing import TYPE_CHECKING
 
@@ -145,15 +146,18 @@ def activity_table(dags: list[DagActivity]) -> str:
     )
 
 
-def chart(minutes: list[Minute]) -> str:
-    """Orders in and out per minute (bars) and requests per minute (line), as inline SVG."""
+def chart(minutes: list[Minute], budget_per_minute: float | None = None) -> str:
+    """Orders in and out per minute (bars) and requests per minute (line) against the account's budget
+    (a dashed line, when the connection sets one), as inline SVG."""
     width, height, left, bottom, top = 720, 180, 40, 22, 10
     plot_w, plot_h = width - left - 10, height - bottom - top
     peak = max([1, *(max(m.orders_in, m.orders_out, m.requests) for m in minutes)])
+    if budget_per_minute is not None:
+        peak = max(peak, math.ceil(budget_per_minute))
     step = plot_w / max(len(minutes), 1)
     bar = max(step / 2 - 1, 1)
 
-    def y(value: int) -> float:
+    def y(value: float) -> float:
         return top + plot_h - value * plot_h / peak
 
     parts = [
@@ -187,13 +191,24 @@ def chart(minutes: list[Minute]) -> str:
                 f'<text x="{x:.1f}" y="{height - 6}" font-size="10">{m.start.strftime("%H:%M")}</text>'
             )
     parts.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="#f71963" stroke-width="1.5"/>')
+    if budget_per_minute is not None:
+        parts.append(
+            f'<line class="budget" x1="{left}" y1="{y(budget_per_minute):.1f}" x2="{width - 10}" '
+            f'y2="{y(budget_per_minute):.1f}" stroke="#718096" stroke-dasharray="4 3">'
+            f"<title>the account's budget: {budget_per_minute:g} requests a minute</title></line>"
+        )
     parts.append("</svg>")
     legend = (
         '<p class="muted"><span style="color:#3182ce">&#9632;</span> orders taken into handling '
         '<span style="color:#38a169">&#9632;</span> invoices sent '
         '<span style="color:#f71963">&#9472;</span> requests to VTEX (the budget used) '
-        '<span style="color:#e53e3e">&#9679;</span> minutes with 429s &mdash; UTC, each task counted at the '
-        "minute it ended</p>"
+        '<span style="color:#e53e3e">&#9679;</span> minutes with 429s '
+        + (
+            f'<span style="color:#718096">- -</span> the account\'s budget ({budget_per_minute:g} a minute) '
+            if budget_per_minute is not None
+            else ""
+        )
+        + "&mdash; UTC, each task counted at the minute it ended</p>"
     )
     return "".join(parts) + legend
 
@@ -215,7 +230,7 @@ def render_page(
             f"<h3>Intake</h3>{intake(account.vtex, now, account.last_notification)}"
             f"<h3>Stuck orders</h3>{stuck_table(account.stuck, now, base_path)}"
             f"<h3>Refusals and throttling, last {hours:g} h</h3>{activity_table(account.dags)}"
-            f"<h3>Orders in and out, last hour</h3>{chart(account.minutes)}"
+            f"<h3>Orders in and out, last hour</h3>{chart(account.minutes, account.vtex.budget_per_minute if account.vtex else None)}"
             "</section>"
         )
     if not sections:

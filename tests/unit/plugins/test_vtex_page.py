@@ -61,6 +61,17 @@ def test_the_page_refuses_a_request_without_valid_credentials(headers: dict[str,
     assert "VTEX" not in answer.text
 
 
+def test_the_chart_draws_the_requests_against_the_accounts_budget() -> None:
+    from airflow_provider_vtex.plugins.vtex_page_html import chart
+
+    minutes = per_minute([], "vtex_default", NOW)
+    assert 'class="budget"' not in chart(minutes)  # no budget on the connection: no line
+    drawn = chart(minutes, budget_per_minute=600.0)
+    assert 'class="budget"' in drawn
+    assert "600 requests a minute" in drawn
+    assert ">600</text>" in drawn  # the scale reaches the budget even on a quiet hour
+
+
 def test_the_intake_says_when_the_order_hook_last_pushed_a_change() -> None:
     from airflow_provider_vtex.plugins.vtex_page_html import intake
 

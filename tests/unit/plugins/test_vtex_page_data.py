@@ -189,6 +189,7 @@ def test_read_vtex_reads_the_feed_queue_and_the_orders_ready_for_handling(sandbo
     assert figures.feed_queue == 1
     assert figures.feed_note is None
     assert figures.hook == "not registered"
+    assert figures.budget_per_minute is None  # the connection sets no budget
     ready = dict(figures.ready_orders)
     assert ready["WAIT-01"] == dt.datetime(2026, 1, 1, 10, tzinfo=dt.timezone.utc)
     assert figures.ready_count == len(figures.ready_orders)
