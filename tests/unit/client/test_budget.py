@@ -34,7 +34,11 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 CAP = 20
-FORK = multiprocessing.get_context("fork")
+#: Worker processes are spawned, not forked: pytest-xdist's worker runs threads (its execnet gateway), and
+#: a child forked from a threaded process can inherit a lock another thread held at the fork and wait on it
+#: forever (Python's multiprocessing docs; CPython 3.12 warns of it). Seen here: a forked worker of the
+#: lowest-versions run never delivered its spans (queue.Empty after 60 s).
+WORKERS = multiprocessing.get_context("spawn")
 
 
 def _requests(path: str, account: str, cap: float, count: int, spans: Queue[tuple[float, float]]) -> None:
@@ -48,9 +52,9 @@ def _requests(path: str, account: str, cap: float, count: int, spans: Queue[tupl
 
 
 def _run(path: Path, account: str, processes: int, count: int, cap: float = CAP) -> list[tuple[float, float]]:
-    spans: Queue[tuple[float, float]] = FORK.Queue()
+    spans: Queue[tuple[float, float]] = WORKERS.Queue()
     workers = [
-        FORK.Process(target=_requests, args=(str(path), account, cap, count, spans)) for _ in range(processes)
+        WORKERS.Process(target=_requests, args=(str(path), account, cap, count, spans)) for _ in range(processes)
     ]
     for worker in workers:
         worker.start()
@@ -78,9 +82,9 @@ def test_processes_sharing_the_local_store_never_exceed_the_cap_in_any_second(tm
 def test_without_the_shared_store_the_same_processes_would_exceed_it(tmp_path: Path) -> None:
     """The check above can fail: three processes each with its own store (the per-process caps of before)."""
     spans: list[tuple[float, float]] = []
-    queue: Queue[tuple[float, float]] = FORK.Queue()
+    queue: Queue[tuple[float, float]] = WORKERS.Queue()
     workers = [
-        FORK.Process(target=_requests, args=(str(tmp_path / f"{n}.sqlite3"), "acct", CAP, 12, queue))
+        WORKERS.Process(target=_requests, args=(str(tmp_path / f"{n}.sqlite3"), "acct", CAP, 12, queue))
         for n in range(3)
     ]
     for worker in workers:
@@ -99,8 +103,8 @@ def _pause_then_wait(path: str, account: str, ready: Queue[float]) -> None:
 
 def test_a_429_in_one_process_pauses_the_others_of_that_account_only(tmp_path: Path) -> None:
     path = str(tmp_path / "budget.sqlite3")
-    ready: Queue[float] = FORK.Queue()
-    child = FORK.Process(target=_pause_then_wait, args=(path, "https://a.example", ready))
+    ready: Queue[float] = WORKERS.Queue()
+    child = WORKERS.Process(target=_pause_then_wait, args=(path, "https://a.example", ready))
     child.start()
     paused_until = ready.get(timeout=60)
     child.join(timeout=60)
