@@ -54,7 +54,8 @@ def _requests(path: str, account: str, cap: float, count: int, spans: Queue[tupl
 def _run(path: Path, account: str, processes: int, count: int, cap: float = CAP) -> list[tuple[float, float]]:
     spans: Queue[tuple[float, float]] = WORKERS.Queue()
     workers = [
-        WORKERS.Process(target=_requests, args=(str(path), account, cap, count, spans)) for _ in range(processes)
+        WORKERS.Process(target=_requests, args=(str(path), account, cap, count, spans))
+        for _ in range(processes)
     ]
     for worker in workers:
         worker.start()
